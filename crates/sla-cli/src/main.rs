@@ -1,0 +1,2 @@
+//! sla binary.
+fn main() {}

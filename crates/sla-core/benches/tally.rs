@@ -1,0 +1,2 @@
+//! Tally benchmark.
+fn main() {}

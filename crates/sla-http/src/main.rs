@@ -1,0 +1,2 @@
+//! sla-http binary.
+fn main() {}
