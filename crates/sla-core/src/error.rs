@@ -1,0 +1,99 @@
+//! `SlaError`: invalid input a caller can fix, naming the bad value.
+
+use jiff::Timestamp;
+
+/// Invalid input: a value the user typed or configured that cannot be used as it is.
+///
+/// Every variant names the offending value, so the message alone tells the user what to fix.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SlaError {
+    /// A duration that is not like `20s`, `1m30s` or `45000ms`.
+    #[error("invalid duration '{0}': expected a number with units, like 20s, 1m30s or 45000ms")]
+    InvalidDuration(String),
+    /// A threshold that is neither a duration nor `configured`.
+    #[error("invalid threshold '{0}': expected a duration like 20s, 1m30s or 45000ms, or 'configured'")]
+    InvalidThreshold(String),
+    /// An unknown media type.
+    #[error(
+        "unknown media type '{0}': expected one of voice, callback, chat, email, message, cobrowse, video, screenshare, screenmonitoring, internalmessage, unknown"
+    )]
+    InvalidMediaType(String),
+    /// An unknown `--abandons` value.
+    #[error("unknown abandon policy '{0}': expected ignore, against, after-threshold or for")]
+    InvalidAbandonPolicy(String),
+    /// An unknown `--flowouts` value.
+    #[error("unknown flow-out policy '{0}': expected ignore or against")]
+    InvalidFlowOutPolicy(String),
+    /// An unknown `--granularity` value.
+    #[error("unknown granularity '{0}': expected total, 30m, hour, day, week or month")]
+    InvalidGranularity(String),
+    /// An unknown `--source` value.
+    #[error("unknown source '{0}': expected aggregates or details")]
+    InvalidSource(String),
+    /// An unknown `--period` value.
+    #[error(
+        "unknown period '{0}': expected today, yesterday, this-week, last-week, this-month, last-month, last-7-days or last-30-days"
+    )]
+    InvalidPeriod(String),
+    /// A `--from` or `--to` value that is neither a date nor an RFC 3339 instant.
+    #[error(
+        "invalid {field} '{value}': expected a date like 2024-05-01 or an RFC 3339 instant like 2024-05-01T08:00:00Z"
+    )]
+    InvalidTime {
+        /// Which option held the value (`--from`, `--to`).
+        field: &'static str,
+        /// The value as given.
+        value: String,
+    },
+    /// Window options that cannot be combined.
+    #[error("{0}")]
+    ConflictingWindow(String),
+    /// A window whose end is not after its start.
+    #[error("empty window: the end {end} is not after the start {start}")]
+    EmptyWindow {
+        /// The start asked for.
+        start: Timestamp,
+        /// The end asked for.
+        end: Timestamp,
+    },
+    /// A window longer than a caller allows.
+    #[error("window too long: {days} days, at most {max_days} are allowed")]
+    WindowTooLong {
+        /// The window's length in whole days, rounded up.
+        days: i64,
+        /// The limit.
+        max_days: i64,
+    },
+    /// An IANA time-zone name that is not known.
+    #[error("unknown time zone '{0}': expected an IANA name like Europe/London or UTC")]
+    UnknownTimeZone(String),
+    /// A percentage outside 0 to 100.
+    #[error("invalid percent '{0}': expected a number from 0 to 100")]
+    InvalidPercent(String),
+    /// A queue name that matched no queue.
+    #[error("unknown queue '{0}': no queue has that name (see `sla queues`)")]
+    UnknownQueue(String),
+    /// A queue wildcard that matched no queue.
+    #[error("no queue matches '{0}'")]
+    NoMatchingQueue(String),
+    /// A query that names no queues.
+    #[error("no queues selected: name them with --queue, --queue-name or --all-queues")]
+    NoQueues,
+    /// Too many queues or objectives for a caller's bounds.
+    #[error("too many {what}: {count}, at most {max} are allowed")]
+    TooMany {
+        /// What was counted (`queues`, `objectives`).
+        what: &'static str,
+        /// How many were asked for.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Two objectives with the same name.
+    #[error("duplicate objective name '{0}'")]
+    DuplicateObjective(String),
+    /// A malformed objectives config file.
+    #[error("invalid config: {0}")]
+    InvalidConfig(String),
+}

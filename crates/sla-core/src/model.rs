@@ -1,0 +1,462 @@
+//! Domain types: queues, media types, thresholds, objectives, formulas, windows and granularities.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+
+use crate::error::SlaError;
+
+/// A Genesys queue id (normally a UUID), compared exactly.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct QueueId(String);
+
+impl QueueId {
+    /// Wraps an id as given by the directory or the user.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id as text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for QueueId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for QueueId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A queue as reports show it: id and display name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct QueueRef {
+    /// The queue's id.
+    pub id: QueueId,
+    /// The queue's name.
+    pub name: String,
+}
+
+/// A configured service-level target of one queue for one media type.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ServiceLevelTarget {
+    /// The threshold: a visit meets it when its wait is at most this long.
+    pub threshold: Threshold,
+    /// The target share in percent (Genesys's `percentage` × 100).
+    pub target_percent: f64,
+}
+
+/// Everything the queue directory knows about a queue that reports need.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueInfo {
+    /// Id and name.
+    pub queue: QueueRef,
+    /// The division's name, when known.
+    pub division: Option<String>,
+    /// Configured service levels per media type (Genesys's `call` settings are [`MediaType::Voice`]).
+    pub service_levels: BTreeMap<MediaType, ServiceLevelTarget>,
+}
+
+macro_rules! media_types {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// A Genesys analytics media type.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum MediaType {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $variant,
+            )*
+        }
+
+        impl MediaType {
+            /// Every media type, in the order reports list them.
+            pub const ALL: &'static [MediaType] = &[$(MediaType::$variant),*];
+
+            /// The analytics wire name (`voice`, `chat`, ...).
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(MediaType::$variant => $name,)*
+                }
+            }
+        }
+
+        impl FromStr for MediaType {
+            type Err = SlaError;
+
+            fn from_str(s: &str) -> Result<Self, SlaError> {
+                match s.trim().to_ascii_lowercase().as_str() {
+                    $($name => Ok(MediaType::$variant),)*
+                    // Genesys's queue settings call voice `call`; accept it as users will type it.
+                    "call" => Ok(MediaType::Voice),
+                    _ => Err(SlaError::InvalidMediaType(s.to_owned())),
+                }
+            }
+        }
+    };
+}
+
+media_types! {
+    Voice => "voice",
+    Callback => "callback",
+    Chat => "chat",
+    Email => "email",
+    Message => "message",
+    Cobrowse => "cobrowse",
+    Video => "video",
+    Screenshare => "screenshare",
+    Screenmonitoring => "screenmonitoring",
+    Internalmessage => "internalmessage",
+    Unknown => "unknown",
+}
+
+impl fmt::Display for MediaType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A wait threshold in whole milliseconds. A visit meets it when its wait is at most this long.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Threshold(u64);
+
+impl Threshold {
+    /// A threshold of `ms` milliseconds.
+    #[must_use]
+    pub const fn from_millis(ms: u64) -> Self {
+        Self(ms)
+    }
+
+    /// The threshold in milliseconds.
+    #[must_use]
+    pub const fn as_millis(self) -> u64 {
+        self.0
+    }
+
+    /// Parses a duration such as `20s`, `1m30s`, `45000ms`, `2h` or `1h30m15s500ms`.
+    ///
+    /// Units must appear from largest to smallest, each at most once; a bare number is refused
+    /// because `20` could mean seconds or milliseconds.
+    pub fn parse(text: &str) -> Result<Self, SlaError> {
+        parse_duration_ms(text)
+            .map(Self)
+            .ok_or_else(|| SlaError::InvalidDuration(text.to_owned()))
+    }
+}
+
+impl FromStr for Threshold {
+    type Err = SlaError;
+
+    fn from_str(s: &str) -> Result<Self, SlaError> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Threshold {
+    /// Writes the shortest form that [`Threshold::parse`] reads back: `20s`, `1m30s`, `1500ms`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        if rest == 0 {
+            return f.write_str("0s");
+        }
+        for (unit, size) in UNITS {
+            let n = rest / size;
+            if n > 0 {
+                write!(f, "{n}{unit}")?;
+                rest %= size;
+            }
+        }
+        Ok(())
+    }
+}
+
+const UNITS: [(&str, u64); 5] = [
+    ("d", 86_400_000),
+    ("h", 3_600_000),
+    ("m", 60_000),
+    ("s", 1_000),
+    ("ms", 1),
+];
+
+fn parse_duration_ms(text: &str) -> Option<u64> {
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total: u64 = 0;
+    // Index into UNITS of the smallest unit used so far: units must strictly decrease.
+    let mut next_unit = 0;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let position = UNITS[next_unit..].iter().position(|(u, _)| *u == unit)? + next_unit;
+        total = total.checked_add(n.checked_mul(UNITS[position].1)?)?;
+        next_unit = position + 1;
+    }
+    Some(total)
+}
+
+/// What an objective measures each queue against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectiveThreshold {
+    /// One threshold for every queue.
+    Fixed(Threshold),
+    /// Each queue's own configured target for the media type of each visit.
+    Configured,
+}
+
+/// A named service-level objective.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Objective {
+    /// The name reports show (`20s`, `configured`, or a config file's name).
+    pub name: String,
+    /// The threshold, or each queue's configured one.
+    pub threshold: ObjectiveThreshold,
+    /// Target percent; `met_target` is reported when set. Ignored for `configured`,
+    /// whose targets come from each queue.
+    pub target_percent: Option<f64>,
+    /// The queues (ids or names, names matched ignoring case) the objective applies to; all when `None`.
+    pub queues: Option<Vec<String>>,
+}
+
+impl Objective {
+    /// The objective `--threshold 20s` adds: named after the duration, for every queue.
+    #[must_use]
+    pub fn fixed(threshold: Threshold) -> Self {
+        Self {
+            name: threshold.to_string(),
+            threshold: ObjectiveThreshold::Fixed(threshold),
+            target_percent: None,
+            queues: None,
+        }
+    }
+
+    /// The objective `--threshold configured` adds.
+    #[must_use]
+    pub fn configured() -> Self {
+        Self {
+            name: "configured".to_owned(),
+            threshold: ObjectiveThreshold::Configured,
+            target_percent: None,
+            queues: None,
+        }
+    }
+
+    /// Whether the objective applies to `queue`.
+    #[must_use]
+    pub fn applies_to(&self, queue: &QueueRef) -> bool {
+        self.queues.as_ref().is_none_or(|list| {
+            list.iter()
+                .any(|q| q == queue.id.as_str() || q.eq_ignore_ascii_case(&queue.name))
+        })
+    }
+}
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident, $err:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in the order help texts list them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The value as the CLI, the HTTP API and the JSON report spell it.
+            #[must_use]
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = SlaError;
+
+            fn from_str(s: &str) -> Result<Self, SlaError> {
+                match s.trim() {
+                    $($text => Ok($name::$variant),)*
+                    _ => Err(SlaError::$err(s.to_owned())),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// How abandoned visits count (`--abandons`).
+    AbandonPolicy, InvalidAbandonPolicy {
+        /// aw / a (ICMI F2): abandons are left out.
+        #[default]
+        Ignore => "ignore",
+        /// aw / (a + ab) (ICMI F3): every abandon is a miss.
+        Against => "against",
+        /// aw / (a + ab − abw) (ICMI F4): only abandons after the threshold are misses.
+        AfterThreshold => "after-threshold",
+        /// (aw + abw) / (a + ab) (ICMI F1): abandons within the threshold count as met.
+        For => "for",
+    }
+}
+
+text_enum! {
+    /// How flow-outs count (`--flowouts`).
+    FlowOutPolicy, InvalidFlowOutPolicy {
+        /// Flow-outs are left out.
+        #[default]
+        Ignore => "ignore",
+        /// Flow-outs join the denominator as misses.
+        Against => "against",
+    }
+}
+
+text_enum! {
+    /// The size of a report's intervals (`--granularity`).
+    Granularity, InvalidGranularity {
+        /// One interval: the whole window (reports list no intervals).
+        #[default]
+        Total => "total",
+        /// Half hours.
+        HalfHour => "30m",
+        /// Hours.
+        Hour => "hour",
+        /// Local days.
+        Day => "day",
+        /// ISO weeks starting on local Monday midnight.
+        Week => "week",
+        /// Local calendar months.
+        Month => "month",
+    }
+}
+
+text_enum! {
+    /// Where counts come from (`--source`).
+    SourceKind, InvalidSource {
+        /// The aggregates query with range-bound views.
+        #[default]
+        Aggregates => "aggregates",
+        /// Conversation details, per visit.
+        Details => "details",
+    }
+}
+
+/// The formula that turns counts into a service level.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Formula {
+    /// How abandons count.
+    pub abandons: AbandonPolicy,
+    /// Abandons with a wait below this bound leave numerator and denominator.
+    pub short_abandon: Option<Threshold>,
+    /// How flow-outs count.
+    pub flowouts: FlowOutPolicy,
+}
+
+/// A half-open span of time `[start, end)` with `start < end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TimeWindow {
+    start: Timestamp,
+    end: Timestamp,
+}
+
+impl TimeWindow {
+    /// A window from `start` (inclusive) to `end` (exclusive); refused unless `start < end`.
+    pub fn new(start: Timestamp, end: Timestamp) -> Result<Self, SlaError> {
+        if start < end {
+            Ok(Self { start, end })
+        } else {
+            Err(SlaError::EmptyWindow { start, end })
+        }
+    }
+
+    /// The first instant in the window.
+    #[must_use]
+    pub fn start(&self) -> Timestamp {
+        self.start
+    }
+
+    /// The first instant after the window.
+    #[must_use]
+    pub fn end(&self) -> Timestamp {
+        self.end
+    }
+
+    /// Whether `t` lies in the window.
+    #[must_use]
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.start <= t && t < self.end
+    }
+}
+
+/// An IANA time zone with the name it was asked for by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Zone {
+    name: String,
+    tz: TimeZone,
+}
+
+impl Zone {
+    /// Looks up an IANA zone name such as `Europe/London` or `UTC`.
+    pub fn get(name: &str) -> Result<Self, SlaError> {
+        let tz = TimeZone::get(name).map_err(|_| SlaError::UnknownTimeZone(name.to_owned()))?;
+        Ok(Self {
+            name: name.to_owned(),
+            tz,
+        })
+    }
+
+    /// UTC.
+    #[must_use]
+    pub fn utc() -> Self {
+        Self {
+            name: "UTC".to_owned(),
+            tz: TimeZone::UTC,
+        }
+    }
+
+    /// Wraps a zone the caller resolved (for example the system zone), named by its IANA name
+    /// when it has one.
+    #[must_use]
+    pub fn from_time_zone(tz: TimeZone) -> Self {
+        let name = tz.iana_name().unwrap_or("UTC").to_owned();
+        Self { name, tz }
+    }
+
+    /// The IANA name.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The jiff time zone.
+    #[must_use]
+    pub fn tz(&self) -> &TimeZone {
+        &self.tz
+    }
+}

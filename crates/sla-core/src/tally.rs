@@ -1,0 +1,311 @@
+//! Tallies: additive counts per (queue, media type, bucket), and the tallying of visits.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::{Add, AddAssign};
+
+use jiff::Timestamp;
+
+use crate::model::{MediaType, QueueId, Threshold};
+use crate::ports::{OutcomeKind, Visit};
+use crate::rollup::BucketPlan;
+
+/// Answered and abandoned visits whose wait was at most a threshold.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Within {
+    /// Answered with a wait ≤ the threshold.
+    pub answered: u64,
+    /// Abandoned with a wait ≤ the threshold.
+    pub abandoned: u64,
+}
+
+impl AddAssign for Within {
+    fn add_assign(&mut self, rhs: Self) {
+        self.answered += rhs.answered;
+        self.abandoned += rhs.abandoned;
+    }
+}
+
+/// Additive counts of queue visits. Totals, roll-ups and chunk merges are sums of tallies.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Tally {
+    /// Visits offered (`nOffered`).
+    pub offered: u64,
+    /// Visits answered (`tAnswered`).
+    pub answered: u64,
+    /// Visits abandoned (`tAbandon`), short abandons included.
+    pub abandoned: u64,
+    /// Visits that flowed out (`tFlowOut`).
+    pub flow_outs: u64,
+    /// Abandons with a wait below the short-abandon bound of the query.
+    pub short_abandoned: u64,
+    /// Per threshold, sorted by threshold, each threshold once.
+    within: Vec<(Threshold, Within)>,
+}
+
+impl Tally {
+    /// The answered and abandoned counts within `threshold` (zero when never counted).
+    #[must_use]
+    pub fn within(&self, threshold: Threshold) -> Within {
+        self.within
+            .binary_search_by_key(&threshold, |(t, _)| *t)
+            .map(|i| self.within[i].1)
+            .unwrap_or_default()
+    }
+
+    /// Adds counts within `threshold`.
+    pub fn add_within(&mut self, threshold: Threshold, counts: Within) {
+        // Zero counts are not stored, so equal tallies compare equal however they were built.
+        if counts == Within::default() {
+            return;
+        }
+        match self.within.binary_search_by_key(&threshold, |(t, _)| *t) {
+            Ok(i) => self.within[i].1 += counts,
+            Err(i) => self.within.insert(i, (threshold, counts)),
+        }
+    }
+
+    /// Every threshold counted, with its counts, sorted by threshold.
+    #[must_use]
+    pub fn withins(&self) -> &[(Threshold, Within)] {
+        &self.within
+    }
+}
+
+impl AddAssign<&Tally> for Tally {
+    fn add_assign(&mut self, rhs: &Tally) {
+        self.offered += rhs.offered;
+        self.answered += rhs.answered;
+        self.abandoned += rhs.abandoned;
+        self.flow_outs += rhs.flow_outs;
+        self.short_abandoned += rhs.short_abandoned;
+        for (threshold, counts) in &rhs.within {
+            self.add_within(*threshold, *counts);
+        }
+    }
+}
+
+impl AddAssign for Tally {
+    fn add_assign(&mut self, rhs: Tally) {
+        *self += &rhs;
+    }
+}
+
+impl Add for Tally {
+    type Output = Tally;
+
+    fn add(mut self, rhs: Tally) -> Tally {
+        self += &rhs;
+        self
+    }
+}
+
+impl<'a> std::iter::Sum<&'a Tally> for Tally {
+    fn sum<I: Iterator<Item = &'a Tally>>(iter: I) -> Tally {
+        iter.fold(Tally::default(), |mut acc, t| {
+            acc += t;
+            acc
+        })
+    }
+}
+
+/// Where a tally belongs: queue, media type and the start of its bucket.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TallyKey {
+    /// The queue.
+    pub queue: QueueId,
+    /// The media type.
+    pub media: MediaType,
+    /// The start of the bucket (the window's start for a total).
+    pub bucket: Timestamp,
+}
+
+/// Tallies by key. Merging two sets adds the tallies of equal keys, so the tallies of chunks
+/// merge into the tally of the whole.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TallySet {
+    tallies: BTreeMap<TallyKey, Tally>,
+}
+
+impl TallySet {
+    /// An empty set.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `tally` to whatever is counted at `key`.
+    pub fn add(&mut self, key: TallyKey, tally: &Tally) {
+        *self.tallies.entry(key).or_default() += tally;
+    }
+
+    /// Adds every tally of `other`.
+    pub fn merge(&mut self, other: TallySet) {
+        for (key, tally) in other.tallies {
+            self.add(key, &tally);
+        }
+    }
+
+    /// The tally at `key`, when anything was counted there.
+    #[must_use]
+    pub fn get(&self, key: &TallyKey) -> Option<&Tally> {
+        self.tallies.get(key)
+    }
+
+    /// Every key and tally, ordered by queue, media and bucket.
+    pub fn iter(&self) -> impl Iterator<Item = (&TallyKey, &Tally)> {
+        self.tallies.iter()
+    }
+
+    /// How many keys hold a tally.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.tallies.len()
+    }
+
+    /// Whether nothing was counted.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.tallies.is_empty()
+    }
+}
+
+impl FromIterator<(TallyKey, Tally)> for TallySet {
+    fn from_iter<I: IntoIterator<Item = (TallyKey, Tally)>>(iter: I) -> Self {
+        let mut set = TallySet::new();
+        for (key, tally) in iter {
+            set.add(key, &tally);
+        }
+        set
+    }
+}
+
+/// Counts visits into tallies per (queue, media type, bucket).
+///
+/// Each metric counts in the bucket holding the instant it was emitted, as Genesys's aggregates
+/// do: a visit offered at 07:28 and answered at 07:32 is offered in the 07:00 half hour and
+/// answered in the 07:30 one. Metrics emitted outside the window are not counted.
+#[derive(Debug)]
+pub struct Tallier {
+    plan: BucketPlan,
+    thresholds: Vec<Threshold>,
+    short_abandon: Option<Threshold>,
+    /// One series per (queue, media): a flat vector of `stride` counters per bucket. Dense
+    /// series keep the per-visit work to one hash lookup and a few increments.
+    series: HashMap<(QueueId, MediaType), Vec<u64>>,
+}
+
+/// Counter layout inside a bucket's slot of a series.
+const OFFERED: usize = 0;
+const ANSWERED: usize = 1;
+const ABANDONED: usize = 2;
+const FLOW_OUTS: usize = 3;
+const SHORT: usize = 4;
+const FIXED: usize = 5;
+
+impl Tallier {
+    /// A tallier for `plan`'s buckets, counting within each of `thresholds` and short abandons
+    /// below `short_abandon`.
+    #[must_use]
+    pub fn new(plan: BucketPlan, thresholds: &[Threshold], short_abandon: Option<Threshold>) -> Self {
+        let mut thresholds = thresholds.to_vec();
+        thresholds.sort_unstable();
+        thresholds.dedup();
+        Self {
+            plan,
+            thresholds,
+            short_abandon,
+            series: HashMap::new(),
+        }
+    }
+
+    fn stride(&self) -> usize {
+        FIXED + 2 * self.thresholds.len()
+    }
+
+    /// Counts one visit.
+    pub fn add(&mut self, visit: &Visit) {
+        let offered_bucket = visit.offered_at.and_then(|t| self.plan.index_of(t));
+        let outcome = visit
+            .outcome
+            .and_then(|o| self.plan.index_of(o.at).map(|bucket| (o, bucket)));
+        if offered_bucket.is_none() && outcome.is_none() {
+            return;
+        }
+        let stride = self.stride();
+        let len = self.plan.len() * stride;
+        let series = match self.series.get_mut(&(visit.queue.clone(), visit.media)) {
+            Some(series) => series,
+            None => self
+                .series
+                .entry((visit.queue.clone(), visit.media))
+                .or_insert_with(|| vec![0; len]),
+        };
+        if let Some(bucket) = offered_bucket {
+            series[bucket * stride + OFFERED] += 1;
+        }
+        let Some((outcome, bucket)) = outcome else {
+            return;
+        };
+        let slot = &mut series[bucket * stride..(bucket + 1) * stride];
+        let (counter, within_offset) = match outcome.kind {
+            OutcomeKind::Answered => (ANSWERED, 0),
+            OutcomeKind::Abandoned => (ABANDONED, 1),
+            OutcomeKind::FlowOut => {
+                slot[FLOW_OUTS] += 1;
+                return;
+            }
+        };
+        slot[counter] += 1;
+        if outcome.kind == OutcomeKind::Abandoned
+            && self
+                .short_abandon
+                .is_some_and(|s| outcome.wait_ms < s.as_millis())
+        {
+            slot[SHORT] += 1;
+        }
+        // Thresholds are sorted, so the visit is within every threshold from the first one
+        // that is at least its wait.
+        let first = self
+            .thresholds
+            .partition_point(|t| t.as_millis() < outcome.wait_ms);
+        for i in first..self.thresholds.len() {
+            slot[FIXED + 2 * i + within_offset] += 1;
+        }
+    }
+
+    /// The tallies counted so far. Buckets where nothing was counted are left out.
+    #[must_use]
+    pub fn finish(self) -> TallySet {
+        let stride = self.stride();
+        let mut set = TallySet::new();
+        for ((queue, media), series) in self.series {
+            for (bucket, slot) in self.plan.starts().iter().zip(series.chunks_exact(stride)) {
+                if slot.iter().all(|c| *c == 0) {
+                    continue;
+                }
+                let mut tally = Tally {
+                    offered: slot[OFFERED],
+                    answered: slot[ANSWERED],
+                    abandoned: slot[ABANDONED],
+                    flow_outs: slot[FLOW_OUTS],
+                    short_abandoned: slot[SHORT],
+                    within: Vec::with_capacity(self.thresholds.len()),
+                };
+                for (i, threshold) in self.thresholds.iter().enumerate() {
+                    let counts = Within {
+                        answered: slot[FIXED + 2 * i],
+                        abandoned: slot[FIXED + 2 * i + 1],
+                    };
+                    tally.add_within(*threshold, counts);
+                }
+                let key = TallyKey {
+                    queue: queue.clone(),
+                    media,
+                    bucket: *bucket,
+                };
+                set.add(key, &tally);
+            }
+        }
+        set
+    }
+}
