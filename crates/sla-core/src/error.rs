@@ -12,7 +12,9 @@ pub enum SlaError {
     #[error("invalid duration '{0}': expected a number with units, like 20s, 1m30s or 45000ms")]
     InvalidDuration(String),
     /// A threshold that is neither a duration nor `configured`.
-    #[error("invalid threshold '{0}': expected a duration like 20s, 1m30s or 45000ms, or 'configured'")]
+    #[error(
+        "invalid threshold '{0}': expected a duration like 20s, 1m30s or 45000ms, or 'configured'"
+    )]
     InvalidThreshold(String),
     /// An unknown media type.
     #[error(
@@ -93,6 +95,9 @@ pub enum SlaError {
     /// Two objectives with the same name.
     #[error("duplicate objective name '{0}'")]
     DuplicateObjective(String),
+    /// An unknown output format.
+    #[error("unknown format '{0}': expected table, json, csv or markdown")]
+    InvalidFormat(String),
     /// A malformed objectives config file.
     #[error("invalid config: {0}")]
     InvalidConfig(String),

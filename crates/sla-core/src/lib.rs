@@ -1,16 +1,78 @@
 //! Custom contact-centre service levels, computed from counts: pure code with no I/O.
+//!
+//! `sla-core` turns additive counts of queue visits ([`Tally`]) into service levels for any
+//! threshold and formula, per queue, media type and calendar interval, with totals weighted by
+//! volume, and renders the result as a table, JSON (`sla-report/v1`), CSV or Markdown. It knows
+//! nothing of Genesys or HTTP: counts arrive through the [`ports`], or from a caller that has
+//! them already, as here:
+//!
+//! ```
+//! use sla_core::{
+//!     build_report, render, Format, QueryInput, QueueId, QueueInfo, QueueRef, Tally, TallyKey,
+//!     TallySet, Threshold, Within, Zone, MediaType,
+//! };
+//!
+//! // The query, as a user would type it.
+//! let input = QueryInput {
+//!     queues: vec!["Support".into()],
+//!     from: Some("2024-01-01".into()),
+//!     to: Some("2024-01-31".into()),
+//!     tz: Some("UTC".into()),
+//!     thresholds: vec!["20s".into()],
+//!     abandons: Some("against".into()),
+//!     ..QueryInput::default()
+//! };
+//! let now = "2024-02-01T12:00:00Z".parse().unwrap();
+//! let request = input.parse(now, &Zone::utc()).unwrap();
+//!
+//! // Counts the caller already has: 1000 answered (860 within 20 s), 60 abandoned (20 within).
+//! let support = QueueInfo {
+//!     queue: QueueRef { id: QueueId::new("q-support"), name: "Support".into() },
+//!     division: None,
+//!     service_levels: Default::default(),
+//! };
+//! let mut tally = Tally::default();
+//! (tally.offered, tally.answered, tally.abandoned, tally.flow_outs) = (1100, 1000, 60, 40);
+//! tally.add_within(Threshold::parse("20s").unwrap(), Within { answered: 860, abandoned: 20 });
+//! let mut tallies = TallySet::new();
+//! let key = TallyKey { queue: support.queue.id.clone(), media: MediaType::Voice, bucket: request.window.start() };
+//! tallies.add(key, &tally);
+//!
+//! let report = build_report(&request, &[support], &tallies);
+//! // Abandons count against: 860 / (1000 + 60).
+//! assert_eq!(report.total.service_levels[0].percent, Some(81.13));
+//! assert!(render(&report, Format::Table).contains("81.13"));
+//! ```
 #![warn(clippy::must_use_candidate, missing_docs)]
 
 mod error;
+mod formula;
 mod model;
 pub mod ports;
+mod query;
+mod render;
+mod report;
 mod rollup;
+mod service;
 mod tally;
 
 pub use crate::error::SlaError;
+pub use crate::formula::{Figures, evaluate, percent};
 pub use crate::model::{
     AbandonPolicy, FlowOutPolicy, Formula, Granularity, MediaType, Objective, ObjectiveThreshold,
     QueueId, QueueInfo, QueueRef, ServiceLevelTarget, SourceKind, Threshold, TimeWindow, Zone,
 };
+pub use crate::query::{
+    DEFAULT_PERIOD, DEFAULT_THRESHOLD, QueryInput, QueueSelection, ReportRequest, parse_config,
+    parse_objective_threshold, parse_percent, parse_window,
+};
+pub use crate::render::{Format, render};
+pub use crate::report::{
+    Counts, IntervalRow, QueueRow, ReportFormula, ReportWindow, SCHEMA, ServiceLevel, SlaReport,
+    TotalRow, build_report, thresholds_needed,
+};
 pub use crate::rollup::{BucketPlan, native_granularity};
+pub use crate::service::{
+    ServiceError, Sources, fetch_report, resolve_queues, tally_query, tally_visits,
+};
 pub use crate::tally::{Tallier, Tally, TallyKey, TallySet, Within};

@@ -197,7 +197,9 @@ fn parse_duration_ms(text: &str) -> Option<u64> {
     // Index into UNITS of the smallest unit used so far: units must strictly decrease.
     let mut next_unit = 0;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return None;
         }

@@ -81,10 +81,14 @@ fn next_boundary(at: &Zoned, granularity: Granularity) -> Option<Zoned> {
         Granularity::HalfHour | Granularity::Hour => {
             // Step in absolute time, then round down to the local grid: across a DST change the
             // local clock repeats or skips an hour, and absolute steps visit every real bucket once.
-            let minutes = if granularity == Granularity::HalfHour { 30 } else { 60 };
-            let mut candidate = at.checked_add(minutes.minutes()).ok()?;
+            let minutes: i8 = if granularity == Granularity::HalfHour {
+                30
+            } else {
+                60
+            };
+            let mut candidate = at.checked_add(i64::from(minutes).minutes()).ok()?;
             let time = candidate.time();
-            let floor_minute = (time.minute() / minutes as i8) * minutes as i8;
+            let floor_minute = (time.minute() / minutes) * minutes;
             let floored = Time::new(time.hour(), floor_minute, 0, 0).ok()?;
             let rounded = candidate.with().time(floored).build().ok()?;
             if rounded.timestamp() > at.timestamp() {

@@ -206,7 +206,11 @@ impl Tallier {
     /// A tallier for `plan`'s buckets, counting within each of `thresholds` and short abandons
     /// below `short_abandon`.
     #[must_use]
-    pub fn new(plan: BucketPlan, thresholds: &[Threshold], short_abandon: Option<Threshold>) -> Self {
+    pub fn new(
+        plan: BucketPlan,
+        thresholds: &[Threshold],
+        short_abandon: Option<Threshold>,
+    ) -> Self {
         let mut thresholds = thresholds.to_vec();
         thresholds.sort_unstable();
         thresholds.dedup();

@@ -1,0 +1,577 @@
+//! Report assembly: per queue (and media type), per interval, and totals per objective, as the
+//! `sla-report/v1` JSON contract lays them out. These are the crate's only `Serialize` types.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Serialize, Serializer};
+
+use crate::formula::{Figures, evaluate};
+use crate::model::{
+    Formula, Granularity, MediaType, Objective, ObjectiveThreshold, QueueInfo, SourceKind,
+    Threshold, TimeWindow,
+};
+use crate::query::ReportRequest;
+use crate::rollup::BucketPlan;
+use crate::tally::{Tally, TallySet};
+
+/// The schema name every report carries.
+pub const SCHEMA: &str = "sla-report/v1";
+
+/// A service-level report (`sla-report/v1`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SlaReport {
+    /// Always [`SCHEMA`].
+    pub schema: &'static str,
+    /// The window and zone.
+    pub window: ReportWindow,
+    /// The interval size.
+    #[serde(serialize_with = "as_str")]
+    pub granularity: Granularity,
+    /// The formula.
+    pub formula: ReportFormula,
+    /// Where the counts came from.
+    #[serde(serialize_with = "as_str")]
+    pub source: SourceKind,
+    /// One row per queue (per queue and media type with `by_media`), ordered by name ignoring
+    /// case, then id, then media type.
+    pub queues: Vec<QueueRow>,
+    /// Sums over every row.
+    pub total: TotalRow,
+}
+
+/// The window of a report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReportWindow {
+    /// The first instant, in UTC.
+    #[serde(serialize_with = "instant")]
+    pub start: Timestamp,
+    /// The first instant after the window, in UTC.
+    #[serde(serialize_with = "instant")]
+    pub end: Timestamp,
+    /// The IANA zone whose calendar the intervals follow.
+    pub time_zone: String,
+}
+
+/// The formula of a report.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct ReportFormula {
+    /// `--abandons`.
+    #[serde(serialize_with = "as_str")]
+    pub abandons: crate::model::AbandonPolicy,
+    /// `--short-abandon` in milliseconds, when set.
+    pub short_abandon_ms: Option<u64>,
+    /// `--flowouts`.
+    #[serde(serialize_with = "as_str")]
+    pub flowouts: crate::model::FlowOutPolicy,
+}
+
+/// Raw counts. `abandoned` includes short abandons.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// Visits offered.
+    pub offered: u64,
+    /// Visits answered.
+    pub answered: u64,
+    /// Visits abandoned, short abandons included.
+    pub abandoned: u64,
+    /// Short abandons; `None` when no short-abandon bound is set.
+    pub short_abandoned: Option<u64>,
+    /// Visits that flowed out.
+    pub flow_outs: u64,
+}
+
+impl Counts {
+    fn add(&mut self, other: &Counts) {
+        self.offered += other.offered;
+        self.answered += other.answered;
+        self.abandoned += other.abandoned;
+        self.flow_outs += other.flow_outs;
+        self.short_abandoned = match (self.short_abandoned, other.short_abandoned) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// One objective's service level for one row or interval.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ServiceLevel {
+    /// The objective's name.
+    pub objective: String,
+    /// The threshold; `None` when the visits measured had differing configured thresholds.
+    pub threshold_ms: Option<u64>,
+    /// The target percent, when there is one (and one only).
+    pub target_percent: Option<f64>,
+    /// Answered within the threshold.
+    pub answered_within: u64,
+    /// Abandoned within the threshold, short abandons included.
+    pub abandoned_within: u64,
+    /// The formula's numerator.
+    pub numerator: u64,
+    /// The formula's denominator.
+    pub denominator: u64,
+    /// 100 × numerator / denominator to 2 decimals; `None` when the denominator is 0.
+    pub percent: Option<f64>,
+    /// `percent >= target_percent`; `None` without a target or a percent.
+    pub met_target: Option<bool>,
+}
+
+/// Counts and service levels of one interval.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IntervalRow {
+    /// The interval's first instant.
+    #[serde(serialize_with = "instant")]
+    pub start: Timestamp,
+    /// The first instant after it.
+    #[serde(serialize_with = "instant")]
+    pub end: Timestamp,
+    /// Counts in the interval.
+    pub counts: Counts,
+    /// Service levels in the interval.
+    pub service_levels: Vec<ServiceLevel>,
+}
+
+/// One queue's (or queue and media type's) row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QueueRow {
+    /// The queue id.
+    pub queue_id: String,
+    /// The queue name.
+    pub queue_name: String,
+    /// The media type, with `by_media`.
+    #[serde(serialize_with = "opt_as_str")]
+    pub media_type: Option<MediaType>,
+    /// Counts over the window.
+    pub counts: Counts,
+    /// Service levels over the window, one per objective that applies to the queue.
+    pub service_levels: Vec<ServiceLevel>,
+    /// Per interval; empty for granularity `total`.
+    pub intervals: Vec<IntervalRow>,
+}
+
+/// The sums of every row.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TotalRow {
+    /// Counts over the window.
+    pub counts: Counts,
+    /// Service levels per objective: Σ numerators / Σ denominators over the rows that have it.
+    pub service_levels: Vec<ServiceLevel>,
+    /// Per interval; empty for granularity `total`.
+    pub intervals: Vec<IntervalRow>,
+}
+
+/// One objective measured over some tallies: figures plus the threshold and target, kept only
+/// while every part measured agrees on them.
+#[derive(Clone, Copy, Debug)]
+struct Measure {
+    figures: Figures,
+    threshold: Option<Threshold>,
+    target: Option<f64>,
+}
+
+impl Measure {
+    /// Combines two measures; a threshold or target is kept only where both agree.
+    fn combine(self, other: Measure) -> Measure {
+        let mut figures = self.figures;
+        figures += other.figures;
+        Measure {
+            figures,
+            threshold: self.threshold.filter(|t| other.threshold == Some(*t)),
+            target: self.target.filter(|t| other.target == Some(*t)),
+        }
+    }
+
+    fn level(&self, objective: &Objective) -> ServiceLevel {
+        let percent = self.figures.percent();
+        ServiceLevel {
+            objective: objective.name.clone(),
+            threshold_ms: self.threshold.map(Threshold::as_millis),
+            target_percent: self.target,
+            answered_within: self.figures.answered_within,
+            abandoned_within: self.figures.abandoned_within,
+            numerator: self.figures.numerator,
+            denominator: self.figures.denominator,
+            percent,
+            met_target: self.target.zip(percent).map(|(t, p)| p >= t),
+        }
+    }
+}
+
+fn combine(acc: &mut Option<Measure>, m: Measure) {
+    *acc = Some(acc.map_or(m, |a| a.combine(m)));
+}
+
+/// Measures `objective` over per-media tallies of `queue`. `media_hint` names the media types to
+/// take configured targets from when no tally has any visit (an idle row still shows its target).
+fn measure(
+    objective: &Objective,
+    queue: &QueueInfo,
+    tallies: &BTreeMap<MediaType, Tally>,
+    media_hint: &[MediaType],
+    formula: &Formula,
+) -> Measure {
+    match objective.threshold {
+        ObjectiveThreshold::Fixed(threshold) => {
+            let tally: Tally = tallies.values().sum();
+            Measure {
+                figures: evaluate(&tally, threshold, formula),
+                threshold: Some(threshold),
+                target: objective.target_percent,
+            }
+        }
+        ObjectiveThreshold::Configured => {
+            // Each visit is measured against the target of its own media type; visits of a
+            // media type the queue has no target for are not measured.
+            let target_of = |media: &MediaType| queue.service_levels.get(media);
+            let mut result: Option<Measure> = None;
+            for (media, tally) in tallies {
+                if let Some(target) = target_of(media).filter(|_| *tally != Tally::default()) {
+                    let m = Measure {
+                        figures: evaluate(tally, target.threshold, formula),
+                        threshold: Some(target.threshold),
+                        target: objective.target_percent.or(Some(target.target_percent)),
+                    };
+                    combine(&mut result, m);
+                }
+            }
+            if result.is_none() {
+                for target in media_hint.iter().filter_map(target_of) {
+                    let m = Measure {
+                        figures: Figures::default(),
+                        threshold: Some(target.threshold),
+                        target: objective.target_percent.or(Some(target.target_percent)),
+                    };
+                    combine(&mut result, m);
+                }
+            }
+            result.unwrap_or(Measure {
+                figures: Figures::default(),
+                threshold: None,
+                target: objective.target_percent,
+            })
+        }
+    }
+}
+
+fn counts_of(tallies: &BTreeMap<MediaType, Tally>, formula: &Formula) -> Counts {
+    let tally: Tally = tallies.values().sum();
+    Counts {
+        offered: tally.offered,
+        answered: tally.answered,
+        abandoned: tally.abandoned,
+        short_abandoned: formula.short_abandon.map(|_| tally.short_abandoned),
+        flow_outs: tally.flow_outs,
+    }
+}
+
+/// One queue's tallies: per media type for the whole window and per interval.
+struct QueueTallies {
+    whole: BTreeMap<MediaType, Tally>,
+    intervals: Vec<BTreeMap<MediaType, Tally>>,
+}
+
+impl QueueTallies {
+    fn new(intervals: usize) -> Self {
+        Self {
+            whole: BTreeMap::new(),
+            intervals: vec![BTreeMap::new(); intervals],
+        }
+    }
+}
+
+/// Groups tallies per queue, rolling buckets up into the plan's intervals.
+fn group_tallies<'a>(
+    request: &ReportRequest,
+    plan: &BucketPlan,
+    tallies: &'a TallySet,
+) -> BTreeMap<&'a str, QueueTallies> {
+    let mut per_queue: BTreeMap<&str, QueueTallies> = BTreeMap::new();
+    for (key, tally) in tallies.iter() {
+        if !request.media.is_empty() && !request.media.contains(&key.media) {
+            continue;
+        }
+        let Some(index) = plan.index_of(key.bucket) else {
+            continue;
+        };
+        let row = per_queue
+            .entry(key.queue.as_str())
+            .or_insert_with(|| QueueTallies::new(plan.len()));
+        *row.whole.entry(key.media).or_default() += tally;
+        *row.intervals[index].entry(key.media).or_default() += tally;
+    }
+    per_queue
+}
+
+/// The sums over rows that become the report's total.
+struct Totals {
+    counts: Counts,
+    interval_counts: Vec<Counts>,
+    /// Per objective: over the window, and per interval.
+    measures: Vec<(Option<Measure>, Vec<Option<Measure>>)>,
+}
+
+impl Totals {
+    fn new(request: &ReportRequest, intervals: usize) -> Self {
+        let counts = Counts {
+            short_abandoned: request.formula.short_abandon.map(|_| 0),
+            ..Counts::default()
+        };
+        Self {
+            counts,
+            interval_counts: vec![counts; intervals],
+            measures: vec![(None, vec![None; intervals]); request.objectives.len()],
+        }
+    }
+
+    fn into_row(self, request: &ReportRequest, plan: &BucketPlan) -> TotalRow {
+        let level = |objective: &Objective, m: Option<Measure>| {
+            m.unwrap_or(Measure {
+                figures: Figures::default(),
+                threshold: None,
+                target: objective.target_percent,
+            })
+            .level(objective)
+        };
+        let intervals = if request.granularity == Granularity::Total {
+            Vec::new()
+        } else {
+            plan.intervals()
+                .enumerate()
+                .map(|(i, (start, end))| IntervalRow {
+                    start,
+                    end,
+                    counts: self.interval_counts[i],
+                    service_levels: request
+                        .objectives
+                        .iter()
+                        .zip(&self.measures)
+                        .map(|(o, (_, per_interval))| level(o, per_interval[i]))
+                        .collect(),
+                })
+                .collect()
+        };
+        TotalRow {
+            counts: self.counts,
+            service_levels: request
+                .objectives
+                .iter()
+                .zip(&self.measures)
+                .map(|(o, (m, _))| level(o, *m))
+                .collect(),
+            intervals,
+        }
+    }
+}
+
+/// The media types of a queue's rows: one row of all media (`None`), or with `by_media` one
+/// per media type seen or asked for.
+fn row_media(request: &ReportRequest, tallies: &QueueTallies) -> Vec<Option<MediaType>> {
+    if !request.by_media {
+        return vec![None];
+    }
+    let mut media: Vec<MediaType> = tallies.whole.keys().copied().collect();
+    media.extend(
+        request
+            .media
+            .iter()
+            .filter(|m| !tallies.whole.contains_key(m)),
+    );
+    media.sort_unstable();
+    if media.is_empty() {
+        vec![None]
+    } else {
+        media.into_iter().map(Some).collect()
+    }
+}
+
+/// Builds one row of `queue` for `media` (all media when `None`), adding it to `totals`.
+fn queue_row(
+    request: &ReportRequest,
+    plan: &BucketPlan,
+    queue: &QueueInfo,
+    tallies: &QueueTallies,
+    media: Option<MediaType>,
+    totals: &mut Totals,
+) -> QueueRow {
+    let formula = &request.formula;
+    let pick = |all: &BTreeMap<MediaType, Tally>| -> BTreeMap<MediaType, Tally> {
+        all.iter()
+            .filter(|(m, _)| media.is_none_or(|only| only == **m))
+            .map(|(m, t)| (*m, t.clone()))
+            .collect()
+    };
+    // The media types whose configured targets an idle row shows.
+    let hint: Vec<MediaType> = match media {
+        Some(m) => vec![m],
+        None if request.media.is_empty() => queue.service_levels.keys().copied().collect(),
+        None => request.media.clone(),
+    };
+    let whole = pick(&tallies.whole);
+    let intervals: Vec<_> = tallies.intervals.iter().map(pick).collect();
+    let counts = counts_of(&whole, formula);
+    totals.counts.add(&counts);
+    let mut service_levels = Vec::new();
+    let mut interval_levels: Vec<Vec<ServiceLevel>> = vec![Vec::new(); plan.len()];
+    for (objective, (total, total_intervals)) in
+        request.objectives.iter().zip(totals.measures.iter_mut())
+    {
+        if !objective.applies_to(&queue.queue) {
+            continue;
+        }
+        let m = measure(objective, queue, &whole, &hint, formula);
+        service_levels.push(m.level(objective));
+        combine(total, m);
+        for (i, interval) in intervals.iter().enumerate() {
+            let m = measure(objective, queue, interval, &hint, formula);
+            interval_levels[i].push(m.level(objective));
+            combine(&mut total_intervals[i], m);
+        }
+    }
+    let mut rows = Vec::new();
+    for (i, ((start, end), levels)) in plan.intervals().zip(interval_levels).enumerate() {
+        let counts = counts_of(&intervals[i], formula);
+        totals.interval_counts[i].add(&counts);
+        rows.push(IntervalRow {
+            start,
+            end,
+            counts,
+            service_levels: levels,
+        });
+    }
+    QueueRow {
+        queue_id: queue.queue.id.to_string(),
+        queue_name: queue.queue.name.clone(),
+        media_type: media,
+        counts,
+        service_levels,
+        intervals: if request.granularity == Granularity::Total {
+            Vec::new()
+        } else {
+            rows
+        },
+    }
+}
+
+/// Builds the report for `request` from the resolved `queues` and the `tallies` a source
+/// counted. Tallies of queues not in `queues` and outside the window are ignored; tallies in
+/// finer buckets than the request's granularity are rolled up.
+#[must_use]
+pub fn build_report(
+    request: &ReportRequest,
+    queues: &[QueueInfo],
+    tallies: &TallySet,
+) -> SlaReport {
+    let plan = BucketPlan::new(&request.window, request.granularity, &request.zone);
+    let mut queues: Vec<&QueueInfo> = queues.iter().collect();
+    queues.sort_by(|a, b| {
+        a.queue
+            .name
+            .to_lowercase()
+            .cmp(&b.queue.name.to_lowercase())
+            .then_with(|| a.queue.id.cmp(&b.queue.id))
+    });
+    queues.dedup_by(|a, b| a.queue.id == b.queue.id);
+
+    let per_queue = group_tallies(request, &plan, tallies);
+    let empty = QueueTallies::new(plan.len());
+    let mut totals = Totals::new(request, plan.len());
+    let mut rows = Vec::new();
+    for queue in queues {
+        let tallies = per_queue.get(queue.queue.id.as_str()).unwrap_or(&empty);
+        for media in row_media(request, tallies) {
+            rows.push(queue_row(
+                request,
+                &plan,
+                queue,
+                tallies,
+                media,
+                &mut totals,
+            ));
+        }
+    }
+
+    let formula = &request.formula;
+    SlaReport {
+        schema: SCHEMA,
+        window: ReportWindow {
+            start: request.window.start(),
+            end: request.window.end(),
+            time_zone: request.zone.name().to_owned(),
+        },
+        granularity: request.granularity,
+        formula: ReportFormula {
+            abandons: formula.abandons,
+            short_abandon_ms: formula.short_abandon.map(Threshold::as_millis),
+            flowouts: formula.flowouts,
+        },
+        source: request.source,
+        queues: rows,
+        total: totals.into_row(request, &plan),
+    }
+}
+
+/// The thresholds a source must count for `request` over `queues`: every fixed threshold and
+/// every configured one, sorted and unique.
+#[must_use]
+pub fn thresholds_needed(request: &ReportRequest, queues: &[QueueInfo]) -> Vec<Threshold> {
+    let mut thresholds = Vec::new();
+    for objective in &request.objectives {
+        match objective.threshold {
+            ObjectiveThreshold::Fixed(t) => thresholds.push(t),
+            ObjectiveThreshold::Configured => {
+                for queue in queues.iter().filter(|q| objective.applies_to(&q.queue)) {
+                    for (media, target) in &queue.service_levels {
+                        if request.media.is_empty() || request.media.contains(media) {
+                            thresholds.push(target.threshold);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    thresholds.sort_unstable();
+    thresholds.dedup();
+    thresholds
+}
+
+impl SlaReport {
+    /// Whether any queue row's service level, for any objective, is below `percent`. Absent
+    /// percentages never count as below.
+    #[must_use]
+    pub fn any_below(&self, percent: f64) -> bool {
+        self.queues
+            .iter()
+            .flat_map(|q| &q.service_levels)
+            .any(|sl| sl.percent.is_some_and(|p| p < percent))
+    }
+
+    /// The report's window.
+    #[must_use]
+    pub fn time_window(&self) -> Option<TimeWindow> {
+        TimeWindow::new(self.window.start, self.window.end).ok()
+    }
+}
+
+fn as_str<S: Serializer, T: std::fmt::Display>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(value)
+}
+
+#[expect(
+    clippy::ref_option,
+    reason = "serde's serialize_with passes a reference"
+)]
+fn opt_as_str<S: Serializer, T: std::fmt::Display>(
+    value: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
+}
+
+/// RFC 3339 in UTC with `Z`, whole seconds unless there is a fraction.
+fn instant<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(t)
+}

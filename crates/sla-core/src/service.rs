@@ -1,0 +1,149 @@
+//! "Fetch, then compute": resolves queues and asks the ports for counts, then builds the report.
+//! The only place in the core that awaits a port.
+
+use crate::error::SlaError;
+use crate::model::{QueueInfo, SourceKind};
+use crate::ports::{
+    QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource, Visit, VisitQuery,
+    VisitSink, VisitSource,
+};
+use crate::query::{QueueSelection, ReportRequest};
+use crate::report::{SlaReport, build_report, thresholds_needed};
+use crate::rollup::{BucketPlan, native_granularity};
+use crate::tally::{Tallier, TallySet};
+
+/// Why a report could not be made: bad input, or a failing source.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The query names something that does not exist or cannot be used.
+    #[error(transparent)]
+    Input(#[from] SlaError),
+    /// A port failed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+}
+
+/// Resolves the queues a selection names: ids as given, exact names ignoring case, and
+/// wildcard patterns. Each queue appears once; an exact name or pattern that matches nothing
+/// is an error naming it.
+pub async fn resolve_queues(
+    selection: &QueueSelection,
+    directory: &dyn QueueDirectory,
+) -> Result<Vec<QueueInfo>, ServiceError> {
+    if selection.is_empty() {
+        return Err(SlaError::NoQueues.into());
+    }
+    let mut found: Vec<QueueInfo> = Vec::new();
+    let mut keep = |queues: Vec<QueueInfo>| {
+        for queue in queues {
+            if !found.iter().any(|q| q.queue.id == queue.queue.id) {
+                found.push(queue);
+            }
+        }
+    };
+    if selection.all {
+        keep(directory.queues(&QueueSelector::All).await?);
+    }
+    if !selection.ids.is_empty() {
+        let queues = directory
+            .queues(&QueueSelector::Ids(selection.ids.clone()))
+            .await?;
+        if let Some(missing) = selection
+            .ids
+            .iter()
+            .find(|id| !queues.iter().any(|q| &q.queue.id == *id))
+        {
+            return Err(SlaError::UnknownQueue(missing.to_string()).into());
+        }
+        keep(queues);
+    }
+    for name in &selection.names {
+        let queues: Vec<QueueInfo> = directory
+            .queues(&QueueSelector::Name(name.clone()))
+            .await?
+            .into_iter()
+            .filter(|q| q.queue.name.eq_ignore_ascii_case(name))
+            .collect();
+        if queues.is_empty() {
+            return Err(SlaError::UnknownQueue(name.clone()).into());
+        }
+        keep(queues);
+    }
+    for pattern in &selection.patterns {
+        let queues = directory
+            .queues(&QueueSelector::Name(pattern.clone()))
+            .await?;
+        if queues.is_empty() {
+            return Err(SlaError::NoMatchingQueue(pattern.clone()).into());
+        }
+        keep(queues);
+    }
+    Ok(found)
+}
+
+/// The tally query a report request needs for `queues`.
+#[must_use]
+pub fn tally_query(request: &ReportRequest, queues: &[QueueInfo]) -> TallyQuery {
+    TallyQuery {
+        queues: queues.iter().map(|q| q.queue.id.clone()).collect(),
+        media: request.media.clone(),
+        window: request.window,
+        zone: request.zone.clone(),
+        granularity: native_granularity(request.granularity),
+        thresholds: thresholds_needed(request, queues),
+        short_abandon: request.formula.short_abandon,
+    }
+}
+
+/// The ports a report is made from.
+#[derive(Clone, Copy)]
+pub struct Sources<'a> {
+    /// Lists and resolves queues.
+    pub directory: &'a dyn QueueDirectory,
+    /// Counts from aggregates.
+    pub tallies: &'a dyn TallySource,
+    /// Visits from conversation details, for `SourceKind::Details`.
+    pub visits: Option<&'a dyn VisitSource>,
+}
+
+impl std::fmt::Debug for Sources<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sources").finish_non_exhaustive()
+    }
+}
+
+/// Resolves the request's queues, counts through the source it names, and builds the report.
+pub async fn fetch_report(
+    request: &ReportRequest,
+    sources: Sources<'_>,
+) -> Result<SlaReport, ServiceError> {
+    let queues = resolve_queues(&request.queues, sources.directory).await?;
+    let query = tally_query(request, &queues);
+    let tallies = match (request.source, sources.visits) {
+        (SourceKind::Details, Some(visits)) => tally_visits(&query, visits).await?,
+        _ => sources.tallies.tallies(&query).await?,
+    };
+    Ok(build_report(request, &queues, &tallies))
+}
+
+/// Counts visits streamed from `source` into the tallies `query` asks for.
+pub async fn tally_visits(
+    query: &TallyQuery,
+    source: &dyn VisitSource,
+) -> Result<TallySet, SourceError> {
+    struct Sink(Tallier);
+    impl VisitSink for Sink {
+        fn visit(&mut self, visit: Visit) {
+            self.0.add(&visit);
+        }
+    }
+    let plan = BucketPlan::new(&query.window, query.granularity, &query.zone);
+    let mut sink = Sink(Tallier::new(plan, &query.thresholds, query.short_abandon));
+    let visit_query = VisitQuery {
+        queues: query.queues.clone(),
+        media: query.media.clone(),
+        window: query.window,
+    };
+    source.visits(&visit_query, &mut sink).await?;
+    Ok(sink.0.finish())
+}
