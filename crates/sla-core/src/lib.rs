@@ -47,6 +47,7 @@
 
 mod error;
 mod formula;
+mod listing;
 mod model;
 pub mod ports;
 mod query;
@@ -58,6 +59,7 @@ mod tally;
 
 pub use crate::error::SlaError;
 pub use crate::formula::{Figures, evaluate, percent};
+pub use crate::listing::{queues_json, render_queues};
 pub use crate::model::{
     AbandonPolicy, FlowOutPolicy, Formula, Granularity, MediaType, Objective, ObjectiveThreshold,
     QueueId, QueueInfo, QueueRef, ServiceLevelTarget, SourceKind, Threshold, TimeWindow, Zone,
