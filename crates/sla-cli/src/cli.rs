@@ -1,0 +1,232 @@
+//! The command line: clap definitions, converted into sla-core's `QueryInput`.
+
+use std::path::PathBuf;
+
+use clap::builder::PossibleValuesParser;
+use clap::{Args, Parser, Subcommand};
+use sla_core::{
+    AbandonPolicy, FlowOutPolicy, Granularity, QueryInput, SourceKind, Threshold,
+    parse_objective_threshold, parse_percent,
+};
+
+const EXAMPLES: &str = "\
+Examples:
+  sla report --demo
+  sla report --queue Support --queue Sales --period last-week --threshold 20s --threshold 60s
+  sla report --queue-name 'Sales*' --from 2024-05-01 --to 2024-05-31 --granularity day --tz Europe/London
+  sla report --all-queues --threshold configured --abandons against --format csv --out sla.csv
+  sla report --config sla.toml --period yesterday --fail-below 80
+  sla queues --name 'Support*'
+
+Credentials come from GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET in the
+environment or a .env file in the working directory, never from a flag.";
+
+/// Custom service levels for Genesys Cloud queues.
+#[derive(Debug, Parser)]
+#[command(name = "sla", version, about, after_help = EXAMPLES)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Service levels per queue and overall, for any thresholds and formula.
+    #[command(after_help = EXAMPLES)]
+    Report(Box<ReportArgs>),
+    /// List queues with their ids, divisions and configured service levels.
+    Queues(QueuesArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    #[command(flatten)]
+    pub(crate) queues: QueueArgs,
+    #[command(flatten)]
+    pub(crate) window: WindowArgs,
+    #[command(flatten)]
+    pub(crate) objectives: ObjectiveArgs,
+    #[command(flatten)]
+    pub(crate) formula: FormulaArgs,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Queues")]
+pub(crate) struct QueueArgs {
+    /// A queue by id (a UUID) or exact name, ignoring case; repeatable.
+    #[arg(long = "queue", value_name = "ID_OR_NAME")]
+    pub(crate) queue: Vec<String>,
+    /// Queues whose name matches a pattern with `*` wildcards, such as 'Sales*'; repeatable.
+    #[arg(long = "queue-name", value_name = "PATTERN")]
+    pub(crate) queue_name: Vec<String>,
+    /// Every queue in the org.
+    #[arg(long)]
+    pub(crate) all_queues: bool,
+    /// Only these media types (voice, callback, chat, email, message, ...), comma-separated.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub(crate) media: Vec<String>,
+    /// One row per queue and media type.
+    #[arg(long)]
+    pub(crate) by_media: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Window")]
+pub(crate) struct WindowArgs {
+    /// Start: a date (the whole local day) or an RFC 3339 instant.
+    #[arg(long, value_name = "DATE|INSTANT")]
+    pub(crate) from: Option<String>,
+    /// End: a date (inclusive: up to the end of that local day) or an RFC 3339 instant
+    /// (exclusive); now when absent.
+    #[arg(long, value_name = "DATE|INSTANT", requires = "from")]
+    pub(crate) to: Option<String>,
+    /// A calendar period in the time zone [default: last-7-days].
+    #[arg(long, conflicts_with_all = ["from", "to"], value_parser = PossibleValuesParser::new([
+        "today", "yesterday", "this-week", "last-week", "this-month", "last-month", "last-7-days", "last-30-days",
+    ]))]
+    pub(crate) period: Option<String>,
+    /// IANA time zone for dates, periods and intervals [default: the system zone].
+    #[arg(long, value_name = "ZONE")]
+    pub(crate) tz: Option<String>,
+    /// Interval size.
+    #[arg(long, default_value = "total", value_parser = names(Granularity::ALL, Granularity::as_str))]
+    pub(crate) granularity: String,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Objectives")]
+pub(crate) struct ObjectiveArgs {
+    /// A threshold every queue is measured at (20s, 1m30s, 45000ms), or `configured` for each
+    /// queue's own Genesys target; repeatable [default: 20s].
+    #[arg(long, value_name = "DURATION|configured", value_parser = threshold_arg)]
+    pub(crate) threshold: Vec<String>,
+    /// A TOML file of named objectives, each with a threshold, an optional target and queues.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Formula")]
+pub(crate) struct FormulaArgs {
+    /// How abandons count: ignore (aw/a), against (aw/(a+ab)), after-threshold
+    /// (aw/(a+ab-abw)) or for ((aw+abw)/(a+ab)).
+    #[arg(long, default_value = "ignore", value_parser = names(AbandonPolicy::ALL, AbandonPolicy::as_str))]
+    pub(crate) abandons: String,
+    /// Abandons with a shorter wait leave numerator and denominator.
+    #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
+    pub(crate) short_abandon: Option<String>,
+    /// Whether flow-outs join the denominator as misses.
+    #[arg(long, default_value = "ignore", value_parser = names(FlowOutPolicy::ALL, FlowOutPolicy::as_str))]
+    pub(crate) flowouts: String,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub(crate) struct OutputArgs {
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = PossibleValuesParser::new(["table", "json", "csv", "markdown"]))]
+    pub(crate) format: String,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+    /// Exit with status 3 when any queue's service level for any objective is below this
+    /// percent (n/a never fails); the report is still written in full.
+    #[arg(long, value_name = "PERCENT", value_parser = percent_arg)]
+    pub(crate) fail_below: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Connection")]
+pub(crate) struct ConnectionArgs {
+    /// Genesys Cloud region: an SDK name (us-east-1, eu-west-1, ...) or a domain (mypurecloud.ie).
+    #[arg(long, env = "GENESYSCLOUD_REGION", value_name = "REGION")]
+    pub(crate) region: Option<String>,
+    /// API base URL, overriding the region.
+    #[arg(long, env = "GENESYSCLOUD_API_BASE", value_name = "URL")]
+    pub(crate) api_base: Option<String>,
+    /// Login base URL [default: the API base with a leading `api.` replaced by `login.`].
+    #[arg(long, env = "GENESYSCLOUD_LOGIN_BASE", value_name = "URL")]
+    pub(crate) login_base: Option<String>,
+    /// Where counts come from.
+    #[arg(long, default_value = "aggregates", value_parser = names(SourceKind::ALL, SourceKind::as_str))]
+    pub(crate) source: String,
+    /// Client-side request budget, below Genesys's 300 per minute per token.
+    #[arg(long, default_value_t = 240, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) max_requests_per_minute: u32,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub(crate) concurrency: u32,
+    /// Run against a built-in simulated org over loopback HTTP: no credentials needed.
+    #[arg(long)]
+    pub(crate) demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct QueuesArgs {
+    /// Only queues whose name matches, with `*` wildcards.
+    #[arg(long, value_name = "PATTERN")]
+    pub(crate) name: Option<String>,
+    /// Output format.
+    #[arg(long, default_value = "table", value_parser = PossibleValuesParser::new(["table", "json", "csv"]))]
+    pub(crate) format: String,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+}
+
+fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> PossibleValuesParser {
+    PossibleValuesParser::new(all.iter().map(|v| name(*v)))
+}
+
+fn threshold_arg(text: &str) -> Result<String, String> {
+    parse_objective_threshold(text)
+        .map(|_| text.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+fn duration_arg(text: &str) -> Result<String, String> {
+    Threshold::parse(text)
+        .map(|_| text.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+fn percent_arg(text: &str) -> Result<f64, String> {
+    parse_percent(text).map_err(|e| e.to_string())
+}
+
+impl ReportArgs {
+    /// The query as sla-core reads it; `config` is the config file's text, already read.
+    pub(crate) fn query_input(&self, config: Option<String>) -> QueryInput {
+        QueryInput {
+            queues: self.queues.queue.clone(),
+            queue_names: self.queues.queue_name.clone(),
+            all_queues: self.queues.all_queues,
+            media: self.queues.media.clone(),
+            by_media: self.queues.by_media,
+            from: self.window.from.clone(),
+            to: self.window.to.clone(),
+            period: self.window.period.clone(),
+            tz: self.window.tz.clone(),
+            granularity: Some(self.window.granularity.clone()),
+            thresholds: self.objectives.threshold.clone(),
+            config,
+            abandons: Some(self.formula.abandons.clone()),
+            short_abandon: self.formula.short_abandon.clone(),
+            flowouts: Some(self.formula.flowouts.clone()),
+            source: Some(self.connection.source.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}
