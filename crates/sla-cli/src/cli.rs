@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
+use sla_connect::ConnectionArgs;
 use sla_core::{
     AbandonPolicy, FlowOutPolicy, Granularity, QueryInput, SourceKind, Threshold,
     parse_objective_threshold, parse_percent,
@@ -140,32 +141,6 @@ pub(crate) struct OutputArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(next_help_heading = "Connection")]
-pub(crate) struct ConnectionArgs {
-    /// Genesys Cloud region: an SDK name (us-east-1, eu-west-1, ...) or a domain (mypurecloud.ie).
-    #[arg(long, env = "GENESYSCLOUD_REGION", value_name = "REGION")]
-    pub(crate) region: Option<String>,
-    /// API base URL, overriding the region.
-    #[arg(long, env = "GENESYSCLOUD_API_BASE", value_name = "URL")]
-    pub(crate) api_base: Option<String>,
-    /// Login base URL [default: the API base with a leading `api.` replaced by `login.`].
-    #[arg(long, env = "GENESYSCLOUD_LOGIN_BASE", value_name = "URL")]
-    pub(crate) login_base: Option<String>,
-    /// Where counts come from.
-    #[arg(long, default_value = "aggregates", value_parser = names(SourceKind::ALL, SourceKind::as_str))]
-    pub(crate) source: String,
-    /// Client-side request budget, below Genesys's 300 per minute per token.
-    #[arg(long, default_value_t = 240, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub(crate) max_requests_per_minute: u32,
-    /// Requests in flight at once.
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
-    pub(crate) concurrency: u32,
-    /// Run against a built-in simulated org over loopback HTTP: no credentials needed.
-    #[arg(long)]
-    pub(crate) demo: bool,
-}
-
-#[derive(Debug, Args)]
 pub(crate) struct QueuesArgs {
     /// Only queues whose name matches, with `*` wildcards.
     #[arg(long, value_name = "PATTERN")]
@@ -216,7 +191,7 @@ impl ReportArgs {
             abandons: Some(self.formula.abandons.clone()),
             short_abandon: self.formula.short_abandon.clone(),
             flowouts: Some(self.formula.flowouts.clone()),
-            source: Some(self.connection.source.clone()),
+            source: Some(self.source.clone()),
         }
     }
 }

@@ -3,7 +3,6 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
-mod connect;
 mod run;
 
 use std::io::IsTerminal;
@@ -15,7 +14,9 @@ use jiff::tz::TimeZone;
 use sla_core::Zone;
 
 use crate::cli::{Cli, Command};
-use crate::run::{Context, Outcome, UsageError};
+use sla_connect::ConnectError;
+
+use crate::run::{Context, Outcome, Ports, UsageError};
 
 /// Exit statuses, as documented in the README.
 const EXIT_RUNTIME: u8 = 1;
@@ -58,24 +59,33 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let mut stdout = std::io::stdout().lock();
-    match cli.command {
+    let connection_args = match &cli.command {
+        Command::Report(args) => &args.connection,
+        Command::Queues(args) => &args.connection,
+    };
+    let connection = sla_connect::connect(connection_args)
+        .await
+        .map_err(|e| match e {
+            ConnectError::Usage(message) => anyhow::Error::new(UsageError(message)),
+            other => anyhow::Error::new(other),
+        })?;
+    let ports = Ports {
+        directory: connection.directory(),
+        tallies: connection.tallies(),
+        visits: None,
+    };
+    let result = match &cli.command {
         Command::Report(args) => {
-            let connection = connect::connect(&args.connection).await?;
             let context = Context {
                 now: Timestamp::now(),
                 zone: Zone::from_time_zone(TimeZone::system()),
             };
-            let result = run::report(&args, &connection.ports(), &context, &mut stdout).await;
-            connection.close().await;
-            result
+            run::report(args, &ports, &context, &mut stdout).await
         }
-        Command::Queues(args) => {
-            let connection = connect::connect(&args.connection).await?;
-            let result = run::queues(&args, connection.ports().directory.as_ref(), &mut stdout).await;
-            connection.close().await;
-            result
-        }
-    }
+        Command::Queues(args) => run::queues(args, ports.directory.as_ref(), &mut stdout).await,
+    };
+    connection.close().await;
+    result
 }
 
 /// Logs go to stderr, at the level `SLA_LOG` names (`warn` by default), in colour only on a

@@ -53,12 +53,13 @@ pub(crate) async fn report(
     context: &Context,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let config = match &args.objectives.config {
-        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-            UsageError(format!("cannot read config file {}: {e}", path.display()))
-        })?),
-        None => None,
-    };
+    let config =
+        match &args.objectives.config {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                UsageError(format!("cannot read config file {}: {e}", path.display()))
+            })?),
+            None => None,
+        };
     let mut request = args
         .query_input(config)
         .parse(context.now, &context.zone)
@@ -80,7 +81,11 @@ pub(crate) async fn report(
         ServiceError::Input(e) => anyhow::Error::new(UsageError(e.to_string())),
         ServiceError::Source(e) => anyhow::Error::new(e).context("cannot fetch the counts"),
     })?;
-    let format: Format = args.output.format.parse().map_err(|e: sla_core::SlaError| UsageError(e.to_string()))?;
+    let format: Format = args
+        .output
+        .format
+        .parse()
+        .map_err(|e: sla_core::SlaError| UsageError(e.to_string()))?;
     let text = render(&report, format);
     emit(&text, args.output.out.as_deref(), out)?;
     let below = args.output.fail_below.is_some_and(|p| report.any_below(p));
@@ -105,7 +110,10 @@ pub(crate) async fn queues(
         .queues(&selector)
         .await
         .context("cannot list the queues")?;
-    let format: Format = args.format.parse().map_err(|e: sla_core::SlaError| UsageError(e.to_string()))?;
+    let format: Format = args
+        .format
+        .parse()
+        .map_err(|e: sla_core::SlaError| UsageError(e.to_string()))?;
     emit(&render_queues(&queues, format), None, out)?;
     Ok(Outcome::Done)
 }

@@ -1,0 +1,141 @@
+//! Connection wiring shared by the `sla` and `sla-http` binaries: the connection flags, and a
+//! Genesys Cloud client built from them and the environment, or the built-in simulated org.
+
+use std::sync::Arc;
+
+use clap::Args;
+use genesys_adapter::{GenesysClient, GenesysConfig, GenesysError, Region};
+use genesys_sim::{SimConfig, SimServer};
+use secrecy::SecretString;
+use sla_core::ports::{QueueDirectory, TallySource};
+
+/// The environment variable holding the OAuth client id.
+pub const CLIENT_ID: &str = "GENESYSCLOUD_OAUTHCLIENT_ID";
+/// The environment variable holding the OAuth client secret.
+pub const CLIENT_SECRET: &str = "GENESYSCLOUD_OAUTHCLIENT_SECRET";
+
+/// How to reach Genesys Cloud, as both binaries take it on the command line.
+#[derive(Clone, Debug, Default, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectionArgs {
+    /// Genesys Cloud region: an SDK name (us-east-1, eu-west-1, ...) or a domain (mypurecloud.ie).
+    #[arg(long, env = "GENESYSCLOUD_REGION", value_name = "REGION")]
+    pub region: Option<String>,
+    /// API base URL, overriding the region.
+    #[arg(long, env = "GENESYSCLOUD_API_BASE", value_name = "URL")]
+    pub api_base: Option<String>,
+    /// Login base URL [default: the API base with a leading `api.` replaced by `login.`].
+    #[arg(long, env = "GENESYSCLOUD_LOGIN_BASE", value_name = "URL")]
+    pub login_base: Option<String>,
+    /// Client-side request budget, below Genesys's 300 per minute per token.
+    #[arg(long, default_value_t = 240, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_requests_per_minute: u32,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: u32,
+    /// Run against a built-in simulated org over loopback HTTP: no credentials needed.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// Why no connection could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// A setting the user can fix: a missing credential, an unknown region, a bad URL.
+    #[error("{0}")]
+    Usage(String),
+    /// The demo org could not start.
+    #[error("cannot start the demo org")]
+    Demo(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// A client, and the simulator it talks to under `--demo`.
+pub struct Connection {
+    client: Arc<GenesysClient>,
+    sim: Option<SimServer>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("demo", &self.sim.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connection {
+    /// The Genesys client.
+    pub fn client(&self) -> &Arc<GenesysClient> {
+        &self.client
+    }
+
+    /// The client as a queue directory.
+    pub fn directory(&self) -> Arc<dyn QueueDirectory> {
+        self.client.clone()
+    }
+
+    /// The client as a source of tallies.
+    pub fn tallies(&self) -> Arc<dyn TallySource> {
+        self.client.clone()
+    }
+
+    /// Whether this is the demo org.
+    pub fn is_demo(&self) -> bool {
+        self.sim.is_some()
+    }
+
+    /// Stops the simulator, if one runs.
+    pub async fn close(self) {
+        if let Some(sim) = self.sim {
+            sim.stop().await;
+        }
+    }
+}
+
+/// Connects as `args` say. Credentials come only from the environment (load a `.env` file into
+/// it first), never from a flag, since flags show in `ps`.
+pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> {
+    let (mut config, sim) = if args.demo {
+        let sim = SimServer::start(SimConfig::default())
+            .await
+            .map_err(|e| ConnectError::Demo(Box::new(e)))?;
+        let sim_config = sim.config();
+        let mut config = GenesysConfig::new(
+            Region::default(),
+            sim_config.client_id.clone(),
+            SecretString::from(sim_config.client_secret.clone()),
+        );
+        config.api_base = sim.base_url();
+        (config, Some(sim))
+    } else {
+        let region: Region = match &args.region {
+            Some(r) => r
+                .parse()
+                .map_err(|e: GenesysError| ConnectError::Usage(e.to_string()))?,
+            None => Region::default(),
+        };
+        let (Some(id), Some(secret)) = (non_empty_var(CLIENT_ID), non_empty_var(CLIENT_SECRET))
+        else {
+            return Err(ConnectError::Usage(format!(
+                "missing credentials: set {CLIENT_ID} and {CLIENT_SECRET} in the environment or a .env file (or try --demo)"
+            )));
+        };
+        let mut config = GenesysConfig::new(region, id, SecretString::from(secret));
+        if let Some(base) = &args.api_base {
+            config.api_base.clone_from(base);
+        }
+        config.login_base.clone_from(&args.login_base);
+        (config, None)
+    };
+    config.max_requests_per_minute = args.max_requests_per_minute;
+    config.concurrency = usize::try_from(args.concurrency).unwrap_or(1);
+    let client = GenesysClient::new(config).map_err(|e| ConnectError::Usage(e.to_string()))?;
+    Ok(Connection {
+        client: Arc::new(client),
+        sim,
+    })
+}
+
+fn non_empty_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
