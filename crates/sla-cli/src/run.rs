@@ -146,3 +146,187 @@ fn emit(text: &str, path: Option<&Path>, out: &mut dyn Write) -> anyhow::Result<
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use clap::Parser;
+    use sla_core::ports::{MockQueueDirectory, MockTallySource, QueueSelector, SourceError};
+    use sla_core::{
+        MediaType, QueueId, QueueInfo, QueueRef, Tally, TallyKey, TallySet, Threshold, Within,
+        Zone,
+    };
+
+    use super::{Context, Outcome, Ports, UsageError};
+    use crate::cli::{Cli, Command, ReportArgs};
+
+    fn support() -> QueueInfo {
+        QueueInfo {
+            queue: QueueRef {
+                id: QueueId::new("11111111-1111-1111-1111-111111111111"),
+                name: "Support".to_owned(),
+            },
+            division: Some("Home".to_owned()),
+            service_levels: BTreeMap::new(),
+        }
+    }
+
+    /// The worked example of the product brief: 1000 answered, 860 within 20 s, 60 abandoned,
+    /// 20 of them within 20 s.
+    fn worked_example(bucket: jiff::Timestamp) -> TallySet {
+        let mut tally = Tally::default();
+        (tally.offered, tally.answered, tally.abandoned) = (1100, 1000, 60);
+        tally.add_within(
+            Threshold::from_millis(20_000),
+            Within {
+                answered: 860,
+                abandoned: 20,
+            },
+        );
+        let key = TallyKey {
+            queue: support().queue.id,
+            media: MediaType::Voice,
+            bucket,
+        };
+        std::iter::once((key, tally)).collect()
+    }
+
+    fn report_args(args: &[&str]) -> ReportArgs {
+        let argv = ["sla", "report"].iter().chain(args);
+        match Cli::try_parse_from(argv).expect("valid arguments").command {
+            Command::Report(args) => *args,
+            Command::Queues(_) => unreachable!("a report was parsed"),
+        }
+    }
+
+    fn ports(tallies: MockTallySource) -> Ports {
+        let mut directory = MockQueueDirectory::new();
+        directory.expect_queues().returning(|selector| {
+            Ok(match selector {
+                QueueSelector::Name(name) if !name.eq_ignore_ascii_case("support") => vec![],
+                _ => vec![support()],
+            })
+        });
+        Ports {
+            directory: Arc::new(directory),
+            tallies: Arc::new(tallies),
+            visits: None,
+        }
+    }
+
+    fn context() -> Context {
+        Context {
+            now: "2024-02-01T12:00:00Z".parse().unwrap(),
+            zone: Zone::utc(),
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[track_caller]
+    fn check(args: &[&str], expect: &[&str]) -> (anyhow::Result<Outcome>, String) {
+        let args = report_args(args);
+        let mut source = MockTallySource::new();
+        source
+            .expect_tallies()
+            .returning(|q| Ok(worked_example(q.window.start())));
+        let mut out = Vec::new();
+        let result = block_on(super::report(&args, &ports(source), &context(), &mut out));
+        let text = String::from_utf8(out).unwrap();
+        for needle in expect {
+            assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+        }
+        (result, text)
+    }
+
+    #[test]
+    fn each_policy_reproduces_the_worked_example() {
+        let base = ["--queue", "Support", "--period", "last-month", "--format", "csv"];
+        for (policy, percent) in [
+            ("ignore", "86.00"),
+            ("against", "81.13"),
+            ("after-threshold", "82.69"),
+            ("for", "83.02"),
+        ] {
+            let mut args = base.to_vec();
+            args.extend(["--abandons", policy]);
+            let (result, _) = check(&args, &[percent]);
+            assert_eq!(result.unwrap(), Outcome::Done);
+        }
+    }
+
+    #[test]
+    fn fail_below_reports_in_full_and_says_so() {
+        let (result, text) = check(
+            &["--queue", "support", "--fail-below", "90", "--format", "json"],
+            &["\"percent\": 86.0"],
+        );
+        assert_eq!(result.unwrap(), Outcome::BelowThreshold);
+        assert!(text.contains("\"schema\": \"sla-report/v1\""));
+        let (result, _) = check(&["--queue", "Support", "--fail-below", "80"], &["86.00"]);
+        assert_eq!(result.unwrap(), Outcome::Done);
+    }
+
+    #[test]
+    fn an_unknown_queue_is_a_usage_error_naming_it() {
+        let (result, text) = check(&["--queue", "Nope"], &[]);
+        let err = result.unwrap_err();
+        assert!(err.is::<UsageError>(), "{err:#}");
+        assert!(format!("{err:#}").contains("'Nope'"));
+        assert!(text.is_empty());
+    }
+
+    #[test]
+    fn a_missing_config_file_is_a_usage_error_naming_it() {
+        let (result, _) = check(&["--queue", "Support", "--config", "/no/such/sla.toml"], &[]);
+        let err = result.unwrap_err();
+        assert!(err.is::<UsageError>());
+        assert!(format!("{err:#}").contains("/no/such/sla.toml"));
+    }
+
+    #[test]
+    fn a_failing_source_is_a_runtime_error_with_its_cause() {
+        let args = report_args(&["--queue", "Support"]);
+        let mut source = MockTallySource::new();
+        source.expect_tallies().returning(|_| {
+            Err(SourceError::Unavailable {
+                attempts: 8,
+                source: "HTTP 503: service unavailable".into(),
+            })
+        });
+        let mut out = Vec::new();
+        let err = block_on(super::report(&args, &ports(source), &context(), &mut out)).unwrap_err();
+        assert!(!err.chain().any(|c| c.is::<UsageError>()));
+        let message = format!("{err:#}");
+        assert!(message.contains("after 8 attempts"), "{message}");
+        assert!(message.contains("HTTP 503"), "{message}");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn out_writes_the_file_atomically_and_nothing_to_stdout() {
+        let dir = std::env::temp_dir().join(format!("sla-cli-out-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("report.csv");
+        let path_text = path.to_str().unwrap();
+        let (result, text) = check(&["--queue", "Support", "--format", "csv", "--out", path_text], &[]);
+        assert_eq!(result.unwrap(), Outcome::Done);
+        assert!(text.is_empty());
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(written.starts_with("queue_id,queue_name"), "{written}");
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n != "report.csv")
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
