@@ -56,6 +56,8 @@ mod report;
 mod rollup;
 mod service;
 mod tally;
+#[cfg(test)]
+mod tests;
 
 pub use crate::error::SlaError;
 pub use crate::formula::{Figures, evaluate, percent};

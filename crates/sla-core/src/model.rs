@@ -241,7 +241,8 @@ pub struct Objective {
 }
 
 impl Objective {
-    /// The objective `--threshold 20s` adds: named after the duration, for every queue.
+    /// An objective of one threshold for every queue, named after the duration in its
+    /// shortest form (`20s`, `1m30s`).
     #[must_use]
     pub fn fixed(threshold: Threshold) -> Self {
         Self {
@@ -266,9 +267,11 @@ impl Objective {
     /// Whether the objective applies to `queue`.
     #[must_use]
     pub fn applies_to(&self, queue: &QueueRef) -> bool {
+        // Names compare ignoring case beyond ASCII too: "ventes été" names "Ventes Été".
+        let name = queue.name.to_lowercase();
         self.queues.as_ref().is_none_or(|list| {
             list.iter()
-                .any(|q| q == queue.id.as_str() || q.eq_ignore_ascii_case(&queue.name))
+                .any(|q| q == queue.id.as_str() || q.to_lowercase() == name)
         })
     }
 }

@@ -116,7 +116,11 @@ impl QueryInput {
         let mut objectives = Vec::new();
         for text in &self.thresholds {
             objectives.push(match parse_objective_threshold(text)? {
-                ObjectiveThreshold::Fixed(t) => Objective::fixed(t),
+                // Named as typed: `--threshold 60s` reports an objective `60s`, not `1m`.
+                ObjectiveThreshold::Fixed(t) => Objective {
+                    name: text.trim().to_owned(),
+                    ..Objective::fixed(t)
+                },
                 ObjectiveThreshold::Configured => Objective::configured(),
             });
         }
@@ -212,17 +216,18 @@ enum TimeArg {
 
 fn parse_time_arg(field: &'static str, text: &str) -> Result<TimeArg, SlaError> {
     let text = text.trim();
-    if let Ok(date) = text.parse::<Date>()
-        && !text.contains('T')
-    {
-        return Ok(TimeArg::Date(date));
+    // An instant first: a date parser would also read `2024-05-01 08:00:00+01:00` (RFC 3339
+    // allows the space) as a date, silently dropping the time.
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(TimeArg::Instant(t));
     }
-    text.parse::<Timestamp>()
-        .map(TimeArg::Instant)
-        .map_err(|_| SlaError::InvalidTime {
+    match text.parse::<Date>() {
+        Ok(date) if !text.contains(['T', 't', ' ']) => Ok(TimeArg::Date(date)),
+        _ => Err(SlaError::InvalidTime {
             field,
             value: text.to_owned(),
-        })
+        }),
+    }
 }
 
 fn midnight(date: Date, zone: &Zone) -> Result<Timestamp, SlaError> {

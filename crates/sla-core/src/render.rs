@@ -100,6 +100,16 @@ fn heading(report: &SlaReport) -> String {
     )
 }
 
+/// Which columns a grid holds: everything on one line (Markdown), or, for the terminal table,
+/// the counts and the service levels as two narrower grids, so that a report of several
+/// objectives per day still fits 100 columns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    All,
+    Counts,
+    Levels,
+}
+
 /// The rows shared by the table and Markdown renderers: a header, then body lines grouped into
 /// sections (a queue's lines, then the totals).
 struct Grid {
@@ -109,90 +119,101 @@ struct Grid {
     sections: Vec<Vec<Vec<String>>>,
 }
 
-fn grid(report: &SlaReport) -> Grid {
+fn grid(report: &SlaReport, part: Part) -> Grid {
     let by_media = report.queues.iter().any(|q| q.media_type.is_some());
     let has_intervals = report.granularity != Granularity::Total;
     let has_short = report.formula.short_abandon_ms.is_some();
     let zone = report_zone(report);
 
-    let mut header = vec!["Queue"];
-    if by_media {
-        header.push("Media");
-    }
-    if has_intervals {
-        header.push("Interval");
-    }
-    header.extend(["Objective", "Offered", "Answered", "Abandoned"]);
-    if has_short {
-        header.push("Short");
-    }
-    header.extend(["Flow-outs", "Met/Measured", "SL %", "Target", "Met"]);
-    let numeric = header
-        .iter()
-        .map(|h| !matches!(*h, "Queue" | "Media" | "Interval" | "Objective" | "Met"))
-        .collect();
-
     let columns = Columns {
         by_media,
         has_intervals,
         has_short,
+        part,
     };
-    let line = |name: &str, media, interval, counts: &Counts, sl: &ServiceLevel| {
-        columns.line(name, media, interval, counts, sl)
+    let header = columns.header();
+    let numeric = header
+        .iter()
+        .map(|h| !matches!(*h, "Queue" | "Media" | "Interval" | "Objective" | "Met"))
+        .collect();
+    // A queue no objective applies to still shows its counts.
+    let none = ServiceLevel {
+        objective: "-".to_owned(),
+        threshold_ms: None,
+        target_percent: None,
+        answered_within: 0,
+        abandoned_within: 0,
+        numerator: 0,
+        denominator: 0,
+        percent: None,
+        met_target: None,
+    };
+    // The lines of one queue or interval: one per objective, or one for the counts alone.
+    let lines = |out: &mut Vec<Vec<String>>,
+                 name: &str,
+                 media: Option<&str>,
+                 interval: Option<String>,
+                 counts: &Counts,
+                 levels: &[ServiceLevel]| {
+        if part == Part::Counts {
+            out.push(columns.line(name, media, interval, counts, &none));
+            return;
+        }
+        let levels = if levels.is_empty() {
+            std::slice::from_ref(&none)
+        } else {
+            levels
+        };
+        for sl in levels {
+            out.push(columns.line(name, media, interval.clone(), counts, sl));
+        }
     };
 
     let mut sections = Vec::new();
     for row in &report.queues {
         let media = row.media_type.map(crate::model::MediaType::as_str);
-        let mut lines = Vec::new();
+        let mut section = Vec::new();
         for interval in &row.intervals {
             let label = interval_label(interval.start, report.granularity, &zone);
-            for sl in &interval.service_levels {
-                lines.push(line(
-                    &row.queue_name,
-                    media,
-                    Some(label.clone()),
-                    &interval.counts,
-                    sl,
-                ));
-            }
+            lines(
+                &mut section,
+                &row.queue_name,
+                media,
+                Some(label),
+                &interval.counts,
+                &interval.service_levels,
+            );
         }
-        for sl in &row.service_levels {
-            lines.push(line(&row.queue_name, media, None, &row.counts, sl));
-        }
-        if row.service_levels.is_empty() {
-            // A queue no objective applies to still shows its counts.
-            let none = ServiceLevel {
-                objective: "-".to_owned(),
-                threshold_ms: None,
-                target_percent: None,
-                answered_within: 0,
-                abandoned_within: 0,
-                numerator: 0,
-                denominator: 0,
-                percent: None,
-                met_target: None,
-            };
-            lines.push(line(&row.queue_name, media, None, &row.counts, &none));
-        }
-        sections.push(lines);
+        lines(
+            &mut section,
+            &row.queue_name,
+            media,
+            None,
+            &row.counts,
+            &row.service_levels,
+        );
+        sections.push(section);
     }
     let mut totals = Vec::new();
     for interval in &report.total.intervals {
         let label = interval_label(interval.start, report.granularity, &zone);
-        for sl in &interval.service_levels {
-            totals.push(line(
-                "TOTAL",
-                None,
-                Some(label.clone()),
-                &interval.counts,
-                sl,
-            ));
-        }
+        lines(
+            &mut totals,
+            "TOTAL",
+            None,
+            Some(label),
+            &interval.counts,
+            &interval.service_levels,
+        );
     }
-    for sl in &report.total.service_levels {
-        totals.push(line("TOTAL", None, None, &report.total.counts, sl));
-    }
+    lines(
+        &mut totals,
+        "TOTAL",
+        None,
+        None,
+        &report.total.counts,
+        &report.total.service_levels,
+    );
     sections.push(totals);
     Grid {
         header,
@@ -207,9 +228,34 @@ struct Columns {
     by_media: bool,
     has_intervals: bool,
     has_short: bool,
+    part: Part,
 }
 
 impl Columns {
+    fn header(self) -> Vec<&'static str> {
+        let mut header = vec!["Queue"];
+        if self.by_media {
+            header.push("Media");
+        }
+        if self.has_intervals {
+            header.push("Interval");
+        }
+        if self.part != Part::Counts {
+            header.push("Objective");
+        }
+        if self.part != Part::Levels {
+            header.extend(["Offered", "Answered", "Abandoned"]);
+            if self.has_short {
+                header.push("Short");
+            }
+            header.push("Flow-outs");
+        }
+        if self.part != Part::Counts {
+            header.extend(["Met/Measured", "SL %", "Target", "Met"]);
+        }
+        header
+    }
+
     fn line(
         self,
         name: &str,
@@ -225,30 +271,36 @@ impl Columns {
         if self.has_intervals {
             cells.push(interval.unwrap_or_else(|| "all".to_owned()));
         }
-        cells.push(sl.objective.clone());
-        cells.push(counts.offered.to_string());
-        cells.push(counts.answered.to_string());
-        cells.push(counts.abandoned.to_string());
-        if self.has_short {
-            cells.push(counts.short_abandoned.unwrap_or(0).to_string());
+        if self.part != Part::Counts {
+            cells.push(sl.objective.clone());
         }
-        cells.push(counts.flow_outs.to_string());
-        cells.push(format!("{}/{}", sl.numerator, sl.denominator));
-        cells.push(percent_text(sl.percent));
-        cells.push(optional_percent_text(sl.target_percent));
-        cells.push(
-            match sl.met_target {
-                Some(true) => "yes",
-                Some(false) => "NO",
-                None => "-",
+        if self.part != Part::Levels {
+            cells.push(counts.offered.to_string());
+            cells.push(counts.answered.to_string());
+            cells.push(counts.abandoned.to_string());
+            if self.has_short {
+                cells.push(counts.short_abandoned.unwrap_or(0).to_string());
             }
-            .to_owned(),
-        );
+            cells.push(counts.flow_outs.to_string());
+        }
+        if self.part != Part::Counts {
+            cells.push(format!("{}/{}", sl.numerator, sl.denominator));
+            cells.push(percent_text(sl.percent));
+            cells.push(optional_percent_text(sl.target_percent));
+            cells.push(
+                match sl.met_target {
+                    Some(true) => "yes",
+                    Some(false) => "NO",
+                    None => "-",
+                }
+                .to_owned(),
+            );
+        }
         cells
     }
 }
 
-/// Queue names longer than this are cut in the table so a typical report fits 100 columns.
+/// Queue names longer than this are cut in the table so that a typical report fits 100 columns.
 const MAX_NAME: usize = 28;
 
 fn clip(text: &str) -> String {
@@ -262,7 +314,16 @@ fn clip(text: &str) -> String {
 }
 
 fn table(report: &SlaReport) -> String {
-    let mut grid = grid(report);
+    let mut out = heading(report);
+    out.push('\n');
+    for part in [Part::Counts, Part::Levels] {
+        out.push('\n');
+        out.push_str(&table_grid(grid(report, part)));
+    }
+    out
+}
+
+fn table_grid(mut grid: Grid) -> String {
     for line in grid.sections.iter_mut().flatten() {
         line[0] = clip(&line[0]);
     }
@@ -294,8 +355,7 @@ fn table(report: &SlaReport) -> String {
         out
     };
     let rule_width = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
-    let mut out = heading(report);
-    out.push_str("\n\n");
+    let mut out = String::new();
     let header: Vec<String> = grid.header.iter().map(|h| (*h).to_owned()).collect();
     out.push_str(&format_line(&header));
     out.push_str(&"-".repeat(rule_width));
@@ -314,7 +374,7 @@ fn table(report: &SlaReport) -> String {
 }
 
 fn markdown(report: &SlaReport) -> String {
-    let grid = grid(report);
+    let grid = grid(report, Part::All);
     let escape = |cell: &str| cell.replace('|', "\\|");
     let mut out = String::from("## Service levels\n\n");
     for line in heading(report).lines() {

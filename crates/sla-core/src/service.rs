@@ -58,11 +58,13 @@ pub async fn resolve_queues(
         keep(queues);
     }
     for name in &selection.names {
+        // Ignoring case as Genesys's name filter does, beyond ASCII too ("Été" is "été").
+        let lower = name.to_lowercase();
         let queues: Vec<QueueInfo> = directory
             .queues(&QueueSelector::Name(name.clone()))
             .await?
             .into_iter()
-            .filter(|q| q.queue.name.eq_ignore_ascii_case(name))
+            .filter(|q| q.queue.name.to_lowercase() == lower)
             .collect();
         if queues.is_empty() {
             return Err(SlaError::UnknownQueue(name.clone()).into());

@@ -1,0 +1,876 @@
+//! Query parsing: durations, thresholds, windows (dates, instants, periods anchored at a fixed
+//! `now` in a zone), zones, the objectives config file, queue selection, media lists and the
+//! option enums; every error names the bad value.
+
+use crate::tests::fixtures::{ms, ts, zone};
+use crate::{
+    AbandonPolicy, FlowOutPolicy, Format, Granularity, MediaType, Objective, ObjectiveThreshold,
+    QueryInput, QueueId, QueueSelection, SlaError, SourceKind, Threshold, Zone, parse_config,
+    parse_objective_threshold, parse_percent, parse_window,
+};
+
+#[test]
+fn durations() {
+    #[track_caller]
+    fn check(text: &str, expect: Option<u64>) {
+        let got = Threshold::parse(text);
+        if let Some(millis) = expect {
+            assert_eq!(got, Ok(ms(millis)), "{text}");
+        } else {
+            let err = got.expect_err(text);
+            assert_eq!(err, SlaError::InvalidDuration(text.to_owned()));
+            assert!(err.to_string().contains(&format!("'{text}'")), "{err}");
+        }
+    }
+    check("20s", Some(20_000));
+    check("1m30s", Some(90_000));
+    check("45000ms", Some(45_000));
+    check("2m", Some(120_000));
+    check("1h", Some(3_600_000));
+    check("1h30m15s500ms", Some(5_415_500));
+    check("1d", Some(86_400_000));
+    check("0s", Some(0));
+    check("0ms", Some(0));
+    check(" 20s ", Some(20_000));
+    check("90s", Some(90_000));
+    // A bare number could be seconds or milliseconds; units out of order, repeated or unknown,
+    // fractions, signs, spaces inside and overflow are refused.
+    check("", None);
+    check("   ", None);
+    check("20", None);
+    check("s", None);
+    check("1m30", None);
+    check("30s1m", None);
+    check("1m1m", None);
+    check("1.5s", None);
+    check("-5s", None);
+    check("+5s", None);
+    check("20 s", None);
+    check("20sec", None);
+    check("20S", None);
+    check("PT20S", None);
+    check("99999999999999999999s", None);
+    check("18446744073709551615s", None);
+}
+
+#[test]
+fn thresholds_print_in_the_shortest_form_they_parse_from() {
+    for (millis, text) in [
+        (20_000, "20s"),
+        (90_000, "1m30s"),
+        (45_500, "45s500ms"),
+        (1_500, "1s500ms"),
+        (999, "999ms"),
+        (0, "0s"),
+        (3_600_000, "1h"),
+        (86_400_000 + 1, "1d1ms"),
+    ] {
+        assert_eq!(ms(millis).to_string(), text);
+        assert_eq!(Threshold::parse(text), Ok(ms(millis)));
+    }
+    assert_eq!(Objective::fixed(ms(60_000)).name, "1m");
+    assert_eq!("20s".parse::<Threshold>(), Ok(ms(20_000)));
+}
+
+#[test]
+fn objective_thresholds() {
+    assert_eq!(
+        parse_objective_threshold("20s"),
+        Ok(ObjectiveThreshold::Fixed(ms(20_000)))
+    );
+    for text in ["configured", "Configured", " CONFIGURED "] {
+        assert_eq!(
+            parse_objective_threshold(text),
+            Ok(ObjectiveThreshold::Configured)
+        );
+    }
+    let err = parse_objective_threshold("target").unwrap_err();
+    assert_eq!(err, SlaError::InvalidThreshold("target".into()));
+    assert!(err.to_string().contains("'target'"));
+}
+
+/// Parses a window at `now` in `tz` and compares with `[start, end)` or an error.
+#[track_caller]
+fn check_window(
+    (from, to, period): (Option<&str>, Option<&str>, Option<&str>),
+    now: &str,
+    tz: &str,
+    expect: Result<(&str, &str), SlaError>,
+) {
+    let got = parse_window(from, to, period, ts(now), &zone(tz)).map(|w| (w.start(), w.end()));
+    let expect = expect.map(|(s, e)| (ts(s), ts(e)));
+    assert_eq!(got, expect, "{from:?} {to:?} {period:?} at {now} in {tz}");
+}
+
+const NOW: &str = "2026-03-10T15:00:00Z";
+
+#[test]
+fn dates_are_whole_local_days_and_to_is_inclusive() {
+    let dates = |from, to| (Some(from), Some(to), None);
+    check_window(
+        dates("2026-03-02", "2026-03-02"),
+        NOW,
+        "UTC",
+        Ok(("2026-03-02T00:00:00Z", "2026-03-03T00:00:00Z")),
+    );
+    check_window(
+        dates("2026-03-02", "2026-03-08"),
+        NOW,
+        "UTC",
+        Ok(("2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z")),
+    );
+    // Local midnights, 23 hours apart on the day the clocks go forward.
+    check_window(
+        dates("2026-03-29", "2026-03-29"),
+        NOW,
+        "Europe/London",
+        Ok(("2026-03-29T00:00:00Z", "2026-03-29T23:00:00Z")),
+    );
+    check_window(
+        dates("2026-10-25", "2026-10-25"),
+        NOW,
+        "Europe/London",
+        Ok(("2026-10-24T23:00:00Z", "2026-10-26T00:00:00Z")),
+    );
+    check_window(
+        dates("2026-03-02", "2026-03-02"),
+        NOW,
+        "America/New_York",
+        Ok(("2026-03-02T05:00:00Z", "2026-03-03T05:00:00Z")),
+    );
+    // Leap day.
+    check_window(
+        dates("2028-02-29", "2028-02-29"),
+        NOW,
+        "UTC",
+        Ok(("2028-02-29T00:00:00Z", "2028-03-01T00:00:00Z")),
+    );
+}
+
+#[test]
+fn instants_are_exact_and_to_is_exclusive() {
+    let both = |from, to| (Some(from), Some(to), None);
+    check_window(
+        both("2026-03-02T08:00:00Z", "2026-03-02T09:30:00Z"),
+        NOW,
+        "Europe/London",
+        Ok(("2026-03-02T08:00:00Z", "2026-03-02T09:30:00Z")),
+    );
+    check_window(
+        both("2026-03-02T08:00:00+01:00", "2026-03-02T09:00:00.5-00:30"),
+        NOW,
+        "UTC",
+        Ok(("2026-03-02T07:00:00Z", "2026-03-02T09:30:00.5Z")),
+    );
+    // A date and an instant mix: the date is a local midnight either way.
+    check_window(
+        both("2026-03-02", "2026-03-02T12:00:00Z"),
+        NOW,
+        "Europe/Berlin",
+        Ok(("2026-03-01T23:00:00Z", "2026-03-02T12:00:00Z")),
+    );
+    check_window(
+        both("2026-03-02T12:00:00Z", "2026-03-03"),
+        NOW,
+        "Europe/Berlin",
+        Ok(("2026-03-02T12:00:00Z", "2026-03-03T23:00:00Z")),
+    );
+    // Without --to the window runs to now.
+    check_window(
+        (Some("2026-03-09"), None, None),
+        NOW,
+        "UTC",
+        Ok(("2026-03-09T00:00:00Z", NOW)),
+    );
+    check_window(
+        (Some("2026-03-10T14:00:00Z"), None, None),
+        NOW,
+        "UTC",
+        Ok(("2026-03-10T14:00:00Z", NOW)),
+    );
+}
+
+#[test]
+fn bad_and_conflicting_windows_are_refused_naming_the_problem() {
+    let conflicting = |m: &str| Err(SlaError::ConflictingWindow(m.to_owned()));
+    let both = "give either --period or --from/--to, not both";
+    check_window(
+        (Some("2026-03-02"), None, Some("today")),
+        NOW,
+        "UTC",
+        conflicting(both),
+    );
+    check_window(
+        (None, Some("2026-03-02"), Some("today")),
+        NOW,
+        "UTC",
+        conflicting(both),
+    );
+    check_window(
+        (None, Some("2026-03-02"), None),
+        NOW,
+        "UTC",
+        conflicting("--to needs --from"),
+    );
+    let bad = |field, value: &str| {
+        Err(SlaError::InvalidTime {
+            field,
+            value: value.to_owned(),
+        })
+    };
+    check_window(
+        (Some("yesterday"), None, None),
+        NOW,
+        "UTC",
+        bad("--from", "yesterday"),
+    );
+    check_window(
+        (Some("2026-02-30"), None, None),
+        NOW,
+        "UTC",
+        bad("--from", "2026-02-30"),
+    );
+    check_window(
+        (Some("2026-03-02"), Some("2026-03-02T08:00:00"), None),
+        NOW,
+        "UTC",
+        bad("--to", "2026-03-02T08:00:00"),
+    );
+    check_window(
+        (Some("2026-03-02"), Some("03/04/2026"), None),
+        NOW,
+        "UTC",
+        bad("--to", "03/04/2026"),
+    );
+    check_window(
+        (Some("2026-03-02"), Some(""), None),
+        NOW,
+        "UTC",
+        bad("--to", ""),
+    );
+    let empty = |start: &str, end: &str| {
+        Err(SlaError::EmptyWindow {
+            start: ts(start),
+            end: ts(end),
+        })
+    };
+    check_window(
+        (Some("2026-03-05"), Some("2026-03-02"), None),
+        NOW,
+        "UTC",
+        empty("2026-03-05T00:00:00Z", "2026-03-03T00:00:00Z"),
+    );
+    check_window(
+        (
+            Some("2026-03-02T08:00:00Z"),
+            Some("2026-03-02T08:00:00Z"),
+            None,
+        ),
+        NOW,
+        "UTC",
+        empty("2026-03-02T08:00:00Z", "2026-03-02T08:00:00Z"),
+    );
+    // A --from in the future with no --to.
+    check_window(
+        (Some("2026-03-11"), None, None),
+        NOW,
+        "UTC",
+        empty("2026-03-11T00:00:00Z", NOW),
+    );
+    check_window(
+        (None, None, Some("fortnight")),
+        NOW,
+        "UTC",
+        Err(SlaError::InvalidPeriod("fortnight".into())),
+    );
+
+    let message = SlaError::InvalidTime {
+        field: "--to",
+        value: "03/04/2026".into(),
+    }
+    .to_string();
+    assert!(
+        message.contains("--to") && message.contains("'03/04/2026'"),
+        "{message}"
+    );
+}
+
+#[test]
+fn an_rfc3339_instant_with_a_space_is_an_instant_not_a_date() {
+    // RFC 3339 allows a space for the `T`, and lower-case letters; neither is a whole day.
+    for (text, expect) in [
+        ("2026-03-02 08:00:00Z", "2026-03-02T08:00:00Z"),
+        ("2026-03-02t08:00:00z", "2026-03-02T08:00:00Z"),
+        ("2026-03-02 08:00:00+01:00", "2026-03-02T07:00:00Z"),
+    ] {
+        check_window(
+            (Some(text), Some("2026-03-03T00:00:00Z"), None),
+            NOW,
+            "UTC",
+            Ok((expect, "2026-03-03T00:00:00Z")),
+        );
+    }
+}
+
+#[test]
+fn periods_are_anchored_at_now_in_the_zone() {
+    // 23:30 on Wednesday 4 March in UTC is 00:30 on Thursday 5 March in Berlin.
+    let now = "2026-03-04T23:30:00Z";
+    let period = |p| (None, None, Some(p));
+    let berlin = [
+        ("today", "2026-03-04T23:00:00Z", "2026-03-05T23:00:00Z"),
+        ("yesterday", "2026-03-03T23:00:00Z", "2026-03-04T23:00:00Z"),
+        ("this-week", "2026-03-01T23:00:00Z", "2026-03-08T23:00:00Z"),
+        ("last-week", "2026-02-22T23:00:00Z", "2026-03-01T23:00:00Z"),
+        // Berlin moves to summer time on 29 March: April starts at 22:00 UTC.
+        ("this-month", "2026-02-28T23:00:00Z", "2026-03-31T22:00:00Z"),
+        ("last-month", "2026-01-31T23:00:00Z", "2026-02-28T23:00:00Z"),
+        (
+            "last-7-days",
+            "2026-02-25T23:00:00Z",
+            "2026-03-04T23:00:00Z",
+        ),
+        (
+            "last-30-days",
+            "2026-02-02T23:00:00Z",
+            "2026-03-04T23:00:00Z",
+        ),
+    ];
+    for (p, start, end) in berlin {
+        check_window(period(p), now, "Europe/Berlin", Ok((start, end)));
+    }
+    let utc = [
+        ("today", "2026-03-04T00:00:00Z", "2026-03-05T00:00:00Z"),
+        ("yesterday", "2026-03-03T00:00:00Z", "2026-03-04T00:00:00Z"),
+        ("this-week", "2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z"),
+        ("last-week", "2026-02-23T00:00:00Z", "2026-03-02T00:00:00Z"),
+        ("this-month", "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z"),
+        ("last-month", "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z"),
+        (
+            "last-7-days",
+            "2026-02-25T00:00:00Z",
+            "2026-03-04T00:00:00Z",
+        ),
+        (
+            "last-30-days",
+            "2026-02-02T00:00:00Z",
+            "2026-03-04T00:00:00Z",
+        ),
+    ];
+    for (p, start, end) in utc {
+        check_window(period(p), now, "UTC", Ok((start, end)));
+    }
+    // No window at all is the last 7 days.
+    check_window(
+        (None, None, None),
+        now,
+        "UTC",
+        Ok(("2026-02-25T00:00:00Z", "2026-03-04T00:00:00Z")),
+    );
+    // Across a year boundary, on a Monday.
+    let january = "2027-01-04T10:00:00Z";
+    check_window(
+        period("last-month"),
+        january,
+        "UTC",
+        Ok(("2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z")),
+    );
+    check_window(
+        period("this-week"),
+        january,
+        "UTC",
+        Ok(("2027-01-04T00:00:00Z", "2027-01-11T00:00:00Z")),
+    );
+    check_window(
+        period("last-week"),
+        january,
+        "UTC",
+        Ok(("2026-12-28T00:00:00Z", "2027-01-04T00:00:00Z")),
+    );
+}
+
+#[test]
+fn zones_are_iana_names() {
+    assert_eq!(zone("Europe/London").name(), "Europe/London");
+    assert_eq!(Zone::utc().name(), "UTC");
+    assert_eq!(Zone::from_time_zone(jiff::tz::TimeZone::UTC).name(), "UTC");
+    for name in ["Mars/Olympus", "", "GMT+25"] {
+        let err = Zone::get(name).unwrap_err();
+        assert_eq!(err, SlaError::UnknownTimeZone(name.to_owned()));
+        assert!(err.to_string().contains(&format!("'{name}'")));
+    }
+    let input = QueryInput {
+        tz: Some("Europe/Lndon".into()),
+        ..QueryInput::default()
+    };
+    assert_eq!(
+        input.parse(ts(NOW), &Zone::utc()),
+        Err(SlaError::UnknownTimeZone("Europe/Lndon".into()))
+    );
+}
+
+#[track_caller]
+fn parse(input: &QueryInput) -> Result<crate::ReportRequest, SlaError> {
+    input.parse(ts(NOW), &zone("Europe/London"))
+}
+
+#[test]
+fn an_empty_query_takes_the_defaults() {
+    let request = parse(&QueryInput::default()).unwrap();
+    assert_eq!(request.zone.name(), "Europe/London");
+    assert_eq!(request.window.start(), ts("2026-03-03T00:00:00Z"));
+    assert_eq!(request.window.end(), ts("2026-03-10T00:00:00Z"));
+    assert_eq!(request.granularity, Granularity::Total);
+    assert_eq!(request.objectives, [Objective::fixed(ms(20_000))]);
+    assert_eq!(request.objectives[0].name, "20s");
+    assert_eq!(request.formula, crate::Formula::default());
+    assert_eq!(request.source, SourceKind::Aggregates);
+    assert!(request.media.is_empty());
+    assert!(!request.by_media);
+    assert!(request.queues.is_empty());
+}
+
+#[test]
+fn options_are_parsed_into_the_request() {
+    let request = parse(&QueryInput {
+        queues: vec!["Support".into()],
+        tz: Some("UTC".into()),
+        period: Some("yesterday".into()),
+        granularity: Some("30m".into()),
+        thresholds: vec!["20s".into(), "1m".into(), "configured".into()],
+        abandons: Some("after-threshold".into()),
+        short_abandon: Some("5s".into()),
+        flowouts: Some("against".into()),
+        source: Some("details".into()),
+        by_media: true,
+        ..QueryInput::default()
+    })
+    .unwrap();
+    assert_eq!(request.zone.name(), "UTC");
+    assert_eq!(request.window.start(), ts("2026-03-09T00:00:00Z"));
+    assert_eq!(request.granularity, Granularity::HalfHour);
+    // Objectives are named as typed.
+    let names: Vec<&str> = request.objectives.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["20s", "1m", "configured"]);
+    let typed = parse(&QueryInput {
+        thresholds: vec![
+            "60s".into(),
+            " 1m30s ".into(),
+            "20000ms".into(),
+            "20s".into(),
+        ],
+        ..QueryInput::default()
+    })
+    .unwrap();
+    let objectives: Vec<(&str, ObjectiveThreshold)> = typed
+        .objectives
+        .iter()
+        .map(|o| (o.name.as_str(), o.threshold))
+        .collect();
+    let fixed = |millis| ObjectiveThreshold::Fixed(ms(millis));
+    assert_eq!(
+        objectives,
+        [
+            ("60s", fixed(60_000)),
+            ("1m30s", fixed(90_000)),
+            ("20000ms", fixed(20_000)),
+            ("20s", fixed(20_000))
+        ]
+    );
+    assert_eq!(request.objectives[2], Objective::configured());
+    assert_eq!(request.formula.abandons, AbandonPolicy::AfterThreshold);
+    assert_eq!(request.formula.short_abandon, Some(ms(5_000)));
+    assert_eq!(request.formula.flowouts, FlowOutPolicy::Against);
+    assert_eq!(request.source, SourceKind::Details);
+    assert!(request.by_media);
+}
+
+#[test]
+#[expect(clippy::too_many_lines, reason = "one table of cases")]
+fn bad_option_values_are_named_in_the_error() {
+    #[track_caller]
+    fn check(input: &QueryInput, expect: &SlaError, shows: &str) {
+        let err = parse(input).unwrap_err();
+        assert_eq!(&err, expect);
+        assert!(err.to_string().contains(shows), "{err}");
+    }
+    let base = QueryInput::default;
+    check(
+        &QueryInput {
+            thresholds: vec!["20".into()],
+            ..base()
+        },
+        &SlaError::InvalidThreshold("20".into()),
+        "'20'",
+    );
+    check(
+        &QueryInput {
+            short_abandon: Some("5".into()),
+            ..base()
+        },
+        &SlaError::InvalidDuration("5".into()),
+        "'5'",
+    );
+    check(
+        &QueryInput {
+            abandons: Some("sometimes".into()),
+            ..base()
+        },
+        &SlaError::InvalidAbandonPolicy("sometimes".into()),
+        "'sometimes'",
+    );
+    check(
+        &QueryInput {
+            flowouts: Some("for".into()),
+            ..base()
+        },
+        &SlaError::InvalidFlowOutPolicy("for".into()),
+        "'for'",
+    );
+    check(
+        &QueryInput {
+            granularity: Some("15m".into()),
+            ..base()
+        },
+        &SlaError::InvalidGranularity("15m".into()),
+        "'15m'",
+    );
+    check(
+        &QueryInput {
+            source: Some("api".into()),
+            ..base()
+        },
+        &SlaError::InvalidSource("api".into()),
+        "'api'",
+    );
+    check(
+        &QueryInput {
+            period: Some("last-year".into()),
+            ..base()
+        },
+        &SlaError::InvalidPeriod("last-year".into()),
+        "'last-year'",
+    );
+    check(
+        &QueryInput {
+            media: vec!["voice,fax".into()],
+            ..base()
+        },
+        &SlaError::InvalidMediaType("fax".into()),
+        "'fax'",
+    );
+    check(
+        &QueryInput {
+            from: Some("2026-13-01".into()),
+            ..base()
+        },
+        &SlaError::InvalidTime {
+            field: "--from",
+            value: "2026-13-01".into(),
+        },
+        "'2026-13-01'",
+    );
+    check(
+        &QueryInput {
+            thresholds: vec!["20s".into(), "20s".into()],
+            ..base()
+        },
+        &SlaError::DuplicateObjective("20s".into()),
+        "'20s'",
+    );
+    check(
+        &QueryInput {
+            thresholds: vec!["20s".into(), " 20s".into()],
+            ..base()
+        },
+        &SlaError::DuplicateObjective("20s".into()),
+        "'20s'",
+    );
+    check(
+        &QueryInput {
+            thresholds: vec!["configured".into()],
+            config: Some("[[objective]]\nname = \"configured\"\nthreshold = \"30s\"\n".into()),
+            ..base()
+        },
+        &SlaError::DuplicateObjective("configured".into()),
+        "'configured'",
+    );
+    assert_eq!(
+        "xml".parse::<Format>(),
+        Err(SlaError::InvalidFormat("xml".into()))
+    );
+}
+
+#[test]
+fn option_enums_read_back_what_they_print() {
+    for p in AbandonPolicy::ALL {
+        assert_eq!(p.as_str().parse::<AbandonPolicy>(), Ok(*p));
+    }
+    for p in FlowOutPolicy::ALL {
+        assert_eq!(p.to_string().parse::<FlowOutPolicy>(), Ok(*p));
+    }
+    for g in Granularity::ALL {
+        assert_eq!(g.as_str().parse::<Granularity>(), Ok(*g));
+    }
+    for s in SourceKind::ALL {
+        assert_eq!(s.as_str().parse::<SourceKind>(), Ok(*s));
+    }
+    for m in MediaType::ALL {
+        assert_eq!(m.as_str().parse::<MediaType>(), Ok(*m));
+    }
+    for (text, format) in [
+        ("table", Format::Table),
+        ("json", Format::Json),
+        ("csv", Format::Csv),
+        ("markdown", Format::Markdown),
+        ("md", Format::Markdown),
+    ] {
+        assert_eq!(text.parse::<Format>(), Ok(format));
+    }
+}
+
+#[test]
+fn queue_arguments_that_look_like_uuids_are_ids_and_the_rest_names() {
+    let request = parse(&QueryInput {
+        queues: vec![
+            "5F3C1A2B-0000-4000-8000-00000000ABCD".into(),
+            "Support".into(),
+            // One hex digit short, and not hex: names.
+            "5f3c1a2b-0000-4000-8000-00000000abc".into(),
+            "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz".into(),
+            "Sales*".into(),
+        ],
+        queue_names: vec!["Billing*".into()],
+        all_queues: true,
+        ..QueryInput::default()
+    })
+    .unwrap();
+    assert_eq!(
+        request.queues,
+        QueueSelection {
+            ids: vec![QueueId::new("5f3c1a2b-0000-4000-8000-00000000abcd")],
+            names: vec![
+                "Support".into(),
+                "5f3c1a2b-0000-4000-8000-00000000abc".into(),
+                "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz".into(),
+                "Sales*".into(),
+            ],
+            patterns: vec!["Billing*".into()],
+            all: true,
+        }
+    );
+    assert!(!request.queues.is_empty());
+    assert!(QueueSelection::default().is_empty());
+}
+
+#[test]
+fn media_lists_split_on_commas_and_keep_each_media_type_once() {
+    #[track_caller]
+    fn check(entries: &[&str], expect: &[MediaType]) {
+        let request = parse(&QueryInput {
+            media: entries.iter().map(|e| (*e).to_owned()).collect(),
+            ..QueryInput::default()
+        })
+        .unwrap();
+        assert_eq!(request.media, expect);
+    }
+    use MediaType::{Callback, Chat, Email, Voice};
+    check(&[], &[]);
+    check(&["voice"], &[Voice]);
+    check(&["voice,chat", "email"], &[Voice, Chat, Email]);
+    check(&["chat, voice ,chat", "voice"], &[Chat, Voice]);
+    check(&["Voice,CALL", ",callback,"], &[Voice, Callback]);
+}
+
+#[test]
+#[expect(clippy::too_many_lines, reason = "one table of cases")]
+fn config_files() {
+    #[track_caller]
+    fn check(text: &str, expect: Result<Vec<Objective>, &str>) {
+        match (parse_config(text), expect) {
+            (Ok(got), Ok(want)) => assert_eq!(got, want),
+            (Err(SlaError::InvalidConfig(message)), Err(shows)) => {
+                assert!(message.contains(shows), "{message:?} lacks {shows:?}");
+            }
+            (got, want) => panic!("got {got:?}, expected {want:?}"),
+        }
+    }
+    let objective = |name: &str, threshold, target, queues: Option<&[&str]>| Objective {
+        name: name.into(),
+        threshold,
+        target_percent: target,
+        queues: queues.map(|q| q.iter().map(|s| (*s).to_owned()).collect()),
+    };
+    check("", Ok(vec![]));
+    check("# nothing yet\n", Ok(vec![]));
+    check(
+        r#"
+        [[objective]]
+        name = "contract"
+        threshold = "30s"
+        target = 90
+        queues = ["Sales", "Support"]
+
+        [[objective]]
+        name = " own "
+        threshold = "configured"
+        target = 82.5
+
+        [[objective]]
+        name = "fast"
+        threshold = "1m30s"
+        "#,
+        Ok(vec![
+            objective(
+                "contract",
+                ObjectiveThreshold::Fixed(ms(30_000)),
+                Some(90.0),
+                Some(&["Sales", "Support"]),
+            ),
+            objective("own", ObjectiveThreshold::Configured, Some(82.5), None),
+            objective("fast", ObjectiveThreshold::Fixed(ms(90_000)), None, None),
+        ]),
+    );
+    check(
+        "[[objective]]\nname = \"a\"\nthreshold = \"30s\"\ntarget = 0\n",
+        Ok(vec![objective(
+            "a",
+            ObjectiveThreshold::Fixed(ms(30_000)),
+            Some(0.0),
+            None,
+        )]),
+    );
+    check(
+        "[[objective]]\nname = \"a\"\nthreshold = \"30s\"\ntarget = 100\n",
+        Ok(vec![objective(
+            "a",
+            ObjectiveThreshold::Fixed(ms(30_000)),
+            Some(100.0),
+            None,
+        )]),
+    );
+    // Malformed TOML, with the position.
+    check("[[objective]\nname = \"a\"\n", Err("line 1"));
+    check("[[objective]]\nname = a\n", Err("line 2"));
+    // Unknown keys, at the top and in an objective, and missing ones.
+    check(
+        "[[objectives]]\nname = \"a\"\nthreshold = \"30s\"\n",
+        Err("objectives"),
+    );
+    check(
+        "[[objective]]\nname = \"a\"\nthreshold = \"30s\"\ntraget = 90\n",
+        Err("traget"),
+    );
+    check("[[objective]]\nname = \"a\"\n", Err("threshold"));
+    check("[[objective]]\nthreshold = \"30s\"\n", Err("name"));
+    check(
+        "[[objective]]\nname = \"  \"\nthreshold = \"30s\"\n",
+        Err("empty name"),
+    );
+    // Bad thresholds and targets name the objective and the value.
+    check(
+        "[[objective]]\nname = \"a\"\nthreshold = \"30\"\n",
+        Err("objective 'a': invalid threshold '30'"),
+    );
+    check(
+        "[[objective]]\nname = \"a\"\nthreshold = 30\n",
+        Err("threshold"),
+    );
+    check(
+        "[[objective]]\nname = \"a\"\nthreshold = \"30s\"\ntarget = 101\n",
+        Err("objective 'a': invalid percent '101'"),
+    );
+    check(
+        "[[objective]]\nname = \"a\"\nthreshold = \"30s\"\ntarget = -0.5\n",
+        Err("objective 'a': invalid percent '-0.5'"),
+    );
+    check(
+        "[[objective]]\nname = \"a\"\nthreshold = \"30s\"\ntarget = nan\n",
+        Err("objective 'a': invalid percent 'NaN'"),
+    );
+    check(
+        "[[objective]]\nname = \"a\"\nthreshold = \"30s\"\ntarget = \"90\"\n",
+        Err("target"),
+    );
+    check(
+        "[[objective]]\nname = \"a\"\nthreshold = \"30s\"\nqueues = \"Sales\"\n",
+        Err("queues"),
+    );
+}
+
+#[test]
+fn config_objectives_follow_the_threshold_objectives() {
+    let request = parse(&QueryInput {
+        thresholds: vec!["60s".into()],
+        config: Some(
+            "[[objective]]\nname = \"contract\"\nthreshold = \"30s\"\ntarget = 90\n".into(),
+        ),
+        ..QueryInput::default()
+    })
+    .unwrap();
+    let names: Vec<&str> = request.objectives.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["60s", "contract"]);
+    // A config file alone replaces the default 20 s objective.
+    let request = parse(&QueryInput {
+        config: Some("[[objective]]\nname = \"contract\"\nthreshold = \"30s\"\n".into()),
+        ..QueryInput::default()
+    })
+    .unwrap();
+    assert_eq!(request.objectives.len(), 1);
+    // An empty config file leaves the default.
+    let request = parse(&QueryInput {
+        config: Some(String::new()),
+        ..QueryInput::default()
+    })
+    .unwrap();
+    assert_eq!(request.objectives, [Objective::fixed(ms(20_000))]);
+    assert_eq!(
+        parse(&QueryInput {
+            config: Some("objective = 3".into()),
+            ..QueryInput::default()
+        })
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+        .split(':')
+        .next(),
+        Some("invalid config")
+    );
+}
+
+#[test]
+fn objectives_apply_to_queues_by_id_or_name_ignoring_case() {
+    let objective = Objective {
+        queues: Some(vec!["support".into(), "q-sales".into()]),
+        ..Objective::fixed(ms(20_000))
+    };
+    let q = |id: &str, name: &str| crate::QueueRef {
+        id: QueueId::new(id),
+        name: name.into(),
+    };
+    assert!(objective.applies_to(&q("q-support", "Support")));
+    assert!(objective.applies_to(&q("q-sales", "Sales")));
+    assert!(!objective.applies_to(&q("q-billing", "Billing")));
+    assert!(!objective.applies_to(&q("q-support-2", "Support 2")));
+    assert!(Objective::configured().applies_to(&q("q-billing", "Billing")));
+    let accented = Objective {
+        queues: Some(vec!["VENTES ÉTÉ".into()]),
+        ..Objective::configured()
+    };
+    assert!(accented.applies_to(&q("q-ventes", "Ventes Été")));
+}
+
+#[test]
+fn percents_from_0_to_100() {
+    assert_eq!(parse_percent("95"), Ok(95.0));
+    assert_eq!(parse_percent(" 82.5 "), Ok(82.5));
+    assert_eq!(parse_percent("0"), Ok(0.0));
+    assert_eq!(parse_percent("100"), Ok(100.0));
+    for bad in ["100.01", "-1", "ninety", "", "NaN", "inf"] {
+        assert_eq!(
+            parse_percent(bad),
+            Err(SlaError::InvalidPercent(bad.into())),
+            "{bad}"
+        );
+    }
+}
