@@ -1,0 +1,245 @@
+//! `GenesysError`, the adapter's detailed error, and its conversion into the core's `SourceError`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use sla_core::ports::SourceError;
+
+/// What went wrong talking to Genesys Cloud.
+///
+/// Messages name the HTTP status, Genesys's error code, message and context id where there are
+/// some, and never contain the client secret or a token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GenesysError {
+    /// Genesys answered with an error status.
+    #[error("{}", api_text(*.status, .code.as_deref(), .message, .context_id.as_deref()))]
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// Genesys's error code, such as `bad.request`.
+        code: Option<String>,
+        /// Genesys's message, or the start of the body when it was not Genesys's error JSON.
+        message: String,
+        /// Genesys's `contextId`, or else the `ININ-Correlation-Id` header.
+        context_id: Option<String>,
+    },
+    /// The login host refused the client credentials, or issued an unusable token.
+    #[error("{}", auth_text(*.status, .message))]
+    Auth {
+        /// The HTTP status, when the login host answered.
+        status: Option<u16>,
+        /// The login host's description of the problem.
+        message: String,
+    },
+    /// Genesys asked for a longer pause than the client is willing to wait.
+    #[error(
+        "throttled: genesys asked to retry after {} s, more than the {} s the client waits (after {attempts} {})",
+        .retry_after.as_secs(), .limit.as_secs(), plural(*.attempts)
+    )]
+    Throttled {
+        /// The `Retry-After` Genesys sent.
+        retry_after: Duration,
+        /// The longest `Retry-After` the client waits for.
+        limit: Duration,
+        /// How many attempts were made.
+        attempts: u32,
+        /// The throttling response.
+        #[source]
+        last: Box<GenesysError>,
+    },
+    /// The retry budget (attempts or total wait) ran out.
+    #[error("gave up after {attempts} {}", plural(*.attempts))]
+    RetriesExhausted {
+        /// How many attempts were made.
+        attempts: u32,
+        /// The last failure.
+        #[source]
+        last: Box<GenesysError>,
+    },
+    /// A response could not be read.
+    #[error("could not read the response to {request}: {reason}")]
+    Decode {
+        /// The request, as `METHOD /path`.
+        request: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The request could not be sent or its response not received.
+    #[error("request {request} failed: {reason}")]
+    Transport {
+        /// The request, as `METHOD /path`.
+        request: String,
+        /// The transport's description (timeout, connection refused or reset, ...).
+        reason: String,
+    },
+    /// The configuration cannot be used.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+fn plural(attempts: u32) -> &'static str {
+    if attempts == 1 { "attempt" } else { "attempts" }
+}
+
+fn api_text(status: u16, code: Option<&str>, message: &str, context_id: Option<&str>) -> String {
+    let mut text = format!("genesys cloud answered {status}");
+    if let Some(code) = code {
+        let _ = write!(text, " ({code})");
+    }
+    if !message.is_empty() {
+        let _ = write!(text, ": {message}");
+    }
+    if let Some(id) = context_id {
+        let _ = write!(text, " [contextId {id}]");
+    }
+    text
+}
+
+fn auth_text(status: Option<u16>, message: &str) -> String {
+    match status {
+        Some(status) => format!("authentication failed with status {status}: {message}"),
+        None => format!("authentication failed: {message}"),
+    }
+}
+
+impl GenesysError {
+    /// How many attempts the error reports, for the core's `Unavailable { attempts }`.
+    fn attempts(&self) -> u32 {
+        match self {
+            GenesysError::Throttled { attempts, .. }
+            | GenesysError::RetriesExhausted { attempts, .. } => *attempts,
+            _ => 1,
+        }
+    }
+}
+
+impl From<GenesysError> for SourceError {
+    fn from(error: GenesysError) -> Self {
+        match &error {
+            GenesysError::Auth { .. }
+            | GenesysError::Api {
+                status: 401 | 403, ..
+            } => SourceError::Unauthorized(Box::new(error)),
+            GenesysError::Api {
+                status: 400..=499, ..
+            } => SourceError::Rejected(Box::new(error)),
+            GenesysError::Api { .. }
+            | GenesysError::Throttled { .. }
+            | GenesysError::RetriesExhausted { .. }
+            | GenesysError::Transport { .. } => SourceError::Unavailable {
+                attempts: error.attempts(),
+                source: Box::new(error),
+            },
+            GenesysError::Decode { .. } => SourceError::InvalidResponse(Box::new(error)),
+            GenesysError::Config(_) => SourceError::Other(Box::new(error)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    fn api(status: u16) -> GenesysError {
+        GenesysError::Api {
+            status,
+            code: Some("bad.request".to_owned()),
+            message: "The interval is invalid".to_owned(),
+            context_id: Some("ctx-1".to_owned()),
+        }
+    }
+
+    /// The whole `source()` chain on one line, as `{:#}` prints it in the binaries.
+    fn chain(error: &dyn std::error::Error) -> String {
+        let mut text = error.to_string();
+        let mut next = error.source();
+        while let Some(e) = next {
+            text.push_str(": ");
+            text.push_str(&e.to_string());
+            next = e.source();
+        }
+        text
+    }
+
+    #[track_caller]
+    fn check(error: GenesysError, expect: &str) {
+        let source: SourceError = error.into();
+        assert_eq!(chain(&source), expect);
+    }
+
+    #[test]
+    fn conversion_into_source_error_keeps_the_details() {
+        check(
+            api(400),
+            "request rejected: genesys cloud answered 400 (bad.request): The interval is invalid [contextId ctx-1]",
+        );
+        check(
+            api(404),
+            "request rejected: genesys cloud answered 404 (bad.request): The interval is invalid [contextId ctx-1]",
+        );
+        check(
+            api(401),
+            "not authorized: genesys cloud answered 401 (bad.request): The interval is invalid [contextId ctx-1]",
+        );
+        check(
+            api(403),
+            "not authorized: genesys cloud answered 403 (bad.request): The interval is invalid [contextId ctx-1]",
+        );
+        check(
+            GenesysError::Auth {
+                status: Some(400),
+                message: "invalid client credentials".to_owned(),
+            },
+            "not authorized: authentication failed with status 400: invalid client credentials",
+        );
+        check(
+            GenesysError::RetriesExhausted {
+                attempts: 8,
+                last: Box::new(api(503)),
+            },
+            "upstream unavailable after 8 attempts: gave up after 8 attempts: genesys cloud answered 503 (bad.request): The interval is invalid [contextId ctx-1]",
+        );
+        check(
+            GenesysError::Throttled {
+                retry_after: Duration::from_hours(1),
+                limit: Duration::from_mins(3),
+                attempts: 1,
+                last: Box::new(api(429)),
+            },
+            "upstream unavailable after 1 attempts: throttled: genesys asked to retry after 3600 s, more than the 180 s the client waits (after 1 attempt): genesys cloud answered 429 (bad.request): The interval is invalid [contextId ctx-1]",
+        );
+        check(
+            GenesysError::Transport {
+                request: "GET /api/v2/routing/queues".to_owned(),
+                reason: "connection refused".to_owned(),
+            },
+            "upstream unavailable after 1 attempts: request GET /api/v2/routing/queues failed: connection refused",
+        );
+        check(
+            GenesysError::Decode {
+                request: "GET /api/v2/routing/queues".to_owned(),
+                reason: "expected value at line 1 column 1".to_owned(),
+            },
+            "invalid response: could not read the response to GET /api/v2/routing/queues: expected value at line 1 column 1",
+        );
+        check(
+            GenesysError::Config("concurrency must be above zero".to_owned()),
+            "source failed: invalid configuration: concurrency must be above zero",
+        );
+    }
+
+    #[test]
+    fn api_text_leaves_out_what_is_missing() {
+        let e = GenesysError::Api {
+            status: 502,
+            code: None,
+            message: String::new(),
+            context_id: None,
+        };
+        assert_eq!(e.to_string(), "genesys cloud answered 502");
+        assert!(e.source().is_none());
+    }
+}
