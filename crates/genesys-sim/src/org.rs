@@ -364,9 +364,9 @@ fn draw_visit(
     let model = media_model(media);
     // Wait for a free agent: mostly short, a fatter middle and a long tail, longer in busy hours.
     let base_s = match rng.f64() {
-        r if r < 0.55 => exp_sample(rng, 8.0),
-        r if r < 0.85 => exp_sample(rng, 25.0),
-        _ => exp_sample(rng, 90.0),
+        r if r < 0.65 => exp_sample(rng, 5.0),
+        r if r < 0.9 => exp_sample(rng, 18.0),
+        _ => exp_sample(rng, 70.0),
     };
     let agent_wait = (base_s * 1000.0 * model.wait_scale * (0.5 + load)).min(model.cap_ms);
     let r = rng.f64();

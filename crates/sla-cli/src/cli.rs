@@ -53,6 +53,9 @@ pub(crate) struct ReportArgs {
     pub(crate) output: OutputArgs,
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
+    /// Where counts come from.
+    #[arg(long, default_value = "aggregates", help_heading = "Connection", value_parser = names(SourceKind::ALL, SourceKind::as_str))]
+    pub(crate) source: String,
 }
 
 #[derive(Debug, Args)]

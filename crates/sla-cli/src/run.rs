@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use jiff::Timestamp;
 use sla_core::ports::{QueueDirectory, QueueSelector, TallySource, VisitSource};
 use sla_core::{Format, ServiceError, Sources, Zone, fetch_report, render, render_queues};

@@ -1,0 +1,502 @@
+//! `sla` against the simulated org: every format, queue selection, objectives, granularity
+//! across DST, exit statuses, and the usage errors.
+
+use std::collections::BTreeMap;
+
+use e2e::{TestSim, report_schema, scratch_dir, sla_command, stderr, stdout};
+use genesys_sim::{MediaType as SimMedia, Outcome as SimOutcome};
+use serde_json::Value;
+
+/// A week of the fixed dataset at day granularity, two thresholds.
+const WEEK: &[&str] = &[
+    "report",
+    "--all-queues",
+    "--from",
+    "2026-03-23",
+    "--to",
+    "2026-03-29",
+    "--tz",
+    "UTC",
+    "--granularity",
+    "day",
+    "--threshold",
+    "20s",
+    "--threshold",
+    "60s",
+];
+
+#[track_caller]
+fn run_ok(args: &[&str]) -> String {
+    let output = TestSim::shared().sla(args);
+    assert!(
+        output.status.success(),
+        "sla {args:?} failed with {:?}:\n{}",
+        output.status.code(),
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+#[track_caller]
+fn json(args: &[&str]) -> Value {
+    let mut args = args.to_vec();
+    args.extend(["--format", "json"]);
+    let text = run_ok(&args);
+    let report: Value = serde_json::from_str(&text).expect("the report is JSON");
+    let schema = report_schema();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the report breaks sla-report/v1: {errors:#?}"
+    );
+    report
+}
+
+fn with<'a>(base: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
+    base.iter().chain(more).copied().collect()
+}
+
+fn queue_names(report: &Value) -> Vec<&str> {
+    report["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["queue_name"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn every_format_is_pinned() {
+    for format in ["table", "json", "csv", "markdown"] {
+        let text = run_ok(&with(WEEK, &["--format", format]));
+        insta::assert_snapshot!(format!("week_by_day_{format}"), text);
+    }
+}
+
+#[test]
+fn the_table_fits_a_terminal_and_shows_a_total_row() {
+    let text = run_ok(&[
+        "report",
+        "--all-queues",
+        "--from",
+        "2026-03-23",
+        "--to",
+        "2026-03-29",
+        "--tz",
+        "UTC",
+    ]);
+    assert!(text.lines().any(|l| l.starts_with("TOTAL")), "{text}");
+    let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
+    assert!(widest <= 100, "a line of {widest} columns:\n{text}");
+}
+
+#[test]
+fn json_reports_validate_against_the_schema_in_every_shape() {
+    json(WEEK);
+    json(&with(
+        WEEK,
+        &["--by-media", "--short-abandon", "5s", "--abandons", "for"],
+    ));
+    json(&with(
+        WEEK,
+        &["--threshold", "configured", "--flowouts", "against"],
+    ));
+    json(&[
+        "report",
+        "--queue",
+        "Support",
+        "--from",
+        "2026-03-01",
+        "--to",
+        "2026-03-31",
+        "--granularity",
+        "week",
+        "--tz",
+        "Europe/London",
+    ]);
+}
+
+/// The report agrees with a count made here, straight from the simulated org's visits.
+#[test]
+fn counts_match_the_simulated_visits() {
+    let report = json(&[
+        "report",
+        "--all-queues",
+        "--from",
+        "2026-03-23",
+        "--to",
+        "2026-03-29",
+        "--tz",
+        "UTC",
+        "--threshold",
+        "20s",
+    ]);
+    let org = TestSim::shared().server().org();
+    let start: jiff::Timestamp = "2026-03-23T00:00:00Z".parse().unwrap();
+    let end: jiff::Timestamp = "2026-03-30T00:00:00Z".parse().unwrap();
+    let inside = |t: jiff::Timestamp| start <= t && t < end;
+    let mut expected: BTreeMap<&str, [u64; 4]> = BTreeMap::new();
+    for visit in &org.visits {
+        let name = &org
+            .queues
+            .iter()
+            .find(|q| q.id == visit.queue_id)
+            .unwrap()
+            .name;
+        let counts = expected.entry(name.as_str()).or_default();
+        if inside(visit.entered) {
+            counts[0] += 1;
+        }
+        if inside(visit.outcome_at) {
+            match visit.outcome {
+                SimOutcome::Answered => {
+                    counts[1] += 1;
+                    if visit.wait_ms <= 20_000 {
+                        counts[3] += 1;
+                    }
+                }
+                SimOutcome::Abandoned => counts[2] += 1,
+                _ => {}
+            }
+        }
+    }
+    for row in report["queues"].as_array().unwrap() {
+        let want = expected[row["queue_name"].as_str().unwrap()];
+        let got = [
+            row["counts"]["offered"].as_u64().unwrap(),
+            row["counts"]["answered"].as_u64().unwrap(),
+            row["counts"]["abandoned"].as_u64().unwrap(),
+            row["service_levels"][0]["answered_within"]
+                .as_u64()
+                .unwrap(),
+        ];
+        assert_eq!(
+            got, want,
+            "offered, answered, abandoned, answered within 20 s of {}",
+            row["queue_name"]
+        );
+    }
+}
+
+#[test]
+fn queues_are_chosen_by_name_wildcard_and_id() {
+    let week = [
+        "report",
+        "--from",
+        "2026-03-23",
+        "--to",
+        "2026-03-29",
+        "--tz",
+        "UTC",
+    ];
+    let by_name = json(&with(&week, &["--queue", "support"]));
+    assert_eq!(queue_names(&by_name), ["Support"]);
+    let by_pattern = json(&with(&week, &["--queue-name", "Sales*"]));
+    assert_eq!(queue_names(&by_pattern), ["Sales", "Sales Priority"]);
+    let org = TestSim::shared().server().org();
+    let billing = org.queues.iter().find(|q| q.name == "Billing").unwrap();
+    let by_id = json(&with(&week, &["--queue", &billing.id, "--queue", "Claims"]));
+    assert_eq!(queue_names(&by_id), ["Billing", "Claims"]);
+    assert_eq!(by_id["queues"][0]["queue_id"], billing.id.as_str());
+}
+
+#[test]
+fn objectives_come_from_a_config_file() {
+    let dir = scratch_dir("config");
+    let path = dir.join("sla.toml");
+    std::fs::write(
+        &path,
+        "[[objective]]\nname = \"contract\"\nthreshold = \"30s\"\ntarget = 50\nqueues = [\"Sales\", \"support\"]\n\n[[objective]]\nname = \"email-day\"\nthreshold = \"1d\"\n",
+    )
+    .unwrap();
+    let report = json(&[
+        "report",
+        "--all-queues",
+        "--from",
+        "2026-03-23",
+        "--to",
+        "2026-03-29",
+        "--tz",
+        "UTC",
+        "--config",
+        path.to_str().unwrap(),
+    ]);
+    for row in report["queues"].as_array().unwrap() {
+        let objectives: Vec<&str> = row["service_levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["objective"].as_str().unwrap())
+            .collect();
+        let name = row["queue_name"].as_str().unwrap();
+        if name == "Sales" || name == "Support" {
+            assert_eq!(objectives, ["contract", "email-day"], "{name}");
+            let contract = &row["service_levels"][0];
+            assert_eq!(contract["threshold_ms"], 30_000);
+            assert_eq!(contract["target_percent"], 50.0);
+            assert_eq!(
+                contract["met_target"],
+                contract["percent"].as_f64().unwrap() >= 50.0
+            );
+        } else {
+            assert_eq!(objectives, ["email-day"], "{name}");
+        }
+    }
+    let total = &report["total"]["service_levels"][0];
+    let rows: u64 = report["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["service_levels"][0]["objective"] == "contract")
+        .map(|r| r["service_levels"][0]["denominator"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        total["denominator"].as_u64().unwrap(),
+        rows,
+        "the total sums only the queues that have the objective"
+    );
+}
+
+#[test]
+fn configured_objectives_use_each_queues_own_targets() {
+    let org = TestSim::shared().server().org();
+    let voice = json(&[
+        "report",
+        "--all-queues",
+        "--from",
+        "2026-03-23",
+        "--to",
+        "2026-03-29",
+        "--tz",
+        "UTC",
+        "--media",
+        "voice",
+        "--threshold",
+        "configured",
+    ]);
+    let mut thresholds = Vec::new();
+    for row in voice["queues"].as_array().unwrap() {
+        let queue = org
+            .queues
+            .iter()
+            .find(|q| q.name == row["queue_name"].as_str().unwrap())
+            .unwrap();
+        let target = queue.service_level(SimMedia::Voice);
+        let level = &row["service_levels"][0];
+        assert_eq!(level["objective"], "configured");
+        assert_eq!(level["threshold_ms"].as_u64().unwrap(), target.duration_ms);
+        assert!(
+            (level["target_percent"].as_f64().unwrap() - target.percentage * 100.0).abs() < 1e-9
+        );
+        thresholds.push(target.duration_ms);
+    }
+    thresholds.dedup();
+    if thresholds.len() > 1 {
+        assert!(
+            voice["total"]["service_levels"][0]["threshold_ms"].is_null(),
+            "queues differ, so the total has no single threshold"
+        );
+    }
+    // All media together: a queue's row mixes targets, so its threshold is not one number.
+    let all = json(&[
+        "report",
+        "--queue",
+        "Sales",
+        "--from",
+        "2026-03-23",
+        "--to",
+        "2026-03-29",
+        "--tz",
+        "UTC",
+        "--threshold",
+        "configured",
+    ]);
+    assert!(all["queues"][0]["service_levels"][0]["threshold_ms"].is_null());
+}
+
+#[test]
+fn by_media_splits_rows_that_add_up_to_the_queue() {
+    let week = [
+        "report",
+        "--queue",
+        "Support",
+        "--from",
+        "2026-03-23",
+        "--to",
+        "2026-03-29",
+        "--tz",
+        "UTC",
+    ];
+    let whole = json(&week);
+    let split = json(&with(&week, &["--by-media"]));
+    let rows = split["queues"].as_array().unwrap();
+    assert!(rows.len() > 1, "the demo queue takes several media types");
+    assert!(rows.iter().all(|r| r["media_type"].is_string()));
+    for field in ["offered", "answered", "abandoned", "flow_outs"] {
+        let sum: u64 = rows
+            .iter()
+            .map(|r| r["counts"][field].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            sum,
+            whole["queues"][0]["counts"][field].as_u64().unwrap(),
+            "{field}"
+        );
+    }
+}
+
+#[test]
+fn days_follow_local_midnight_across_the_dst_change() {
+    let report = json(&[
+        "report",
+        "--all-queues",
+        "--from",
+        "2026-03-28",
+        "--to",
+        "2026-03-30",
+        "--tz",
+        "Europe/London",
+        "--granularity",
+        "day",
+    ]);
+    let intervals = report["total"]["intervals"].as_array().unwrap();
+    let hours: Vec<i64> = intervals
+        .iter()
+        .map(|i| {
+            let start: jiff::Timestamp = i["start"].as_str().unwrap().parse().unwrap();
+            let end: jiff::Timestamp = i["end"].as_str().unwrap().parse().unwrap();
+            (end.as_second() - start.as_second()) / 3600
+        })
+        .collect();
+    assert_eq!(hours, [24, 23, 24]);
+    assert_eq!(report["window"]["start"], "2026-03-28T00:00:00Z");
+    assert_eq!(report["window"]["end"], "2026-03-30T23:00:00Z");
+    let offered: u64 = intervals
+        .iter()
+        .map(|i| i["counts"]["offered"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        offered,
+        report["total"]["counts"]["offered"].as_u64().unwrap()
+    );
+    assert!(offered > 0);
+}
+
+#[test]
+fn fail_below_exits_3_and_still_writes_the_report() {
+    let args = [
+        "report",
+        "--all-queues",
+        "--from",
+        "2026-03-23",
+        "--to",
+        "2026-03-29",
+        "--tz",
+        "UTC",
+        "--fail-below",
+    ];
+    let below = TestSim::shared().sla(&with(&args, &["99.5"]));
+    assert_eq!(below.status.code(), Some(3), "{}", stderr(&below));
+    assert!(stdout(&below).contains("TOTAL"));
+    let above = TestSim::shared().sla(&with(&args, &["1"]));
+    assert_eq!(above.status.code(), Some(0), "{}", stderr(&above));
+}
+
+#[test]
+fn out_writes_the_report_to_a_file() {
+    let dir = scratch_dir("out");
+    let path = dir.join("week.csv");
+    let text = run_ok(&with(
+        WEEK,
+        &["--format", "csv", "--out", path.to_str().unwrap()],
+    ));
+    assert!(text.is_empty());
+    let csv = std::fs::read_to_string(&path).unwrap();
+    assert!(csv.starts_with("queue_id,queue_name,"));
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary file is left"
+    );
+}
+
+#[test]
+fn queues_lists_the_org() {
+    let text = run_ok(&["queues", "--name", "Support*"]);
+    assert!(
+        text.contains("Support") && text.contains("Support Tier 2"),
+        "{text}"
+    );
+    assert!(!text.contains("Billing"));
+    let json: Value = serde_json::from_str(&run_ok(&["queues", "--format", "json"])).unwrap();
+    assert_eq!(json["queues"].as_array().unwrap().len(), 8);
+}
+
+/// Each usage error exits 2 with a message naming the problem.
+#[test]
+fn bad_input_exits_2_naming_the_problem() {
+    let dir = scratch_dir("bad-config");
+    let config = dir.join("broken.toml");
+    std::fs::write(&config, "[[objective]]\nname = \"x\"\nthreshold = 30\n").unwrap();
+    let config = config.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["report", "--all-queues", "--frobnicate"], "--frobnicate"),
+        (&["report", "--all-queues", "--threshold", "20x"], "20x"),
+        (
+            &[
+                "report",
+                "--all-queues",
+                "--from",
+                "2026-03-20",
+                "--to",
+                "2026-03-10",
+            ],
+            "not after",
+        ),
+        (
+            &["report", "--all-queues", "--tz", "Mars/Olympus"],
+            "Mars/Olympus",
+        ),
+        (&["report", "--queue", "No Such Queue"], "No Such Queue"),
+        (
+            &["report", "--all-queues", "--config", config],
+            "broken.toml",
+        ),
+        (
+            &[
+                "report",
+                "--all-queues",
+                "--config",
+                "/nonexistent/sla.toml",
+            ],
+            "/nonexistent/sla.toml",
+        ),
+    ];
+    for (args, needle) in cases {
+        let output = TestSim::shared().sla(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "sla {args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(needle),
+            "sla {args:?} should name {needle:?}: {}",
+            stderr(&output)
+        );
+        assert!(stdout(&output).is_empty(), "sla {args:?} printed a report");
+    }
+    // No credentials in the environment or a .env file.
+    let output = sla_command(&["report", "--all-queues"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("GENESYSCLOUD_OAUTHCLIENT_ID"),
+        "{}",
+        stderr(&output)
+    );
+}
