@@ -160,7 +160,7 @@ fn counts_match_the_simulated_visits() {
                     }
                 }
                 SimOutcome::Abandoned => counts[2] += 1,
-                _ => {}
+                SimOutcome::FlowOut => {}
             }
         }
     }

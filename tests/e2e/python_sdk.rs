@@ -1,7 +1,7 @@
 //! The official Genesys Cloud Python SDK against the simulator: it authenticates, lists queues
 //! and runs aggregates and details queries, deserializing every response into its models.
 //!
-//! The SDK comes from PyPI into a virtual environment under the target directory. When it cannot
+//! The SDK comes from `PyPI` into a virtual environment under the target directory. When it cannot
 //! be installed, the test fails and says why: it never passes without having run.
 
 use std::path::Path;

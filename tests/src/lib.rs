@@ -1,5 +1,9 @@
 //! Shared harness of the end-to-end tests: a simulated org on loopback, and the built `sla` and
 //! `sla-http` binaries run against it.
+#![allow(
+    clippy::missing_panics_doc,
+    reason = "a test harness reports failure by panicking, like the tests it serves"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

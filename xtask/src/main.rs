@@ -30,7 +30,9 @@ fn run() -> anyhow::Result<()> {
         Some("bench") => bench(&sh, &args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <ci|bench>");
-            eprintln!("  ci     fmt, purity gate, clippy, build, tests, docs (and cargo-deny when installed)");
+            eprintln!(
+                "  ci     fmt, purity gate, clippy, build, tests, docs (and cargo-deny when installed)"
+            );
             eprintln!("  bench  run the benchmarks recorded in docs/PERFORMANCE.md");
             bail!("unknown or missing command")
         }
@@ -56,15 +58,20 @@ fn step(name: &str) {
 fn ci(sh: &Shell) -> anyhow::Result<()> {
     let cargo = cargo();
     step("cargo fmt --all --check");
-    cmd!(sh, "{cargo} fmt --all --check").run().context("formatting differs: run cargo fmt --all")?;
+    cmd!(sh, "{cargo} fmt --all --check")
+        .run()
+        .context("formatting differs: run cargo fmt --all")?;
 
     step("purity gate: sla-core depends on no runtime or HTTP crate");
     purity_gate(sh, &cargo)?;
 
     step("cargo clippy (warnings denied)");
-    cmd!(sh, "{cargo} clippy --workspace --all-targets --all-features --locked -- -D warnings")
-        .run()
-        .context("clippy found problems")?;
+    cmd!(
+        sh,
+        "{cargo} clippy --workspace --all-targets --all-features --locked -- -D warnings"
+    )
+    .run()
+    .context("clippy found problems")?;
 
     step("cargo build --workspace --bins (the end-to-end tests run them)");
     cmd!(sh, "{cargo} build --workspace --bins --locked").run()?;
@@ -81,7 +88,12 @@ fn ci(sh: &Shell) -> anyhow::Result<()> {
         .run()
         .context("documentation has warnings")?;
 
-    if cmd!(sh, "{cargo} deny --version").quiet().ignore_stderr().read().is_ok() {
+    if cmd!(sh, "{cargo} deny --version")
+        .quiet()
+        .ignore_stderr()
+        .read()
+        .is_ok()
+    {
         step("cargo deny check");
         cmd!(sh, "{cargo} deny check").run()?;
     } else {
@@ -132,7 +144,7 @@ mod tests {
                 if name != "target" && !name.starts_with('.') {
                     rust_files(&path, out);
                 }
-            } else if name.ends_with(".rs") {
+            } else if path.extension().is_some_and(|e| e == "rs") {
                 out.push(path);
             }
         }
@@ -151,7 +163,10 @@ mod tests {
             .filter(|f| !fs::read_to_string(f).unwrap().starts_with("//!"))
             .map(|f| f.strip_prefix(&root).unwrap().display().to_string())
             .collect();
-        assert!(missing.is_empty(), "files without a leading `//!` line: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "files without a leading `//!` line: {missing:?}"
+        );
     }
 
     #[test]
@@ -167,6 +182,9 @@ mod tests {
             .filter(|f| fs::read_to_string(f).unwrap().contains(&needle))
             .map(|f| f.display().to_string())
             .collect();
-        assert!(offenders.is_empty(), "sources must not read outside the repository: {offenders:?}");
+        assert!(
+            offenders.is_empty(),
+            "sources must not read outside the repository: {offenders:?}"
+        );
     }
 }

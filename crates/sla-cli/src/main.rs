@@ -51,7 +51,7 @@ fn main() -> ExitCode {
         Ok(Outcome::BelowThreshold) => ExitCode::from(EXIT_BELOW),
         Err(e) => {
             eprintln!("error: {e:#}");
-            let usage = e.chain().any(|c| c.is::<UsageError>());
+            let usage = e.chain().any(<dyn std::error::Error>::is::<UsageError>);
             ExitCode::from(if usage { EXIT_USAGE } else { EXIT_RUNTIME })
         }
     }
@@ -67,7 +67,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         .await
         .map_err(|e| match e {
             ConnectError::Usage(message) => anyhow::Error::new(UsageError(message)),
-            other => anyhow::Error::new(other),
+            other @ ConnectError::Demo(_) => anyhow::Error::new(other),
         })?;
     let ports = Ports {
         directory: connection.directory(),

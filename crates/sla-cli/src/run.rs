@@ -155,8 +155,7 @@ mod tests {
     use clap::Parser;
     use sla_core::ports::{MockQueueDirectory, MockTallySource, QueueSelector, SourceError};
     use sla_core::{
-        MediaType, QueueId, QueueInfo, QueueRef, Tally, TallyKey, TallySet, Threshold, Within,
-        Zone,
+        MediaType, QueueId, QueueInfo, QueueRef, Tally, TallyKey, TallySet, Threshold, Within, Zone,
     };
 
     use super::{Context, Outcome, Ports, UsageError};
@@ -194,8 +193,11 @@ mod tests {
     }
 
     fn report_args(args: &[&str]) -> ReportArgs {
-        let argv = ["sla", "report"].iter().chain(args);
-        match Cli::try_parse_from(argv).expect("valid arguments").command {
+        let command_line = ["sla", "report"].iter().chain(args);
+        match Cli::try_parse_from(command_line)
+            .expect("valid arguments")
+            .command
+        {
             Command::Report(args) => *args,
             Command::Queues(_) => unreachable!("a report was parsed"),
         }
@@ -248,7 +250,14 @@ mod tests {
 
     #[test]
     fn each_policy_reproduces_the_worked_example() {
-        let base = ["--queue", "Support", "--period", "last-month", "--format", "csv"];
+        let base = [
+            "--queue",
+            "Support",
+            "--period",
+            "last-month",
+            "--format",
+            "csv",
+        ];
         for (policy, percent) in [
             ("ignore", "86.00"),
             ("against", "81.13"),
@@ -265,7 +274,14 @@ mod tests {
     #[test]
     fn fail_below_reports_in_full_and_says_so() {
         let (result, text) = check(
-            &["--queue", "support", "--fail-below", "90", "--format", "json"],
+            &[
+                "--queue",
+                "support",
+                "--fail-below",
+                "90",
+                "--format",
+                "json",
+            ],
             &["\"percent\": 86.0"],
         );
         assert_eq!(result.unwrap(), Outcome::BelowThreshold);
@@ -285,7 +301,10 @@ mod tests {
 
     #[test]
     fn a_missing_config_file_is_a_usage_error_naming_it() {
-        let (result, _) = check(&["--queue", "Support", "--config", "/no/such/sla.toml"], &[]);
+        let (result, _) = check(
+            &["--queue", "Support", "--config", "/no/such/sla.toml"],
+            &[],
+        );
         let err = result.unwrap_err();
         assert!(err.is::<UsageError>());
         assert!(format!("{err:#}").contains("/no/such/sla.toml"));
@@ -303,7 +322,7 @@ mod tests {
         });
         let mut out = Vec::new();
         let err = block_on(super::report(&args, &ports(source), &context(), &mut out)).unwrap_err();
-        assert!(!err.chain().any(|c| c.is::<UsageError>()));
+        assert!(!err.chain().any(<dyn std::error::Error>::is::<UsageError>));
         let message = format!("{err:#}");
         assert!(message.contains("after 8 attempts"), "{message}");
         assert!(message.contains("HTTP 503"), "{message}");
@@ -316,7 +335,10 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("report.csv");
         let path_text = path.to_str().unwrap();
-        let (result, text) = check(&["--queue", "Support", "--format", "csv", "--out", path_text], &[]);
+        let (result, text) = check(
+            &["--queue", "Support", "--format", "csv", "--out", path_text],
+            &[],
+        );
         assert_eq!(result.unwrap(), Outcome::Done);
         assert!(text.is_empty());
         let written = std::fs::read_to_string(&path).unwrap();
