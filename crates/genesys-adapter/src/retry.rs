@@ -250,7 +250,7 @@ impl Sender {
                     next_token = Some(tokens.renew(&token).await?);
                     continue;
                 }
-                (Verdict::Retry { retry_after, .. }, _, _) => {
+                (Verdict::Retry { kind, retry_after }, _, _) => {
                     let last = failure(request, outcome, endpoint);
                     match schedule(&self.policy, retry_after, attempts, waited, self.jitter()) {
                         Ok(wait) => {
@@ -258,6 +258,7 @@ impl Sender {
                             tracing::warn!(
                                 request = %request.describe(),
                                 attempt = attempts,
+                                ?kind,
                                 wait_ms = millis(wait),
                                 error = %last,
                                 "retrying"

@@ -1,0 +1,9 @@
+//! The client against genesys-sim over real HTTP on 127.0.0.1: fault-free counts agree with the
+//! core's own tally of the simulated org, and faults (429 storms, 5xx, short-lived tokens,
+//! latency) change nothing but the number of requests.
+
+mod aggregates;
+mod directory;
+mod faults;
+mod secrecy;
+mod support;
