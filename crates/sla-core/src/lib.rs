@@ -45,6 +45,7 @@
 //! ```
 #![warn(clippy::must_use_candidate, missing_docs)]
 
+mod breaches;
 mod error;
 mod formula;
 mod listing;
@@ -59,6 +60,7 @@ mod tally;
 #[cfg(test)]
 mod tests;
 
+pub use crate::breaches::{Breach, BreachFinder, missed, render_breaches};
 pub use crate::error::SlaError;
 pub use crate::formula::{Figures, evaluate, percent};
 pub use crate::listing::{queues_json, render_queues};
