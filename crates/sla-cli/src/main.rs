@@ -78,7 +78,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => {
             let context = Context {
                 now: Timestamp::now(),
-                zone: Zone::from_time_zone(TimeZone::system()),
+                zone: system_zone(),
             };
             run::report(args, &ports, &context, &mut stdout).await
         }
@@ -86,6 +86,14 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     };
     connection.close().await;
     result
+}
+
+/// The system's zone, or UTC (with a warning) when the system's has no IANA name.
+fn system_zone() -> Zone {
+    Zone::from_time_zone(TimeZone::system()).unwrap_or_else(|| {
+        tracing::warn!("the system time zone has no IANA name; using UTC (set --tz to choose)");
+        Zone::utc()
+    })
 }
 
 /// Logs go to stderr, at the level `SLA_LOG` names (`warn` by default), in colour only on a

@@ -445,12 +445,12 @@ impl Zone {
         }
     }
 
-    /// Wraps a zone the caller resolved (for example the system zone), named by its IANA name
-    /// when it has one.
+    /// Wraps a zone the caller resolved (for example the system zone); `None` when it has no
+    /// IANA name, since a zone must be named to be sent to Genesys and shown in reports.
     #[must_use]
-    pub fn from_time_zone(tz: TimeZone) -> Self {
-        let name = tz.iana_name().unwrap_or("UTC").to_owned();
-        Self { name, tz }
+    pub fn from_time_zone(tz: TimeZone) -> Option<Self> {
+        let name = tz.iana_name()?.to_owned();
+        Some(Self { name, tz })
     }
 
     /// The IANA name.
