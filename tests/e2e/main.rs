@@ -1,4 +1,5 @@
 //! End-to-end tests: the built binaries against the simulated org over loopback.
 
 mod cli;
+mod http;
 mod python_sdk;

@@ -153,3 +153,290 @@ pub fn report_schema() -> serde_json::Value {
     let text = std::fs::read_to_string(path).expect("the sla-report/v1 schema");
     serde_json::from_str(&text).expect("the schema is JSON")
 }
+
+/// `sla-http` as a child process, spoken to over plain HTTP/1.1 on loopback, and the headless
+/// Chromium that looks at its dashboard. Self-contained: std only.
+pub mod http {
+    #![allow(
+        clippy::missing_panics_doc,
+        reason = "a test harness reports failure by panicking, like the tests it serves"
+    )]
+
+    use std::fmt::Write as _;
+    use std::fs::File;
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::TcpStream;
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+    use std::time::Duration;
+
+    /// The target directory's profile folder (`target/debug`), where the binaries are built.
+    pub fn profile_dir() -> PathBuf {
+        let exe = std::env::current_exe().expect("the test binary's path");
+        exe.parent()
+            .and_then(Path::parent)
+            .expect("target/<profile>/deps")
+            .to_path_buf()
+    }
+
+    /// The path of the built binary `name`, failing clearly when it has not been built.
+    pub fn built(name: &str) -> PathBuf {
+        let path = profile_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        assert!(
+            path.exists(),
+            "{} is missing: build the binaries first (cargo build --workspace --bins, as cargo xtask ci does)",
+            path.display()
+        );
+        path
+    }
+
+    /// An empty scratch directory under the target directory.
+    pub fn scratch(name: &str) -> PathBuf {
+        let dir = profile_dir().join("e2e-http").join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        dir
+    }
+
+    /// `NAME ARGS` with a clean environment: no Genesys or sla-http settings from the caller's
+    /// environment, UTC as the system zone, and an empty working directory (so no `.env`).
+    pub fn clean_command(name: &str, args: &[&str], cwd: &Path) -> Command {
+        let mut command = Command::new(built(name));
+        command.args(args).current_dir(cwd).env("TZ", "UTC");
+        for (key, _) in std::env::vars() {
+            if key.starts_with("GENESYSCLOUD_") || key.starts_with("SLA_") || key == "RUST_LOG" {
+                command.env_remove(key);
+            }
+        }
+        command
+    }
+
+    /// A running `sla-http`, stopped (killed) when dropped.
+    #[derive(Debug)]
+    pub struct SlaHttp {
+        child: Child,
+        /// Kept open: the server may print more after its first line.
+        _stdout: BufReader<ChildStdout>,
+        base_url: String,
+        stderr_path: PathBuf,
+    }
+
+    impl SlaHttp {
+        /// Starts `sla-http ARGS` with `env` added, and reads the address from its first line,
+        /// `sla-http listening on http://127.0.0.1:PORT`.
+        pub fn start(name: &str, args: &[&str], env: &[(&str, &str)]) -> SlaHttp {
+            let dir = scratch(name);
+            let stderr_path = dir.join("stderr.log");
+            let stderr = File::create(&stderr_path).expect("a log file");
+            let mut command = clean_command("sla-http", args, &dir);
+            command
+                .envs(env.iter().copied())
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(stderr);
+            let mut child = command.spawn().expect("sla-http starts");
+            let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+            let mut line = String::new();
+            let read = stdout.read_line(&mut line).expect("sla-http's first line");
+            let Some(base_url) = line
+                .trim()
+                .strip_prefix("sla-http listening on ")
+                .filter(|_| read > 0)
+            else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "sla-http did not announce its address; stdout {line:?}, stderr:\n{}",
+                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
+                );
+            };
+            SlaHttp {
+                base_url: base_url.to_owned(),
+                child,
+                _stdout: stdout,
+                stderr_path,
+            }
+        }
+
+        /// The base URL, such as `http://127.0.0.1:41234`.
+        pub fn base_url(&self) -> &str {
+            &self.base_url
+        }
+
+        /// `GET path` with no headers.
+        pub fn get(&self, path: &str) -> HttpReply {
+            http_get(&format!("{}{path}", self.base_url), &[])
+        }
+
+        /// `GET path` with the given headers.
+        pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> HttpReply {
+            http_get(&format!("{}{path}", self.base_url), headers)
+        }
+
+        /// What the server has logged so far.
+        pub fn log(&self) -> String {
+            std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+        }
+
+        /// Sends SIGTERM and waits for the process to exit.
+        pub fn terminate(&mut self) -> ExitStatus {
+            let status = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(status.success(), "kill -TERM failed");
+            self.child.wait().expect("sla-http exits")
+        }
+    }
+
+    impl Drop for SlaHttp {
+        fn drop(&mut self) {
+            if matches!(self.child.try_wait(), Ok(None)) {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
+        }
+    }
+
+    /// A response: status, headers (names in lower case) and body.
+    #[derive(Debug)]
+    pub struct HttpReply {
+        /// The status code.
+        pub status: u16,
+        /// The headers, names in lower case, in order.
+        pub headers: Vec<(String, String)>,
+        /// The body as text.
+        pub body: String,
+    }
+
+    impl HttpReply {
+        /// The first value of header `name` (lower case).
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        }
+
+        /// The body as JSON.
+        pub fn json(&self) -> serde_json::Value {
+            serde_json::from_str(&self.body)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        }
+    }
+
+    /// `GET url` over HTTP/1.1 with `Connection: close`; `url` is `http://HOST:PORT/PATH`.
+    pub fn http_get(url: &str, headers: &[(&str, &str)]) -> HttpReply {
+        let rest = url.strip_prefix("http://").expect("an http:// URL");
+        let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let path = if path.is_empty() { "/" } else { path };
+        let mut stream = TcpStream::connect(host).unwrap_or_else(|e| panic!("connect {host}: {e}"));
+        stream
+            .set_read_timeout(Some(Duration::from_mins(2)))
+            .expect("a read timeout");
+        let mut request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            let _ = write!(request, "{name}: {value}\r\n");
+        }
+        request.push_str("\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .expect("the request is sent");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("the response is read");
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a header block");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut body = raw[split + 4..].to_vec();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap_or_default();
+        let status: u16 = status_line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("a status line: {status_line:?}"));
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let chunked = headers
+            .iter()
+            .any(|(n, v)| n == "transfer-encoding" && v.eq_ignore_ascii_case("chunked"));
+        if chunked {
+            body = dechunk(&body);
+        }
+        HttpReply {
+            status,
+            headers,
+            body: String::from_utf8(body).expect("a UTF-8 body"),
+        }
+    }
+
+    fn dechunk(mut data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let line_end = data
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .expect("a chunk size line");
+            let size_text = String::from_utf8_lossy(&data[..line_end]);
+            let size_text = size_text.split(';').next().unwrap_or_default().trim();
+            let size = usize::from_str_radix(size_text, 16).expect("a hexadecimal chunk size");
+            data = &data[line_end + 2..];
+            if size == 0 {
+                return out;
+            }
+            out.extend_from_slice(&data[..size]);
+            data = &data[size + 2..];
+        }
+    }
+
+    /// Headless Chromium (Debian's `chromium`). Missing is a failure, not a skip: CI installs
+    /// it, and a silently skipped browser test proves nothing.
+    pub fn chromium() -> PathBuf {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        for dir in std::env::split_paths(&path) {
+            for name in ["chromium", "chromium-browser"] {
+                let candidate = dir.join(name);
+                if candidate.is_file() {
+                    return candidate;
+                }
+            }
+        }
+        panic!(
+            "chromium is not installed: the dashboard's browser test needs it \
+             (apt-get install -y chromium; .ci/run installs it)"
+        );
+    }
+
+    /// Runs headless Chromium with a fresh profile and `args`, then `url`; returns stdout.
+    pub fn run_chromium(profile: &Path, args: &[&str], url: &str) -> String {
+        let output = Command::new(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .args(args)
+            .arg(url)
+            .stdin(Stdio::null())
+            .output()
+            .expect("chromium runs");
+        assert!(
+            output.status.success(),
+            "chromium failed with {:?}:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}

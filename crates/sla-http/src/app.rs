@@ -1,0 +1,71 @@
+//! The router: routes, access control, and the timeout, body-limit and tracing layers.
+
+use axum::Router;
+use axum::http::{StatusCode, Uri, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::{auth, routes};
+
+/// Requests are all GETs; anything with a body larger than this is refused.
+const BODY_LIMIT: usize = 16 * 1024;
+
+/// The whole service as a router over `state`.
+pub(crate) fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/v1/report", get(routes::report))
+        .route("/api/v1/queues", get(routes::queues))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::bearer));
+    let dashboard = Router::new()
+        .route("/", get(routes::dashboard))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::basic));
+    let timeout = state.settings.request_timeout;
+    Router::new()
+        .merge(api)
+        .merge(dashboard)
+        .route("/metrics", get(routes::metrics))
+        .route("/healthz", get(routes::healthz))
+        .route("/readyz", get(routes::readyz))
+        .fallback(not_found)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            timeout,
+        ))
+        // Outside the timeout and the body limit, so their bare responses get JSON bodies too.
+        .layer(middleware::map_response(json_errors))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    tracing::debug!(path = uri.path(), "no such route");
+    ApiError::from_status(StatusCode::NOT_FOUND)
+}
+
+/// Gives error responses made outside the handlers (405 from the router, 413 from the body
+/// limit, 504 from the timeout) the same JSON error body as every other error.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let mut replaced = ApiError::from_status(status).into_response();
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
+            replaced.headers_mut().insert(name, value.clone());
+        }
+    }
+    replaced
+}

@@ -1,0 +1,99 @@
+//! Access control when `SLA_HTTP_TOKEN` is set: a bearer token for `/api/*`, the same token as
+//! the HTTP Basic password for the dashboard (so a browser on a wallboard can log in), compared
+//! in constant time.
+
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use secrecy::ExposeSecret as _;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+const BEARER_CHALLENGE: &str = "Bearer realm=\"sla\"";
+const BASIC_CHALLENGE: &str = "Basic realm=\"sla\", charset=\"UTF-8\"";
+
+/// Lets a request through when no token is configured or it carries `Authorization: Bearer`
+/// with the token.
+pub(crate) async fn bearer(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = &state.settings.token else {
+        return next.run(request).await;
+    };
+    match credential(&request, "Bearer") {
+        Some(given) if same(given.as_bytes(), token.expose_secret().as_bytes()) => {
+            next.run(request).await
+        }
+        Some(_) => ApiError::unauthorized(BEARER_CHALLENGE, "invalid bearer token").into_response(),
+        None => ApiError::unauthorized(
+            BEARER_CHALLENGE,
+            "missing bearer token: send Authorization: Bearer <token>",
+        )
+        .into_response(),
+    }
+}
+
+/// Lets a request through when no token is configured or it carries HTTP Basic credentials
+/// whose password is the token (any user name).
+pub(crate) async fn basic(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let Some(token) = &state.settings.token else {
+        return next.run(request).await;
+    };
+    let password = credential(&request, "Basic").and_then(|encoded| {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        text.split_once(':')
+            .map(|(_, password)| password.to_owned())
+    });
+    match password {
+        Some(given) if same(given.as_bytes(), token.expose_secret().as_bytes()) => {
+            next.run(request).await
+        }
+        Some(_) => ApiError::unauthorized(BASIC_CHALLENGE, "invalid password").into_response(),
+        None => ApiError::unauthorized(
+            BASIC_CHALLENGE,
+            "missing credentials: log in with the service's token as the password",
+        )
+        .into_response(),
+    }
+}
+
+/// The credentials after `scheme` in the `Authorization` header; the scheme is matched
+/// ignoring case, as RFC 9110 says.
+fn credential<'a>(request: &'a Request, scheme: &str) -> Option<&'a str> {
+    let value = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (given, rest) = value.split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then(|| rest.trim())
+}
+
+/// Compares `given` with `expected` in time that depends only on the length of `expected`, so
+/// response times do not reveal how much of a guess was right.
+fn same(given: &[u8], expected: &[u8]) -> bool {
+    let mut difference = u8::from(given.len() != expected.len());
+    for (i, e) in expected.iter().enumerate() {
+        difference |= given.get(i).copied().unwrap_or(0) ^ e;
+    }
+    std::hint::black_box(difference) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comparison_needs_every_byte_and_the_length() {
+        assert!(same(b"s3cret", b"s3cret"));
+        assert!(!same(b"s3cres", b"s3cret"));
+        assert!(!same(b"s3cre", b"s3cret"));
+        assert!(!same(b"s3cret!", b"s3cret"));
+        assert!(!same(b"", b"s3cret"));
+        assert!(same(b"", b""));
+    }
+}

@@ -1,0 +1,79 @@
+//! From a validated request to a report: sla-core's "resolve, count, build" steps, with the
+//! service's bounds checked between them.
+
+use jiff::{SignedDuration, Timestamp};
+use sla_core::{
+    QueryInput, ReportRequest, ServiceError, SlaError, SlaReport, SourceKind, build_report,
+    resolve_queues, tally_query, tally_visits,
+};
+
+use crate::state::{AppState, Limits};
+
+/// Validates `input` as `sla report` would at `now`: the service's zone is the default, and the
+/// demo org covers every queue when none is named.
+pub(crate) fn request(
+    state: &AppState,
+    input: &QueryInput,
+    now: Timestamp,
+) -> Result<ReportRequest, SlaError> {
+    let mut request = input.parse(now, &state.settings.zone)?;
+    if state.settings.demo && request.queues.is_empty() {
+        request.queues.all = true;
+    }
+    Ok(request)
+}
+
+/// Refuses requests larger than `limits` allow, before anything is fetched.
+pub(crate) fn check_bounds(request: &ReportRequest, limits: &Limits) -> Result<(), SlaError> {
+    let length = request.window.end().duration_since(request.window.start());
+    // Whole days, rounded up: a window of 400 days and a second is too long.
+    let day = SignedDuration::from_hours(24).as_secs();
+    let days = (length.as_secs() + day - 1) / day;
+    if days > limits.max_window_days {
+        return Err(SlaError::WindowTooLong {
+            days,
+            max_days: limits.max_window_days,
+        });
+    }
+    if request.objectives.len() > limits.max_objectives {
+        return Err(SlaError::TooMany {
+            what: "objectives",
+            count: request.objectives.len(),
+            max: limits.max_objectives,
+        });
+    }
+    let named =
+        request.queues.ids.len() + request.queues.names.len() + request.queues.patterns.len();
+    check_queue_count(named, limits)
+}
+
+fn check_queue_count(count: usize, limits: &Limits) -> Result<(), SlaError> {
+    if count > limits.max_queues {
+        return Err(SlaError::TooMany {
+            what: "queues",
+            count,
+            max: limits.max_queues,
+        });
+    }
+    Ok(())
+}
+
+/// Resolves the queues, counts and builds the report. With `limits`, a selection resolving to
+/// more queues than allowed is refused before any counting.
+pub(crate) async fn report(
+    state: &AppState,
+    request: &ReportRequest,
+    limits: Option<&Limits>,
+) -> Result<SlaReport, ServiceError> {
+    let ports = &state.ports;
+    let queues = resolve_queues(&request.queues, ports.directory.as_ref()).await?;
+    if let Some(limits) = limits {
+        check_queue_count(queues.len(), limits)?;
+    }
+    let query = tally_query(request, &queues);
+    let tallies = match (request.source, &ports.visits) {
+        (SourceKind::Details, Some(visits)) => tally_visits(&query, visits.as_ref()).await?,
+        _ => ports.tallies.tallies(&query).await?,
+    };
+    Ok(build_report(request, &queues, &tallies))
+}

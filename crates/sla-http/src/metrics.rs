@@ -1,0 +1,272 @@
+//! `/metrics`: the watched report and the service's own counters in the Prometheus text
+//! exposition format (version 0.0.4), written by hand since it is a few lines of text.
+
+use std::fmt::Write as _;
+
+use jiff::Timestamp;
+use sla_core::SlaReport;
+
+use crate::state::AppState;
+
+/// The content type of the text exposition format.
+pub(crate) const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// One metric family: its samples as label sets and values.
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    kind: &'static str,
+    samples: Vec<(Vec<(&'static str, String)>, String)>,
+}
+
+impl Family {
+    fn new(name: &'static str, kind: &'static str, help: &'static str) -> Self {
+        Self {
+            name,
+            help,
+            kind,
+            samples: Vec::new(),
+        }
+    }
+
+    fn sample(&mut self, labels: Vec<(&'static str, String)>, value: &impl ToString) {
+        self.samples.push((labels, value.to_string()));
+    }
+
+    fn write(&self, out: &mut String) {
+        // A family with no sample says nothing useful; its absence is the signal.
+        if self.samples.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "# HELP {} {}", self.name, self.help);
+        let _ = writeln!(out, "# TYPE {} {}", self.name, self.kind);
+        for (labels, value) in &self.samples {
+            out.push_str(self.name);
+            if !labels.is_empty() {
+                out.push('{');
+                for (i, (name, value)) in labels.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    let _ = write!(out, "{name}=\"{}\"", escape_label(value));
+                }
+                out.push('}');
+            }
+            let _ = writeln!(out, " {value}");
+        }
+    }
+}
+
+/// Escapes a label value: backslash, double quote and line feed.
+fn escape_label(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Seconds since the Unix epoch, to the millisecond.
+fn seconds(t: Timestamp) -> String {
+    let millis = t.as_millisecond();
+    format!("{}.{:03}", millis.div_euclid(1000), millis.rem_euclid(1000))
+}
+
+/// The whole exposition.
+pub(crate) fn exposition(state: &AppState) -> String {
+    let status = state.watch_status();
+    let mut families = Vec::new();
+    if let Some(report) = &status.report {
+        families.extend(report_families(report));
+    }
+
+    let mut refreshed = Family::new(
+        "sla_last_refresh_timestamp_seconds",
+        "gauge",
+        "When the watched queues were last refreshed successfully, in seconds since the epoch.",
+    );
+    if let Some(at) = status.refreshed_at {
+        refreshed.sample(Vec::new(), &seconds(at));
+    }
+    families.push(refreshed);
+    let mut success = Family::new(
+        "sla_last_refresh_success",
+        "gauge",
+        "1 when the last refresh of the watched queues succeeded, 0 when it failed.",
+    );
+    if status.attempted {
+        success.sample(Vec::new(), &u8::from(status.last_error.is_none()));
+    }
+    families.push(success);
+
+    let upstream = state.ports.upstream.stats();
+    let mut requests = Family::new(
+        "sla_upstream_requests_total",
+        "counter",
+        "Requests sent to Genesys Cloud, by HTTP status of the response (error: no response).",
+    );
+    for (status, count) in &upstream.requests_by_status {
+        requests.sample(vec![("status", status.clone())], &count);
+    }
+    families.push(requests);
+    let mut retries = Family::new(
+        "sla_upstream_retries_total",
+        "counter",
+        "Requests to Genesys Cloud repeated after a throttling, server or transport failure.",
+    );
+    retries.sample(Vec::new(), &upstream.retries);
+    families.push(retries);
+    let mut hits = Family::new(
+        "sla_cache_hits_total",
+        "counter",
+        "API requests answered from the cache or by joining an identical fetch in flight.",
+    );
+    hits.sample(Vec::new(), &state.cache.hits());
+    families.push(hits);
+    let mut misses = Family::new(
+        "sla_cache_misses_total",
+        "counter",
+        "API requests that started a fetch from Genesys Cloud.",
+    );
+    misses.sample(Vec::new(), &state.cache.misses());
+    families.push(misses);
+
+    let mut out = String::new();
+    for family in &families {
+        family.write(&mut out);
+    }
+    out
+}
+
+/// The gauges of the watched report: counts per queue, service levels per queue and objective.
+fn report_families(report: &SlaReport) -> Vec<Family> {
+    let mut percent = Family::new(
+        "sla_service_level_percent",
+        "gauge",
+        "Service level in percent over the watched window; absent when nothing was measured.",
+    );
+    let mut numerator = Family::new(
+        "sla_numerator",
+        "gauge",
+        "Visits that met the objective, as the formula counts them.",
+    );
+    let mut denominator = Family::new(
+        "sla_denominator",
+        "gauge",
+        "Visits the objective is measured over, as the formula counts them.",
+    );
+    let mut target = Family::new(
+        "sla_target_percent",
+        "gauge",
+        "The objective's target in percent, when it has one.",
+    );
+    let mut threshold = Family::new(
+        "sla_threshold_seconds",
+        "gauge",
+        "The objective's wait threshold in seconds, when the queue's visits share one.",
+    );
+    let mut offered = Family::new(
+        "sla_offered",
+        "gauge",
+        "Visits offered in the watched window.",
+    );
+    let mut answered = Family::new(
+        "sla_answered",
+        "gauge",
+        "Visits answered in the watched window.",
+    );
+    let mut abandoned = Family::new(
+        "sla_abandoned",
+        "gauge",
+        "Visits abandoned in the watched window, short abandons included.",
+    );
+    let mut flow_outs = Family::new(
+        "sla_flow_outs",
+        "gauge",
+        "Visits that left the queue unanswered by other means in the watched window.",
+    );
+    for row in &report.queues {
+        let queue = || {
+            let mut labels = vec![
+                ("queue_id", row.queue_id.clone()),
+                ("queue", row.queue_name.clone()),
+            ];
+            if let Some(media) = row.media_type {
+                labels.push(("media_type", media.as_str().to_owned()));
+            }
+            labels
+        };
+        offered.sample(queue(), &row.counts.offered);
+        answered.sample(queue(), &row.counts.answered);
+        abandoned.sample(queue(), &row.counts.abandoned);
+        flow_outs.sample(queue(), &row.counts.flow_outs);
+        for level in &row.service_levels {
+            let labels = || {
+                let mut labels = queue();
+                labels.push(("objective", level.objective.clone()));
+                labels
+            };
+            if let Some(p) = level.percent {
+                percent.sample(labels(), &p);
+            }
+            numerator.sample(labels(), &level.numerator);
+            denominator.sample(labels(), &level.denominator);
+            if let Some(t) = level.target_percent {
+                target.sample(labels(), &t);
+            }
+            if let Some(ms) = level.threshold_ms {
+                threshold.sample(labels(), &seconds_of_millis(ms));
+            }
+        }
+    }
+    let mut window = Family::new(
+        "sla_window_start_timestamp_seconds",
+        "gauge",
+        "Start of the watched window, in seconds since the epoch.",
+    );
+    window.sample(Vec::new(), &seconds(report.window.start));
+    vec![
+        percent,
+        numerator,
+        denominator,
+        target,
+        threshold,
+        offered,
+        answered,
+        abandoned,
+        flow_outs,
+        window,
+    ]
+}
+
+fn seconds_of_millis(ms: u64) -> String {
+    if ms.is_multiple_of(1000) {
+        (ms / 1000).to_string()
+    } else {
+        format!("{}.{:03}", ms / 1000, ms % 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape_label(r#"Sales "EU" \ 2"#), r#"Sales \"EU\" \\ 2"#);
+        assert_eq!(escape_label("two\nlines"), "two\\nlines");
+    }
+
+    #[test]
+    fn instants_and_thresholds_print_as_seconds() {
+        let t: Timestamp = "2024-05-01T08:00:00.250Z".parse().unwrap();
+        assert_eq!(seconds(t), "1714550400.250");
+        assert_eq!(seconds_of_millis(20_000), "20");
+        assert_eq!(seconds_of_millis(1_500), "1.500");
+    }
+}

@@ -1,0 +1,190 @@
+//! The report API's query parameters, read into sla-core's `QueryInput`, the same value the
+//! CLI's flags become, so both binaries validate through one parser.
+
+use sla_core::QueryInput;
+
+use crate::error::ApiError;
+
+/// The parameters `GET /api/v1/report` takes; each matches the `sla report` flag of the same
+/// name with `-` written `_`.
+pub(crate) const REPORT_PARAMETERS: &[&str] = &[
+    "queue",
+    "queue_name",
+    "all_queues",
+    "media",
+    "by_media",
+    "from",
+    "to",
+    "period",
+    "tz",
+    "granularity",
+    "threshold",
+    "abandons",
+    "short_abandon",
+    "flowouts",
+    "source",
+];
+
+/// Reads the report parameters. Repeatable ones (`queue`, `queue_name`, `media`, `threshold`)
+/// collect every value; the others may appear once. Unknown names are refused, so a typo never
+/// silently changes the query.
+pub(crate) fn report_input(pairs: &[(String, String)]) -> Result<QueryInput, ApiError> {
+    let mut input = QueryInput::default();
+    for (name, value) in pairs {
+        let single = |slot: &mut Option<String>| {
+            if slot.is_some() {
+                return Err(ApiError::parameter(
+                    "duplicate_parameter",
+                    format!("parameter '{name}' is given more than once"),
+                ));
+            }
+            *slot = Some(value.clone());
+            Ok(())
+        };
+        match name.as_str() {
+            "queue" => input.queues.push(value.clone()),
+            "queue_name" => input.queue_names.push(value.clone()),
+            "media" => input.media.push(value.clone()),
+            "threshold" => input.thresholds.push(value.clone()),
+            "all_queues" => input.all_queues = flag(name, value)?,
+            "by_media" => input.by_media = flag(name, value)?,
+            "from" => single(&mut input.from)?,
+            "to" => single(&mut input.to)?,
+            "period" => single(&mut input.period)?,
+            "tz" => single(&mut input.tz)?,
+            "granularity" => single(&mut input.granularity)?,
+            "abandons" => single(&mut input.abandons)?,
+            "short_abandon" => single(&mut input.short_abandon)?,
+            "flowouts" => single(&mut input.flowouts)?,
+            "source" => single(&mut input.source)?,
+            _ => return Err(unknown(name, REPORT_PARAMETERS)),
+        }
+    }
+    Ok(input)
+}
+
+/// Reads the queue listing's parameters: an optional `name` pattern.
+pub(crate) fn queues_pattern(pairs: &[(String, String)]) -> Result<Option<String>, ApiError> {
+    let mut pattern = None;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "name" if pattern.is_none() => pattern = Some(value.clone()),
+            "name" => {
+                return Err(ApiError::parameter(
+                    "duplicate_parameter",
+                    "parameter 'name' is given more than once",
+                ));
+            }
+            _ => return Err(unknown(name, &["name"])),
+        }
+    }
+    Ok(pattern)
+}
+
+fn unknown(name: &str, known: &[&str]) -> ApiError {
+    ApiError::parameter(
+        "unknown_parameter",
+        format!(
+            "unknown parameter '{name}': expected one of {}",
+            known.join(", ")
+        ),
+    )
+}
+
+/// A boolean parameter: `true`, `false`, `1`, `0`, or present without a value (true).
+fn flag(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value.trim() {
+        "" | "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ApiError::parameter(
+            "invalid_parameter",
+            format!("invalid {name} '{value}': expected true or false"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(query: &str) -> Vec<(String, String)> {
+        query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (k.to_owned(), v.to_owned())
+            })
+            .collect()
+    }
+
+    #[track_caller]
+    fn check(query: &str, expect: Result<QueryInput, &str>) {
+        let got = report_input(&pairs(query)).map_err(|e| format!("{e:?}"));
+        match (got, expect) {
+            (Ok(got), Ok(expect)) => assert_eq!(got, expect),
+            (Err(got), Err(expect)) => assert!(got.contains(expect), "{got} lacks {expect}"),
+            (got, expect) => panic!("got {got:?}, expected {expect:?}"),
+        }
+    }
+
+    #[test]
+    fn parameters_map_onto_the_cli_query() {
+        check("", Ok(QueryInput::default()));
+        check(
+            "queue=Support&queue=Sales&queue_name=Bill*&all_queues=true&media=voice,chat&media=email&by_media=1\
+             &from=2024-01-01&to=2024-01-31&tz=Europe/London&granularity=day&threshold=20s&threshold=configured\
+             &abandons=against&short_abandon=5s&flowouts=against&source=aggregates",
+            Ok(QueryInput {
+                queues: vec!["Support".into(), "Sales".into()],
+                queue_names: vec!["Bill*".into()],
+                all_queues: true,
+                media: vec!["voice,chat".into(), "email".into()],
+                by_media: true,
+                from: Some("2024-01-01".into()),
+                to: Some("2024-01-31".into()),
+                period: None,
+                tz: Some("Europe/London".into()),
+                granularity: Some("day".into()),
+                thresholds: vec!["20s".into(), "configured".into()],
+                config: None,
+                abandons: Some("against".into()),
+                short_abandon: Some("5s".into()),
+                flowouts: Some("against".into()),
+                source: Some("aggregates".into()),
+            }),
+        );
+        check(
+            "period=yesterday&all_queues",
+            Ok(QueryInput {
+                period: Some("yesterday".into()),
+                all_queues: true,
+                ..QueryInput::default()
+            }),
+        );
+        check("all_queues=false", Ok(QueryInput::default()));
+    }
+
+    #[test]
+    fn bad_parameters_are_refused_by_name() {
+        check("queues=Support", Err("unknown parameter 'queues'"));
+        check("config=sla.toml", Err("unknown parameter 'config'"));
+        check(
+            "from=2024-01-01&from=2024-02-01",
+            Err("'from' is given more than once"),
+        );
+        check("all_queues=yes", Err("invalid all_queues 'yes'"));
+        check("by_media=maybe", Err("invalid by_media 'maybe'"));
+    }
+
+    #[test]
+    fn the_queue_listing_takes_a_name_pattern_only() {
+        assert_eq!(queues_pattern(&pairs("")).unwrap(), None);
+        assert_eq!(
+            queues_pattern(&pairs("name=Sales*")).unwrap(),
+            Some("Sales*".to_owned())
+        );
+        assert!(queues_pattern(&pairs("name=a&name=b")).is_err());
+        assert!(queues_pattern(&pairs("queue=a")).is_err());
+    }
+}

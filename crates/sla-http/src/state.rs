@@ -1,0 +1,224 @@
+//! `AppState`: the ports, the clock, the settings, the report cache and the watched snapshot
+//! that every handler shares.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+use secrecy::SecretString;
+use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
+use sla_core::{QueryInput, SlaReport, Zone};
+
+use crate::cache::ReportCache;
+
+/// The current instant. Handlers never read the wall clock themselves, so tests pin it.
+pub(crate) trait Clock: Send + Sync + fmt::Debug {
+    /// Now.
+    fn now(&self) -> Timestamp;
+}
+
+/// The wall clock.
+#[derive(Debug)]
+pub(crate) struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// What the service knows about its upstream beyond the ports: request counters for
+/// `/metrics`, and whether a token can be had for `/readyz`.
+#[async_trait]
+pub(crate) trait Upstream: Send + Sync {
+    /// Counters of the requests sent upstream since start.
+    fn stats(&self) -> UpstreamCounts;
+
+    /// Whether an access token can be obtained now; the reason when not.
+    async fn check_token(&self) -> Result<(), String>;
+}
+
+/// Upstream request counters, as `/metrics` exposes them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct UpstreamCounts {
+    /// Responses by HTTP status; requests that got no response under `error`.
+    pub(crate) requests_by_status: BTreeMap<String, u64>,
+    /// Attempts repeated after a failure.
+    pub(crate) retries: u64,
+}
+
+/// Bounds on what one API request may ask for.
+#[derive(Clone, Copy, Debug)]
+#[expect(clippy::struct_field_names, reason = "each field is a maximum")]
+pub(crate) struct Limits {
+    /// The longest window, in days.
+    pub(crate) max_window_days: i64,
+    /// The most queues a report may cover.
+    pub(crate) max_queues: usize,
+    /// The most objectives a report may measure.
+    pub(crate) max_objectives: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_window_days: 400,
+            max_queues: 200,
+            max_objectives: 20,
+        }
+    }
+}
+
+/// Configuration the handlers read.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    /// The zone used when a request names none, and the watched window's zone.
+    pub(crate) zone: Zone,
+    /// Running against the demo org: a report naming no queue covers them all, as `sla report
+    /// --demo` does.
+    pub(crate) demo: bool,
+    /// When set, `/api/*` wants it as a bearer token and `/` as the Basic password.
+    pub(crate) token: Option<SecretString>,
+    /// The watched queues, objectives, formula and window, as `sla report` flags give them.
+    pub(crate) watch: QueryInput,
+    /// How often the watched report is refreshed; also the dashboard's reload period.
+    pub(crate) refresh_interval: Duration,
+    /// How long the dashboard waits for the first refresh before showing an empty board.
+    pub(crate) first_refresh_wait: Duration,
+    /// How long a request may take before it is answered 504.
+    pub(crate) request_timeout: Duration,
+    /// API bounds.
+    pub(crate) limits: Limits,
+    /// Cache lifetime of results whose window reaches the present or the future.
+    pub(crate) open_ttl: Duration,
+    /// Cache lifetime of results for windows wholly in the past.
+    pub(crate) closed_ttl: Duration,
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The token stays out of Debug output altogether.
+        f.debug_struct("Settings")
+            .field("zone", &self.zone.name())
+            .field("demo", &self.demo)
+            .field("token", &self.token.as_ref().map(|_| "[set]"))
+            .field("watch", &self.watch)
+            .field("refresh_interval", &self.refresh_interval)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            zone: Zone::utc(),
+            demo: false,
+            token: None,
+            watch: QueryInput::default(),
+            refresh_interval: Duration::from_mins(1),
+            first_refresh_wait: Duration::from_secs(10),
+            request_timeout: Duration::from_mins(1),
+            limits: Limits::default(),
+            open_ttl: Duration::from_secs(30),
+            closed_ttl: Duration::from_hours(1),
+        }
+    }
+}
+
+/// The ports the service reads through.
+#[derive(Clone)]
+pub(crate) struct Ports {
+    pub(crate) directory: Arc<dyn QueueDirectory>,
+    pub(crate) tallies: Arc<dyn TallySource>,
+    /// Conversation details, for `source=details`; absent when the connection has none.
+    pub(crate) visits: Option<Arc<dyn VisitSource>>,
+    pub(crate) upstream: Arc<dyn Upstream>,
+}
+
+/// The watched report and how its last refresh went.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct WatchStatus {
+    /// The last report computed, kept when a later refresh fails.
+    pub(crate) report: Option<Arc<SlaReport>>,
+    /// When `report` was computed.
+    pub(crate) refreshed_at: Option<Timestamp>,
+    /// Why the last refresh failed; `None` after a success.
+    pub(crate) last_error: Option<String>,
+    /// Whether any refresh has finished, successfully or not.
+    pub(crate) attempted: bool,
+}
+
+/// Everything handlers share; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub(crate) ports: Ports,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) cache: Arc<ReportCache>,
+    watch: Arc<RwLock<WatchStatus>>,
+    /// Wakes the dashboard when the first refresh has finished.
+    refreshed: Arc<tokio::sync::Notify>,
+}
+
+impl fmt::Debug for AppState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppState")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// A state with an empty cache and no watched report yet.
+    pub(crate) fn new(ports: Ports, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        Self {
+            ports,
+            clock,
+            settings: Arc::new(settings),
+            cache: Arc::new(ReportCache::new(256)),
+            watch: Arc::default(),
+            refreshed: Arc::default(),
+        }
+    }
+
+    /// A copy of the watched status.
+    pub(crate) fn watch_status(&self) -> WatchStatus {
+        self.watch
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Records the outcome of a refresh.
+    pub(crate) fn record_refresh(&self, outcome: Result<(SlaReport, Timestamp), String>) {
+        {
+            let mut status = self.watch.write().unwrap_or_else(PoisonError::into_inner);
+            status.attempted = true;
+            match outcome {
+                Ok((report, at)) => {
+                    status.report = Some(Arc::new(report));
+                    status.refreshed_at = Some(at);
+                    status.last_error = None;
+                }
+                Err(reason) => status.last_error = Some(reason),
+            }
+        }
+        self.refreshed.notify_waiters();
+    }
+
+    /// Waits until some refresh has finished, at most `limit`.
+    pub(crate) async fn wait_for_first_refresh(&self, limit: Duration) {
+        let notified = self.refreshed.notified();
+        tokio::pin!(notified);
+        // Registering before checking means a refresh finishing in between is not missed.
+        notified.as_mut().enable();
+        if self.watch_status().attempted {
+            return;
+        }
+        let _ = tokio::time::timeout(limit, notified).await;
+    }
+}

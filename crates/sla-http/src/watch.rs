@@ -1,0 +1,49 @@
+//! The watched report behind `/metrics` and the dashboard: refreshed in the background on an
+//! interval, never per scrape or page view.
+
+use std::time::Duration;
+
+use tokio::task::JoinHandle;
+use tokio::time::MissedTickBehavior;
+
+use crate::error::chain;
+use crate::fetch;
+use crate::state::AppState;
+
+/// Whether the settings name anything to watch.
+pub(crate) fn is_watching(state: &AppState) -> bool {
+    let now = state.clock.now();
+    fetch::request(state, &state.settings.watch, now).is_ok_and(|r| !r.queues.is_empty())
+}
+
+/// Computes the watched report once and records the outcome.
+pub(crate) async fn refresh(state: &AppState) {
+    let now = state.clock.now();
+    let outcome = match fetch::request(state, &state.settings.watch, now) {
+        Ok(request) if request.queues.is_empty() => return,
+        Ok(request) => fetch::report(state, &request, None).await.map_err(|e| {
+            let reason = chain(&e);
+            tracing::warn!(error = %reason, "refreshing the watched queues failed");
+            reason
+        }),
+        Err(e) => Err(e.to_string()),
+    };
+    if outcome.is_ok() {
+        tracing::debug!("watched queues refreshed");
+    }
+    state.record_refresh(outcome.map(|report| (report, now)));
+}
+
+/// Refreshes now, then every `refresh_interval`, until the task is aborted.
+pub(crate) fn spawn(state: AppState) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let period = state.settings.refresh_interval.max(Duration::from_secs(1));
+        let mut ticks = tokio::time::interval(period);
+        // A slow refresh pushes the next one back rather than starting a burst to catch up.
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            refresh(&state).await;
+        }
+    })
+}
