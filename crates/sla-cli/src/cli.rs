@@ -37,6 +37,36 @@ pub(crate) enum Command {
     Report(Box<ReportArgs>),
     /// List queues with their ids, divisions and configured service levels.
     Queues(QueuesArgs),
+    /// List every visit that missed an objective (from conversation details).
+    #[command(after_help = BREACH_EXAMPLES)]
+    Breaches(Box<BreachesArgs>),
+}
+
+const BREACH_EXAMPLES: &str = "\
+Examples:
+  sla breaches --demo --queue Support --period yesterday --threshold 20s
+  sla breaches --queue Sales --from 2024-05-01T08:00:00Z --to 2024-05-01T12:00:00Z --threshold 30s --abandons against --format csv";
+
+#[derive(Debug, Args)]
+pub(crate) struct BreachesArgs {
+    #[command(flatten)]
+    pub(crate) queues: QueueArgs,
+    #[command(flatten)]
+    pub(crate) window: WindowArgs,
+    /// A threshold (20s, 1m30s, 45000ms), or `configured` for each queue's own target;
+    /// repeatable.
+    #[arg(long, required = true, value_name = "DURATION|configured", value_parser = threshold_arg, help_heading = "Objectives")]
+    pub(crate) threshold: Vec<String>,
+    #[command(flatten)]
+    pub(crate) formula: FormulaArgs,
+    /// Output format.
+    #[arg(long, default_value = "table", help_heading = "Output", value_parser = PossibleValuesParser::new(["table", "json", "csv"]))]
+    pub(crate) format: String,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub(crate) out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
 }
 
 #[derive(Debug, Args)]
@@ -45,6 +75,9 @@ pub(crate) struct ReportArgs {
     pub(crate) queues: QueueArgs,
     #[command(flatten)]
     pub(crate) window: WindowArgs,
+    /// Interval size.
+    #[arg(long, default_value = "total", help_heading = "Window", value_parser = names(Granularity::ALL, Granularity::as_str))]
+    pub(crate) granularity: String,
     #[command(flatten)]
     pub(crate) objectives: ObjectiveArgs,
     #[command(flatten)]
@@ -96,9 +129,6 @@ pub(crate) struct WindowArgs {
     /// IANA time zone for dates, periods and intervals [default: the system zone].
     #[arg(long, value_name = "ZONE")]
     pub(crate) tz: Option<String>,
-    /// Interval size.
-    #[arg(long, default_value = "total", value_parser = names(Granularity::ALL, Granularity::as_str))]
-    pub(crate) granularity: String,
 }
 
 #[derive(Debug, Args)]
@@ -188,13 +218,37 @@ impl ReportArgs {
             to: self.window.to.clone(),
             period: self.window.period.clone(),
             tz: self.window.tz.clone(),
-            granularity: Some(self.window.granularity.clone()),
+            granularity: Some(self.granularity.clone()),
             thresholds: self.objectives.threshold.clone(),
             config,
             abandons: Some(self.formula.abandons.clone()),
             short_abandon: self.formula.short_abandon.clone(),
             flowouts: Some(self.formula.flowouts.clone()),
             source: Some(self.source.clone()),
+        }
+    }
+}
+
+impl BreachesArgs {
+    /// The query as sla-core reads it.
+    pub(crate) fn query_input(&self) -> QueryInput {
+        QueryInput {
+            queues: self.queues.queue.clone(),
+            queue_names: self.queues.queue_name.clone(),
+            all_queues: self.queues.all_queues,
+            media: self.queues.media.clone(),
+            by_media: false,
+            from: self.window.from.clone(),
+            to: self.window.to.clone(),
+            period: self.window.period.clone(),
+            tz: self.window.tz.clone(),
+            granularity: None,
+            thresholds: self.threshold.clone(),
+            config: None,
+            abandons: Some(self.formula.abandons.clone()),
+            short_abandon: self.formula.short_abandon.clone(),
+            flowouts: Some(self.formula.flowouts.clone()),
+            source: Some("details".to_owned()),
         }
     }
 }

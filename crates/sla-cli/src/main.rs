@@ -62,6 +62,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let connection_args = match &cli.command {
         Command::Report(args) => &args.connection,
         Command::Queues(args) => &args.connection,
+        Command::Breaches(args) => &args.connection,
     };
     let connection = sla_connect::connect(connection_args)
         .await
@@ -83,6 +84,13 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             run::report(args, &ports, &context, &mut stdout).await
         }
         Command::Queues(args) => run::queues(args, ports.directory.as_ref(), &mut stdout).await,
+        Command::Breaches(args) => {
+            let context = Context {
+                now: Timestamp::now(),
+                zone: system_zone(),
+            };
+            run::breaches(args, &ports, &context, &mut stdout).await
+        }
     };
     connection.close().await;
     result

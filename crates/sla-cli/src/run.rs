@@ -6,10 +6,13 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use jiff::Timestamp;
-use sla_core::ports::{QueueDirectory, QueueSelector, TallySource, VisitSource};
-use sla_core::{Format, ServiceError, Sources, Zone, fetch_report, render, render_queues};
+use sla_core::ports::{QueueDirectory, QueueSelector, TallySource, VisitQuery, VisitSource};
+use sla_core::{
+    BreachFinder, Format, ServiceError, SlaError, Sources, Zone, fetch_report, render,
+    render_breaches, render_queues, resolve_queues,
+};
 
-use crate::cli::{QueuesArgs, ReportArgs};
+use crate::cli::{BreachesArgs, QueuesArgs, ReportArgs};
 
 /// An input the user can fix: the process exits with status 2.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +67,7 @@ pub(crate) async fn report(
         .query_input(config)
         .parse(context.now, &context.zone)
         .map_err(|e| match &args.objectives.config {
-            Some(path) if matches!(e, sla_core::SlaError::InvalidConfig(_)) => {
+            Some(path) if matches!(e, SlaError::InvalidConfig(_)) => {
                 UsageError(format!("{}: {e}", path.display()))
             }
             _ => UsageError(e.to_string()),
@@ -77,15 +80,14 @@ pub(crate) async fn report(
         tallies: ports.tallies.as_ref(),
         visits: ports.visits.as_deref(),
     };
-    let report = fetch_report(&request, sources).await.map_err(|e| match e {
-        ServiceError::Input(e) => anyhow::Error::new(UsageError(e.to_string())),
-        ServiceError::Source(e) => anyhow::Error::new(e).context("cannot fetch the counts"),
-    })?;
+    let report = fetch_report(&request, sources)
+        .await
+        .map_err(service_error)?;
     let format: Format = args
         .output
         .format
         .parse()
-        .map_err(|e: sla_core::SlaError| UsageError(e.to_string()))?;
+        .map_err(|e: SlaError| UsageError(e.to_string()))?;
     let text = render(&report, format);
     emit(&text, args.output.out.as_deref(), out)?;
     let below = args.output.fail_below.is_some_and(|p| report.any_below(p));
@@ -94,6 +96,58 @@ pub(crate) async fn report(
     } else {
         Outcome::Done
     })
+}
+
+/// `sla breaches`: streams visits from conversation details and lists those that missed.
+pub(crate) async fn breaches(
+    args: &BreachesArgs,
+    ports: &Ports,
+    context: &Context,
+    out: &mut dyn Write,
+) -> anyhow::Result<Outcome> {
+    let request = args
+        .query_input()
+        .parse(context.now, &context.zone)
+        .map_err(|e| UsageError(e.to_string()))?;
+    let visits = ports
+        .visits
+        .as_deref()
+        .context("this connection cannot list visits")?;
+    let queues = resolve_queues(&request.queues, ports.directory.as_ref())
+        .await
+        .map_err(service_error)?;
+    let query = VisitQuery {
+        queues: queues.iter().map(|q| q.queue.id.clone()).collect(),
+        media: request.media.clone(),
+        window: request.window,
+    };
+    let mut finder = BreachFinder::new(
+        request.window,
+        &request.objectives,
+        request.formula,
+        &queues,
+    );
+    visits
+        .visits(&query, &mut finder)
+        .await
+        .context("cannot fetch the conversation details")?;
+    let format: Format = args
+        .format
+        .parse()
+        .map_err(|e: SlaError| UsageError(e.to_string()))?;
+    emit(
+        &render_breaches(&finder.finish(), format),
+        args.out.as_deref(),
+        out,
+    )?;
+    Ok(Outcome::Done)
+}
+
+fn service_error(e: ServiceError) -> anyhow::Error {
+    match e {
+        ServiceError::Input(e) => anyhow::Error::new(UsageError(e.to_string())),
+        ServiceError::Source(e) => anyhow::Error::new(e).context("cannot fetch the counts"),
+    }
 }
 
 /// `sla queues`.
@@ -113,7 +167,7 @@ pub(crate) async fn queues(
     let format: Format = args
         .format
         .parse()
-        .map_err(|e: sla_core::SlaError| UsageError(e.to_string()))?;
+        .map_err(|e: SlaError| UsageError(e.to_string()))?;
     emit(&render_queues(&queues, format), None, out)?;
     Ok(Outcome::Done)
 }

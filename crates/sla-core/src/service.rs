@@ -123,7 +123,10 @@ pub async fn fetch_report(
     let query = tally_query(request, &queues);
     let tallies = match (request.source, sources.visits) {
         (SourceKind::Details, Some(visits)) => tally_visits(&query, visits).await?,
-        _ => sources.tallies.tallies(&query).await?,
+        (SourceKind::Details, None) => {
+            return Err(SourceError::Other("this connection cannot list visits".into()).into());
+        }
+        (SourceKind::Aggregates, _) => sources.tallies.tallies(&query).await?,
     };
     Ok(build_report(request, &queues, &tallies))
 }
