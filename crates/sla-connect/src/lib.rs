@@ -15,7 +15,7 @@ pub const CLIENT_ID: &str = "GENESYSCLOUD_OAUTHCLIENT_ID";
 pub const CLIENT_SECRET: &str = "GENESYSCLOUD_OAUTHCLIENT_SECRET";
 
 /// How to reach Genesys Cloud, as both binaries take it on the command line.
-#[derive(Clone, Debug, Default, Args)]
+#[derive(Clone, Debug, Args)]
 #[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
     /// Genesys Cloud region: an SDK name (us-east-1, eu-west-1, ...) or a domain (mypurecloud.ie).
@@ -28,14 +28,40 @@ pub struct ConnectionArgs {
     #[arg(long, env = "GENESYSCLOUD_LOGIN_BASE", value_name = "URL")]
     pub login_base: Option<String>,
     /// Client-side request budget, below Genesys's 300 per minute per token.
-    #[arg(long, default_value_t = 240, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = DEFAULT_REQUESTS_PER_MINUTE, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_requests_per_minute: u32,
     /// Requests in flight at once.
-    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
+    /// How many times one request may be sent (throttling, server errors and network failures
+    /// are retried) before the run fails.
+    #[arg(long, default_value_t = DEFAULT_MAX_ATTEMPTS, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub max_attempts: u32,
     /// Run against a built-in simulated org over loopback HTTP: no credentials needed.
     #[arg(long)]
     pub demo: bool,
+}
+
+/// The client-side request budget per minute, below Genesys's 300 per token.
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 240;
+/// Requests in flight at once.
+pub const DEFAULT_CONCURRENCY: u32 = 4;
+/// Sends of one request before giving up.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+
+impl Default for ConnectionArgs {
+    /// The same defaults as the command line's.
+    fn default() -> Self {
+        Self {
+            region: None,
+            api_base: None,
+            login_base: None,
+            max_requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
+            concurrency: DEFAULT_CONCURRENCY,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            demo: false,
+        }
+    }
 }
 
 /// Why no connection could be made.
@@ -129,6 +155,7 @@ pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> 
     };
     config.max_requests_per_minute = args.max_requests_per_minute;
     config.concurrency = usize::try_from(args.concurrency).unwrap_or(1);
+    config.max_attempts = args.max_attempts;
     let client = GenesysClient::new(config).map_err(|e| ConnectError::Usage(e.to_string()))?;
     Ok(Connection {
         client: Arc::new(client),
