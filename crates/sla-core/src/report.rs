@@ -1,6 +1,7 @@
 //! Report assembly: per queue (and media type), per interval, and totals per objective, as the
 //! `sla-report/v1` JSON contract lays them out. These are the crate's only `Serialize` types.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
@@ -213,9 +214,18 @@ fn measure(
 ) -> Measure {
     match objective.threshold {
         ObjectiveThreshold::Fixed(threshold) => {
-            let tally: Tally = tallies.values().sum();
+            // One media type (the usual case) needs no sum, and so no allocation.
+            let figures = match tallies.len() {
+                0 => Figures::default(),
+                1 => tallies
+                    .values()
+                    .next()
+                    .map(|t| evaluate(t, threshold, formula))
+                    .unwrap_or_default(),
+                _ => evaluate(&tallies.values().sum(), threshold, formula),
+            };
             Measure {
-                figures: evaluate(&tally, threshold, formula),
+                figures,
                 threshold: Some(threshold),
                 target: objective.target_percent,
             }
@@ -255,14 +265,17 @@ fn measure(
 }
 
 fn counts_of(tallies: &BTreeMap<MediaType, Tally>, formula: &Formula) -> Counts {
-    let tally: Tally = tallies.values().sum();
-    Counts {
-        offered: tally.offered,
-        answered: tally.answered,
-        abandoned: tally.abandoned,
-        short_abandoned: formula.short_abandon.map(|_| tally.short_abandoned),
-        flow_outs: tally.flow_outs,
+    let mut counts = Counts::default();
+    let mut short = 0;
+    for tally in tallies.values() {
+        counts.offered += tally.offered;
+        counts.answered += tally.answered;
+        counts.abandoned += tally.abandoned;
+        counts.flow_outs += tally.flow_outs;
+        short += tally.short_abandoned;
     }
+    counts.short_abandoned = formula.short_abandon.map(|_| short);
+    counts
 }
 
 /// One queue's tallies: per media type for the whole window and per interval.
@@ -386,20 +399,26 @@ fn row_media(request: &ReportRequest, tallies: &QueueTallies) -> Vec<Option<Medi
 }
 
 /// Builds one row of `queue` for `media` (all media when `None`), adding it to `totals`.
-fn queue_row(
+fn queue_row<'t>(
     request: &ReportRequest,
     plan: &BucketPlan,
     queue: &QueueInfo,
-    tallies: &QueueTallies,
+    tallies: &'t QueueTallies,
     media: Option<MediaType>,
     totals: &mut Totals,
 ) -> QueueRow {
     let formula = &request.formula;
-    let pick = |all: &BTreeMap<MediaType, Tally>| -> BTreeMap<MediaType, Tally> {
-        all.iter()
-            .filter(|(m, _)| media.is_none_or(|only| only == **m))
-            .map(|(m, t)| (*m, t.clone()))
-            .collect()
+    // A row of all media borrows the queue's tallies; only a per-media row copies its own.
+    let pick = |all: &'t BTreeMap<MediaType, Tally>| -> Cow<'t, BTreeMap<MediaType, Tally>> {
+        match media {
+            None => Cow::Borrowed(all),
+            Some(only) => Cow::Owned(
+                all.get(&only)
+                    .map(|t| (only, t.clone()))
+                    .into_iter()
+                    .collect(),
+            ),
+        }
     };
     // The media types whose configured targets an idle row shows.
     let hint: Vec<MediaType> = match media {

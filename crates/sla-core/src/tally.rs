@@ -1,6 +1,7 @@
 //! Tallies: additive counts per (queue, media type, bucket), and the tallying of visits.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::{Add, AddAssign};
 
 use jiff::Timestamp;
@@ -191,7 +192,50 @@ pub struct Tallier {
     short_abandon: Option<Threshold>,
     /// One series per (queue, media): a flat vector of `stride` counters per bucket. Dense
     /// series keep the per-visit work to one hash lookup and a few increments.
-    series: HashMap<(QueueId, MediaType), Vec<u64>>,
+    series: Vec<Series>,
+    /// The series of each queue id, per media type. Keyed by the id's text so that a lookup
+    /// borrows the visit's id instead of building a `(QueueId, MediaType)` key per visit.
+    by_queue: HashMap<String, Vec<(MediaType, usize)>, BuildHasherDefault<IdHasher>>,
+}
+
+#[derive(Debug)]
+struct Series {
+    queue: QueueId,
+    media: MediaType,
+    counters: Vec<u64>,
+}
+
+/// A fast hasher for queue ids (the multiply-rotate hash of rustc's `FxHasher`). Ids come
+/// from the directory, not from an adversary, so `SipHash`'s flooding resistance buys nothing
+/// here, and it costs as much as the rest of tallying a visit.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0xf135_7aea_2e62_a9c5;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.0 = (self.0 ^ u64::from_le_bytes(word))
+                .wrapping_mul(K)
+                .rotate_left(26);
+        }
+        let mut word = [0; 8];
+        word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.0 = (self.0 ^ u64::from_le_bytes(word))
+            .wrapping_mul(K)
+            .rotate_left(26);
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0xf135_7aea_2e62_a9c5);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Counter layout inside a bucket's slot of a series.
@@ -218,8 +262,29 @@ impl Tallier {
             plan,
             thresholds,
             short_abandon,
-            series: HashMap::new(),
+            series: Vec::new(),
+            by_queue: HashMap::default(),
         }
+    }
+
+    /// The index of the series of `queue` and `media`, created when new.
+    fn series_index(&mut self, queue: &QueueId, media: MediaType) -> usize {
+        if let Some(per_media) = self.by_queue.get(queue.as_str())
+            && let Some((_, index)) = per_media.iter().find(|(m, _)| *m == media)
+        {
+            return *index;
+        }
+        let index = self.series.len();
+        self.series.push(Series {
+            queue: queue.clone(),
+            media,
+            counters: vec![0; self.plan.len() * self.stride()],
+        });
+        self.by_queue
+            .entry(queue.as_str().to_owned())
+            .or_default()
+            .push((media, index));
+        index
     }
 
     fn stride(&self) -> usize {
@@ -236,14 +301,8 @@ impl Tallier {
             return;
         }
         let stride = self.stride();
-        let len = self.plan.len() * stride;
-        let series = match self.series.get_mut(&(visit.queue.clone(), visit.media)) {
-            Some(series) => series,
-            None => self
-                .series
-                .entry((visit.queue.clone(), visit.media))
-                .or_insert_with(|| vec![0; len]),
-        };
+        let index = self.series_index(&visit.queue, visit.media);
+        let series = &mut self.series[index].counters;
         if let Some(bucket) = offered_bucket {
             series[bucket * stride + OFFERED] += 1;
         }
@@ -282,8 +341,13 @@ impl Tallier {
     pub fn finish(self) -> TallySet {
         let stride = self.stride();
         let mut set = TallySet::new();
-        for ((queue, media), series) in self.series {
-            for (bucket, slot) in self.plan.starts().iter().zip(series.chunks_exact(stride)) {
+        for Series {
+            queue,
+            media,
+            counters,
+        } in self.series
+        {
+            for (bucket, slot) in self.plan.starts().iter().zip(counters.chunks_exact(stride)) {
                 if slot.iter().all(|c| *c == 0) {
                     continue;
                 }

@@ -262,6 +262,30 @@ proptest! {
     }
 
     #[test]
+    fn index_of_finds_the_bucket_a_search_of_the_bounds_finds(
+        granularity in granularity(),
+        tz in prop::sample::select(vec!["UTC", "Europe/London", "Asia/Kathmandu", "Australia/Lord_Howe", "America/St_Johns"]),
+        start_offset in -400_000_000_000_000i64..400_000_000_000_000,
+        length in 1i64..3_000_000_000_000_000,
+        probes in prop::collection::vec(-100_000_000_000_000i64..3_100_000_000_000_000, 1..50),
+    ) {
+        // Windows of up to about 35 days from around 2026, starting anywhere to the nanosecond.
+        let start = ts("2026-03-01T00:00:00Z") + SignedDuration::from_nanos(start_offset);
+        let window = TimeWindow::new(start, start + SignedDuration::from_nanos(length)).unwrap();
+        let plan = BucketPlan::new(&window, granularity, &crate::tests::fixtures::zone(tz));
+        let intervals: Vec<(Timestamp, Timestamp)> = plan.intervals().collect();
+        for probe in probes {
+            let t = start + SignedDuration::from_nanos(probe);
+            let expect = intervals.iter().position(|(s, e)| *s <= t && t < *e);
+            prop_assert_eq!(plan.index_of(t), expect, "{} in {:?}", t, window);
+        }
+        for (i, (s, e)) in intervals.iter().enumerate() {
+            prop_assert_eq!(plan.index_of(*s), Some(i));
+            prop_assert_eq!(plan.index_of(*e - SignedDuration::from_nanos(1)), Some(i));
+        }
+    }
+
+    #[test]
     fn thresholds_read_back_what_they_print(millis in 0..u64::MAX / 2) {
         let threshold = Threshold::from_millis(millis);
         prop_assert_eq!(Threshold::parse(&threshold.to_string()), Ok(threshold));

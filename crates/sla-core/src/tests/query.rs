@@ -393,7 +393,12 @@ fn periods_are_anchored_at_now_in_the_zone() {
 fn zones_are_iana_names() {
     assert_eq!(zone("Europe/London").name(), "Europe/London");
     assert_eq!(Zone::utc().name(), "UTC");
-    assert_eq!(Zone::from_time_zone(jiff::tz::TimeZone::UTC).unwrap().name(), "UTC");
+    assert_eq!(
+        Zone::from_time_zone(jiff::tz::TimeZone::UTC)
+            .unwrap()
+            .name(),
+        "UTC"
+    );
     for name in ["Mars/Olympus", "", "GMT+25"] {
         let err = Zone::get(name).unwrap_err();
         assert_eq!(err, SlaError::UnknownTimeZone(name.to_owned()));

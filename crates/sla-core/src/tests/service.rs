@@ -465,23 +465,28 @@ fn visit_source_failures_pass_through() {
 }
 
 #[test]
-fn details_without_a_visit_source_are_counted_by_the_tally_source() {
-    // FIXME: the report then says `"source": "details"` although aggregates counted it; the
-    // binaries always pass a visit source, so this only documents what happens today.
+fn details_without_a_visit_source_fail_rather_than_fall_back_to_aggregates() {
     let request = request(&QueryInput {
         source: Some("details".into()),
         ..sales_input("day")
     });
-    let asked = Arc::new(Mutex::new(Vec::new()));
-    let source = tally_source(&asked, TallySet::new());
+    // The aggregates source must not be asked.
+    let tallies = MockTallySource::new();
     let sources = Sources {
         directory: &directory(&Arc::default()),
-        tallies: &source,
+        tallies: &tallies,
         visits: None,
     };
-    let report = block_on(fetch_report(&request, sources)).unwrap();
-    assert_eq!(asked.lock().unwrap().len(), 1);
-    assert_eq!(report.source.as_str(), "details");
+    match block_on(fetch_report(&request, sources)) {
+        Err(ServiceError::Source(err @ SourceError::Other(_))) => {
+            let source = std::error::Error::source(&err).map(ToString::to_string);
+            assert_eq!(
+                source.as_deref(),
+                Some("this connection cannot list visits")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     assert!(format!("{sources:?}").starts_with("Sources"));
 }
 

@@ -512,3 +512,43 @@ fn merging_tally_sets_adds_tallies_of_equal_keys() {
     assert_eq!(left.get(&key("b", WINDOW.0)), Some(&one(2)));
     assert_eq!(left.get(&key("c", WINDOW.0)), None);
 }
+
+#[test]
+fn many_queues_and_media_types_each_get_their_own_series() {
+    // Ids of every length around the hasher's 8-byte words, some equal but for a trailing NUL.
+    let ids: Vec<String> = (0..40)
+        .map(|n| {
+            "0123456789abcdef0123456789"
+                .chars()
+                .take(n % 27)
+                .collect::<String>()
+                + &"x".repeat(n / 27)
+        })
+        .chain(["q".to_owned(), "q\0".to_owned(), "q\0\0".to_owned()])
+        .collect();
+    let mut visits = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        for media in [Voice, Chat] {
+            for _ in 0..=(i % 3) {
+                visits.push(visit(id, media, at("07:15:00"), Answered, 1_000));
+            }
+        }
+    }
+    let mut tallier = Tallier::new(plan(Granularity::Total), &[ms(20_000)], None);
+    for v in visits.iter().rev() {
+        tallier.add(v);
+    }
+    let counted = tallier.finish();
+    assert_eq!(counted.len(), ids.len() * 2);
+    for (i, id) in ids.iter().enumerate() {
+        for media in [Voice, Chat] {
+            let key = TallyKey {
+                queue: QueueId::new(id.as_str()),
+                media,
+                bucket: ts(WINDOW.0),
+            };
+            let offered = counted.get(&key).map(|t| t.offered);
+            assert_eq!(offered, Some(i as u64 % 3 + 1), "{id:?} {media}");
+        }
+    }
+}
