@@ -104,11 +104,13 @@ fn system_zone() -> Zone {
     })
 }
 
-/// Logs go to stderr, at the level `SLA_LOG` names (`warn` by default), in colour only on a
-/// terminal.
+/// Logs go to stderr, at the level `SLA_LOG` names, in colour only on a terminal. By default
+/// only warnings show, except the retries the client makes under throttling or server errors:
+/// those are routine, and a run that finally fails says how many attempts it made.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SLA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SLA_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,genesys_adapter::retry=error")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
