@@ -4,3 +4,4 @@ mod cli;
 mod faults;
 mod http;
 mod python_sdk;
+mod secrets;

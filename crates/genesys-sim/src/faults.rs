@@ -55,6 +55,8 @@ struct TokenState {
 #[derive(Debug)]
 pub(crate) struct Tokens {
     tokens: Mutex<HashMap<String, TokenState>>,
+    /// Every token ever issued, expired ones included, so tests can look for leaks.
+    issued: Mutex<Vec<String>>,
     rng: Mutex<fastrand::Rng>,
 }
 
@@ -62,6 +64,7 @@ impl Tokens {
     pub(crate) fn new() -> Self {
         Tokens {
             tokens: Mutex::new(HashMap::new()),
+            issued: Mutex::new(Vec::new()),
             // Tokens are not derived from the seed: a restarted simulator must not honour
             // tokens a client cached from an earlier run.
             rng: Mutex::new(fastrand::Rng::new()),
@@ -84,7 +87,19 @@ impl Tokens {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(token.clone(), state);
+        self.issued
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(token.clone());
         token
+    }
+
+    /// Every token issued so far.
+    pub(crate) fn issued(&self) -> Vec<String> {
+        self.issued
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Checks a bearer token and counts the request against its per-minute limit.

@@ -289,6 +289,12 @@ impl SimServer {
         self.state.counters.token.load(Ordering::Relaxed)
     }
 
+    /// Every access token issued so far, expired ones included, so that tests can show no
+    /// token ever appears in a client's output.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state.tokens.issued()
+    }
+
     /// Requests received per `"METHOD /path"` (job ids included in the path).
     pub fn requests_by_path(&self) -> BTreeMap<String, u64> {
         self.state
