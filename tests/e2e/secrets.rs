@@ -1,6 +1,8 @@
 //! The client secret and access tokens appear nowhere: not in the CLI's or the service's output
 //! or logs at trace level, not in HTTP responses, not in error messages.
 
+use std::fmt::Write as _;
+
 use base64::Engine as _;
 use e2e::http::SlaHttp;
 use e2e::{TestSim, fixed_config, stderr, stdout};
@@ -155,7 +157,7 @@ fn the_service_at_trace_level_shows_no_secret_or_token() {
         );
         bodies.push_str(&reply.body);
         for (name, value) in &reply.headers {
-            bodies.push_str(&format!("{name}: {value}\n"));
+            let _ = writeln!(bodies, "{name}: {value}");
         }
     }
     service.terminate();
