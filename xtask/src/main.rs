@@ -123,10 +123,199 @@ fn purity_gate(sh: &Shell, cargo: &str) -> anyhow::Result<()> {
 
 fn bench(sh: &Shell, args: &[String]) -> anyhow::Result<()> {
     let cargo = cargo();
-    step("sla-core: tallying visits and building reports");
-    cmd!(sh, "{cargo} bench -p sla-core --bench tally -- {args...}").run()?;
+    // `cargo xtask bench http` runs the HTTP benchmark alone.
+    let http_only = args.first().map(String::as_str) == Some("http");
+    if !http_only {
+        step("sla-core: tallying visits and building reports");
+        cmd!(sh, "{cargo} bench -p sla-core --bench tally -- {args...}").run()?;
+    }
+    step("sla-http: cached /api/v1/report against /healthz, wrk on loopback");
+    http_bench::run(sh, &cargo)?;
     println!("\nRecord the figures in docs/PERFORMANCE.md.");
     Ok(())
+}
+
+/// Throughput and tail latency of `sla-http` on loopback, measured with wrk against the demo
+/// org, as ratios to `/healthz` measured in the same run (absolute figures depend on the
+/// machine; the ratios say what the report path costs over the bare server).
+mod http_bench {
+    use std::env;
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::TcpStream;
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::time::Instant;
+
+    use anyhow::{Context as _, bail};
+    use xshell::{Shell, cmd};
+
+    /// The query measured: every demo queue, a week by day, two objectives.
+    const REPORT: &str = "/api/v1/report?all_queues=true&period=last-7-days&tz=UTC\
+                          &granularity=day&threshold=20s&threshold=configured";
+    const THREADS: &str = "2";
+    const CONNECTIONS: &str = "32";
+    const DURATION: &str = "10s";
+
+    /// Stops the server however the benchmark ends.
+    struct Server(Child);
+
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    pub(crate) fn run(sh: &Shell, cargo: &str) -> anyhow::Result<()> {
+        let Some(wrk) = find_on_path("wrk") else {
+            bail!(
+                "the HTTP benchmark needs wrk, which is not installed: \
+                 install it with `apt-get install -y wrk` (Debian, Ubuntu) and run cargo xtask bench again"
+            );
+        };
+        cmd!(sh, "{cargo} build --release --locked -p sla-http").run()?;
+        let (server, base) = start(&super::project_root().join("target/release"))?;
+        let addr = base.trim_start_matches("http://").to_owned();
+
+        // The first request fetches from the simulator and fills the cache; later ones hit it.
+        let cold = Instant::now();
+        let (status, size) = get(&addr, REPORT)?;
+        let cold_ms = cold.elapsed().as_secs_f64() * 1000.0;
+        if status != 200 {
+            bail!("GET {REPORT} answered {status}");
+        }
+        let mut rows = Vec::new();
+        for (name, path) in [("/healthz", "/healthz"), ("cached /api/v1/report", REPORT)] {
+            let (rps, p99) = measure(&wrk, &format!("{base}{path}"))?;
+            rows.push((name, rps, p99));
+        }
+        drop(server);
+
+        let (_, base_rps, base_p99) = rows[0];
+        println!(
+            "\nsla-http on loopback, wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} --latency, release build, demo org:\n"
+        );
+        println!(
+            "| endpoint | requests/s | p99 latency | throughput vs /healthz | p99 vs /healthz |"
+        );
+        println!("| --- | ---: | ---: | ---: | ---: |");
+        for (name, rps, p99) in &rows {
+            println!(
+                "| {name} | {rps:.0} | {p99:.2} ms | {:.2} | {:.2} |",
+                rps / base_rps,
+                p99 / base_p99
+            );
+        }
+        println!("\nThe report is {size} bytes of JSON.");
+        println!("Cold {REPORT}: {cold_ms:.1} ms (fetched from the simulator, then cached)");
+        Ok(())
+    }
+
+    /// Starts the release `sla-http --demo` on a free port; returns it and its base URL.
+    fn start(dir: &std::path::Path) -> anyhow::Result<(Server, String)> {
+        let binary = dir.join(format!("sla-http{}", env::consts::EXE_SUFFIX));
+        let mut child = Command::new(&binary)
+            .args(["--demo", "--bind", "127.0.0.1:0", "--tz", "UTC"])
+            .env("SLA_LOG", "warn")
+            .env_remove("SLA_HTTP_TOKEN")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot start {}", binary.display()))?;
+        let stdout = child.stdout.take().context("no stdout")?;
+        let server = Server(child);
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let base = line
+            .trim()
+            .strip_prefix("sla-http listening on ")
+            .with_context(|| format!("sla-http did not announce its address: {line:?}"))?
+            .to_owned();
+        Ok((server, base))
+    }
+
+    /// Runs wrk against `url`: requests per second and the 99th percentile in milliseconds.
+    fn measure(wrk: &std::path::Path, url: &str) -> anyhow::Result<(f64, f64)> {
+        println!("wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} --latency {url}");
+        let output = Command::new(wrk)
+            .args([
+                "-t",
+                THREADS,
+                "-c",
+                CONNECTIONS,
+                "-d",
+                DURATION,
+                "--latency",
+                url,
+            ])
+            .output()
+            .context("wrk failed to run")?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        if !output.status.success() || text.contains("Non-2xx") || text.contains("Socket errors") {
+            bail!("wrk reported failures:\n{text}");
+        }
+        parse_wrk(&text)
+    }
+
+    /// One `GET` over HTTP/1.1; the status code and the size of the body.
+    fn get(addr: &str, path: &str) -> anyhow::Result<(u16, usize)> {
+        let mut stream = TcpStream::connect(addr).with_context(|| format!("connect {addr}"))?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        )?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response)?;
+        let status = response
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .context("no status line")?;
+        let body = response.split_once("\r\n\r\n").map_or(0, |(_, b)| b.len());
+        Ok((status, body))
+    }
+
+    fn find_on_path(name: &str) -> Option<PathBuf> {
+        let path = env::var_os("PATH")?;
+        env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    }
+
+    /// Throughput (requests/s) and 99th-percentile latency (ms) from `wrk --latency` output.
+    fn parse_wrk(output: &str) -> anyhow::Result<(f64, f64)> {
+        let rps: f64 = output
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("Requests/sec:"))
+            .context("wrk printed no Requests/sec")?
+            .trim()
+            .parse()?;
+        let p99 = output
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("99%"))
+            .context("wrk printed no 99% latency (is --latency set?)")?
+            .trim();
+        let (number, scale) = if let Some(n) = p99.strip_suffix("us") {
+            (n, 0.001)
+        } else if let Some(n) = p99.strip_suffix("ms") {
+            (n, 1.0)
+        } else if let Some(n) = p99.strip_suffix('s') {
+            (n, 1000.0)
+        } else {
+            bail!("unexpected latency {p99:?}")
+        };
+        Ok((rps, number.parse::<f64>()? * scale))
+    }
+
+    #[test]
+    fn wrk_output_is_read() {
+        let output = "  Latency Distribution\n     50%  180.00us\n     99%    2.50ms\n\
+                      Requests/sec:  41234.56\nTransfer/sec:      5.00MB\n";
+        let (rps, p99) = parse_wrk(output).unwrap();
+        assert!((rps - 41_234.56).abs() < 1e-6 && (p99 - 2.5).abs() < 1e-9);
+        assert!(parse_wrk("Requests/sec: 1\n").is_err());
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -40,7 +41,13 @@ pub(crate) fn app(state: AppState) -> Router {
         ))
         // Outside the timeout and the body limit, so their bare responses get JSON bodies too.
         .layer(middleware::map_response(json_errors))
-        .layer(TraceLayer::new_for_http())
+        // One line per request at info: method, path with query, status and latency. Headers
+        // stay out, so the token never reaches the log.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(state)
 }
 
