@@ -101,6 +101,9 @@ h1 .window { display: block; font-size: 18px; font-weight: 400; color: #9ca3af; 
 .bar.na { background: #374151; }
 .bar.future { background: transparent; }
 .bars .goal { position: absolute; left: 0; right: 0; border-top: 1px dashed #fbbf24; opacity: 0.8; }
+.axis { display: grid; grid-template-columns: 128px 150px 1fr; gap: 12px; }
+.ticks { position: relative; height: 16px; font-size: 12px; color: #6b7280; }
+.ticks span { position: absolute; top: 2px; }
 footer { margin-top: 22px; font-size: 13px; color: #6b7280; }
 .legend span { margin-right: 14px; }
 .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; }
@@ -261,7 +264,30 @@ fn queue_card(html: &mut String, row: &QueueRow, context: &PageContext<'_>) {
         }
         html.push_str("</div></div>\n");
     }
+    axis(html, &row.intervals, context.zone);
     html.push_str("</section>\n");
+}
+
+/// Time labels under the last row of bars: four, evenly spaced, at interval starts.
+fn axis(html: &mut String, intervals: &[IntervalRow], zone: &Zone) {
+    if intervals.len() < 2 {
+        return;
+    }
+    let daily =
+        intervals[0].end.duration_since(intervals[0].start) >= jiff::SignedDuration::from_hours(23);
+    let format = if daily { "%a %-d" } else { "%H:%M" };
+    let step = intervals.len().div_ceil(4);
+    html.push_str("<div class=\"axis\"><span></span><span></span><div class=\"ticks\">");
+    for (i, interval) in intervals.iter().enumerate().step_by(step) {
+        // Percent of the width where interval `i` starts; bars are equally wide.
+        let left = i * 100 / intervals.len();
+        let _ = write!(
+            html,
+            "<span style=\"left:{left}%\">{}</span>",
+            local(interval.start, zone, format)
+        );
+    }
+    html.push_str("</div></div>\n");
 }
 
 fn bar(html: &mut String, interval: &IntervalRow, objective: &str, context: &PageContext<'_>) {
