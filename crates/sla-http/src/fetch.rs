@@ -3,8 +3,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 use sla_core::{
-    QueryInput, ReportRequest, ServiceError, SlaError, SlaReport, SourceKind, build_report,
-    resolve_queues, tally_query, tally_visits,
+    BucketPlan, QueryInput, QueueInfo, ReportRequest, ServiceError, SlaError, SlaReport,
+    SourceKind, TallySet, build_report, resolve_queues, tally_query, tally_visits,
 };
 
 use crate::state::{AppState, Limits};
@@ -58,22 +58,57 @@ fn check_queue_count(count: usize, limits: &Limits) -> Result<(), SlaError> {
     Ok(())
 }
 
-/// Resolves the queues, counts and builds the report. With `limits`, a selection resolving to
-/// more queues than allowed is refused before any counting.
-pub(crate) async fn report(
+/// Refuses a report with more queue × interval × objective cells than allowed: each cell is
+/// a few hundred bytes of JSON, so this bounds the work and the memory one request can cost.
+fn check_cells(request: &ReportRequest, queues: usize, limits: &Limits) -> Result<(), SlaError> {
+    let intervals = BucketPlan::new(&request.window, request.granularity, &request.zone).len();
+    let cells = queues
+        .saturating_mul(intervals)
+        .saturating_mul(request.objectives.len());
+    if cells > limits.max_cells {
+        return Err(SlaError::TooMany {
+            what: "report cells (queues × intervals × objectives)",
+            count: cells,
+            max: limits.max_cells,
+        });
+    }
+    Ok(())
+}
+
+/// The resolved queues and their counts: everything a report is built from.
+#[derive(Debug)]
+pub(crate) struct Counted {
+    pub(crate) queues: Vec<QueueInfo>,
+    pub(crate) tallies: TallySet,
+}
+
+/// Resolves the queues and counts. With `limits`, a selection resolving to more queues (or
+/// cells) than allowed is refused before any counting.
+pub(crate) async fn count(
     state: &AppState,
     request: &ReportRequest,
     limits: Option<&Limits>,
-) -> Result<SlaReport, ServiceError> {
+) -> Result<Counted, ServiceError> {
     let ports = &state.ports;
     let queues = resolve_queues(&request.queues, ports.directory.as_ref()).await?;
     if let Some(limits) = limits {
         check_queue_count(queues.len(), limits)?;
+        check_cells(request, queues.len(), limits)?;
     }
     let query = tally_query(request, &queues);
     let tallies = match (request.source, &ports.visits) {
         (SourceKind::Details, Some(visits)) => tally_visits(&query, visits.as_ref()).await?,
         _ => ports.tallies.tallies(&query).await?,
     };
-    Ok(build_report(request, &queues, &tallies))
+    Ok(Counted { queues, tallies })
+}
+
+/// Resolves the queues, counts and builds the report.
+pub(crate) async fn report(
+    state: &AppState,
+    request: &ReportRequest,
+    limits: Option<&Limits>,
+) -> Result<SlaReport, ServiceError> {
+    let counted = count(state, request, limits).await?;
+    Ok(build_report(request, &counted.queues, &counted.tallies))
 }

@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 use sla_core::ports::QueueSelector;
-use sla_core::{Format, SourceKind, queues_json, render};
+use sla_core::{Format, SourceKind, build_report, queues_json, render};
 
 use crate::dashboard::{self, PageContext};
 use crate::error::ApiError;
@@ -57,10 +57,16 @@ pub(crate) async fn report(
     let body = state
         .cache
         .get_or_fetch(key, ttl, move || async move {
-            let report = fetch::report(&fetch_state, &request, Some(&limits))
+            let counted = fetch::count(&fetch_state, &request, Some(&limits))
                 .await
                 .map_err(|e| ApiError::service(&e))?;
-            Ok(Bytes::from(render(&report, Format::Json)))
+            // Building and rendering a large report is CPU work for a while; keep it off the
+            // threads that serve requests.
+            let rendered = tokio::task::spawn_blocking(move || {
+                let report = build_report(&request, &counted.queues, &counted.tallies);
+                Bytes::from(render(&report, Format::Json))
+            });
+            rendered.await.map_err(|e| ApiError::internal(&e))
         })
         .await?;
     Ok(json_body(body))

@@ -60,6 +60,8 @@ pub(crate) struct Limits {
     pub(crate) max_queues: usize,
     /// The most objectives a report may measure.
     pub(crate) max_objectives: usize,
+    /// The most queue × interval × objective cells a report may hold.
+    pub(crate) max_cells: usize,
 }
 
 impl Default for Limits {
@@ -68,6 +70,7 @@ impl Default for Limits {
             max_window_days: 400,
             max_queues: 200,
             max_objectives: 20,
+            max_cells: 250_000,
         }
     }
 }

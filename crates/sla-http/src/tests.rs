@@ -496,6 +496,13 @@ async fn bad_parameters_are_400_naming_the_value() {
             format!("queue=Support&{}", many_thresholds.join("&")),
         ),
         ("too_many", many_queues.join("&")),
+        (
+            "too_many",
+            format!(
+                "queue=Support&from=2023-05-01&to=2024-05-01&granularity=30m&{}",
+                many_thresholds[..20].join("&")
+            ),
+        ),
         ("unknown_queue", "queue=Nobody".into()),
         (
             "unknown_queue",
