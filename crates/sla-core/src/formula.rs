@@ -30,10 +30,10 @@ impl Figures {
 
 impl AddAssign for Figures {
     fn add_assign(&mut self, rhs: Self) {
-        self.answered_within += rhs.answered_within;
-        self.abandoned_within += rhs.abandoned_within;
-        self.numerator += rhs.numerator;
-        self.denominator += rhs.denominator;
+        self.answered_within = self.answered_within.saturating_add(rhs.answered_within);
+        self.abandoned_within = self.abandoned_within.saturating_add(rhs.abandoned_within);
+        self.numerator = self.numerator.saturating_add(rhs.numerator);
+        self.denominator = self.denominator.saturating_add(rhs.denominator);
     }
 }
 
@@ -53,21 +53,24 @@ pub fn evaluate(tally: &Tally, threshold: Threshold, formula: &Formula) -> Figur
     } else {
         (0, 0)
     };
-    // Saturating arithmetic keeps inconsistent upstream counts from panicking; they can only
+    // Saturating arithmetic keeps inconsistent or absurd upstream counts from panicking; they can only
     // arise from a faulty source, and then the figures stay visible for the user to question.
     let abandoned = tally.abandoned.saturating_sub(short);
     let abandoned_within = within.abandoned.saturating_sub(short_within);
     let (numerator, mut denominator) = match formula.abandons {
         AbandonPolicy::Ignore => (answered_within, answered),
-        AbandonPolicy::Against => (answered_within, answered + abandoned),
+        AbandonPolicy::Against => (answered_within, answered.saturating_add(abandoned)),
         AbandonPolicy::AfterThreshold => (
             answered_within,
-            answered + abandoned.saturating_sub(abandoned_within),
+            answered.saturating_add(abandoned.saturating_sub(abandoned_within)),
         ),
-        AbandonPolicy::For => (answered_within + abandoned_within, answered + abandoned),
+        AbandonPolicy::For => (
+            answered_within.saturating_add(abandoned_within),
+            answered.saturating_add(abandoned),
+        ),
     };
     if formula.flowouts == FlowOutPolicy::Against {
-        denominator += tally.flow_outs;
+        denominator = denominator.saturating_add(tally.flow_outs);
     }
     Figures {
         answered_within,

@@ -84,12 +84,12 @@ pub struct Counts {
 
 impl Counts {
     fn add(&mut self, other: &Counts) {
-        self.offered += other.offered;
-        self.answered += other.answered;
-        self.abandoned += other.abandoned;
-        self.flow_outs += other.flow_outs;
+        self.offered = self.offered.saturating_add(other.offered);
+        self.answered = self.answered.saturating_add(other.answered);
+        self.abandoned = self.abandoned.saturating_add(other.abandoned);
+        self.flow_outs = self.flow_outs.saturating_add(other.flow_outs);
         self.short_abandoned = match (self.short_abandoned, other.short_abandoned) {
-            (Some(a), Some(b)) => Some(a + b),
+            (Some(a), Some(b)) => Some(a.saturating_add(b)),
             (a, b) => a.or(b),
         };
     }
@@ -268,9 +268,9 @@ fn counts_of(tallies: &BTreeMap<MediaType, Tally>, formula: &Formula) -> Counts 
     let mut counts = Counts::default();
     let mut short = 0;
     for tally in tallies.values() {
-        counts.offered += tally.offered;
-        counts.answered += tally.answered;
-        counts.abandoned += tally.abandoned;
+        counts.offered = counts.offered.saturating_add(tally.offered);
+        counts.answered = counts.answered.saturating_add(tally.answered);
+        counts.abandoned = counts.abandoned.saturating_add(tally.abandoned);
         counts.flow_outs += tally.flow_outs;
         short += tally.short_abandoned;
     }

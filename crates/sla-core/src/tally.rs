@@ -21,12 +21,15 @@ pub struct Within {
 
 impl AddAssign for Within {
     fn add_assign(&mut self, rhs: Self) {
-        self.answered += rhs.answered;
-        self.abandoned += rhs.abandoned;
+        self.answered = self.answered.saturating_add(rhs.answered);
+        self.abandoned = self.abandoned.saturating_add(rhs.abandoned);
     }
 }
 
 /// Additive counts of queue visits. Totals, roll-ups and chunk merges are sums of tallies.
+///
+/// Sums saturate rather than overflow: counts come from upstream responses, and no response,
+/// however absurd, may crash a report.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Tally {
     /// Visits offered (`nOffered`).
@@ -74,11 +77,11 @@ impl Tally {
 
 impl AddAssign<&Tally> for Tally {
     fn add_assign(&mut self, rhs: &Tally) {
-        self.offered += rhs.offered;
-        self.answered += rhs.answered;
-        self.abandoned += rhs.abandoned;
-        self.flow_outs += rhs.flow_outs;
-        self.short_abandoned += rhs.short_abandoned;
+        self.offered = self.offered.saturating_add(rhs.offered);
+        self.answered = self.answered.saturating_add(rhs.answered);
+        self.abandoned = self.abandoned.saturating_add(rhs.abandoned);
+        self.flow_outs = self.flow_outs.saturating_add(rhs.flow_outs);
+        self.short_abandoned = self.short_abandoned.saturating_add(rhs.short_abandoned);
         for (threshold, counts) in &rhs.within {
             self.add_within(*threshold, *counts);
         }

@@ -2,6 +2,7 @@
 
 mod fixtures;
 mod formula;
+mod fuzz;
 mod laws;
 mod query;
 mod render;
