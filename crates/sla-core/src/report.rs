@@ -271,8 +271,8 @@ fn counts_of(tallies: &BTreeMap<MediaType, Tally>, formula: &Formula) -> Counts 
         counts.offered = counts.offered.saturating_add(tally.offered);
         counts.answered = counts.answered.saturating_add(tally.answered);
         counts.abandoned = counts.abandoned.saturating_add(tally.abandoned);
-        counts.flow_outs += tally.flow_outs;
-        short += tally.short_abandoned;
+        counts.flow_outs = counts.flow_outs.saturating_add(tally.flow_outs);
+        short = u64::saturating_add(short, tally.short_abandoned);
     }
     counts.short_abandoned = formula.short_abandon.map(|_| short);
     counts
@@ -307,13 +307,31 @@ fn group_tallies<'a>(
         let Some(index) = plan.index_of(key.bucket) else {
             continue;
         };
-        let row = per_queue
-            .entry(key.queue.as_str())
-            .or_insert_with(|| QueueTallies::new(plan.len()));
-        *row.whole.entry(key.media).or_default() += tally;
-        *row.intervals[index].entry(key.media).or_default() += tally;
+        // Tally sets iterate in queue order, so the queue is the last one grouped or a new one.
+        let queue = key.queue.as_str();
+        if per_queue
+            .last_key_value()
+            .is_none_or(|(last, _)| *last != queue)
+        {
+            per_queue.insert(queue, QueueTallies::new(plan.len()));
+        }
+        let Some(mut row) = per_queue.last_entry() else {
+            continue;
+        };
+        let row = row.get_mut();
+        add_to(&mut row.whole, key.media, tally);
+        add_to(&mut row.intervals[index], key.media, tally);
     }
     per_queue
+}
+
+fn add_to(tallies: &mut BTreeMap<MediaType, Tally>, media: MediaType, tally: &Tally) {
+    match tallies.entry(media) {
+        std::collections::btree_map::Entry::Vacant(e) => {
+            e.insert(tally.clone());
+        }
+        std::collections::btree_map::Entry::Occupied(mut e) => *e.get_mut() += tally,
+    }
 }
 
 /// The sums over rows that become the report's total.
@@ -431,7 +449,9 @@ fn queue_row<'t>(
     let counts = counts_of(&whole, formula);
     totals.counts.add(&counts);
     let mut service_levels = Vec::new();
-    let mut interval_levels: Vec<Vec<ServiceLevel>> = vec![Vec::new(); plan.len()];
+    let mut interval_levels: Vec<Vec<ServiceLevel>> = (0..plan.len())
+        .map(|_| Vec::with_capacity(request.objectives.len()))
+        .collect();
     for (objective, (total, total_intervals)) in
         request.objectives.iter().zip(totals.measures.iter_mut())
     {

@@ -343,7 +343,9 @@ impl Tallier {
     #[must_use]
     pub fn finish(self) -> TallySet {
         let stride = self.stride();
-        let mut set = TallySet::new();
+        // Each (queue, media, bucket) comes up once, so the tallies can be collected and the
+        // map built in one sorted pass rather than inserted one at a time.
+        let mut tallies = Vec::new();
         for Series {
             queue,
             media,
@@ -374,9 +376,11 @@ impl Tallier {
                     media,
                     bucket: *bucket,
                 };
-                set.add(key, &tally);
+                tallies.push((key, tally));
             }
         }
-        set
+        TallySet {
+            tallies: tallies.into_iter().collect(),
+        }
     }
 }
