@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::auth::ClientCredentials;
-use crate::config::{Endpoints, GenesysConfig};
+use crate::config::{DetailsMode, Endpoints, GenesysConfig};
 use crate::error::GenesysError;
 use crate::metrics::Counters;
 use crate::rate_limit::RateLimiter;
@@ -25,6 +25,9 @@ pub(crate) struct Inner {
     pub(crate) chunk_days: u32,
     pub(crate) queues_per_request: usize,
     pub(crate) concurrency: usize,
+    pub(crate) details_mode: DetailsMode,
+    pub(crate) details_lookback: std::time::Duration,
+    pub(crate) job_timeout: std::time::Duration,
 }
 
 impl fmt::Debug for Inner {
@@ -75,6 +78,9 @@ impl Inner {
             chunk_days: config.chunk_days,
             queues_per_request: config.queues_per_request,
             concurrency: config.concurrency,
+            details_mode: config.details_mode,
+            details_lookback: config.details_lookback,
+            job_timeout: config.job_timeout,
         })
     }
 
@@ -82,26 +88,67 @@ impl Inner {
         &self,
         request: HttpRequest,
     ) -> Result<T, GenesysError> {
-        let response = self
-            .sender
-            .send(&request, Endpoint::Api, Some(self.tokens.as_ref()))
-            .await?;
-        serde_json::from_slice(&response.body).map_err(|e| GenesysError::Decode {
+        let body = self.send_raw(&request).await?;
+        serde_json::from_slice(&body).map_err(|e| GenesysError::Decode {
             request: request.describe(),
             reason: e.to_string(),
         })
     }
 
-    /// GETs `url` on the API host and reads its JSON.
-    pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, GenesysError> {
-        self.send_json(HttpRequest {
+    /// Sends `request` to the API host and returns the body of its successful response, for
+    /// callers that parse it themselves (borrowing from it).
+    pub(crate) async fn send_raw(&self, request: &HttpRequest) -> Result<Vec<u8>, GenesysError> {
+        let response = self
+            .sender
+            .send(request, Endpoint::Api, Some(self.tokens.as_ref()))
+            .await?;
+        Ok(response.body)
+    }
+
+    /// A GET of `url` on the API host.
+    pub(crate) fn get_request(url: Url) -> HttpRequest {
+        HttpRequest {
             method: Method::Get,
             url,
             authorization: None,
             content_type: None,
             body: None,
+        }
+    }
+
+    /// A POST of `body` as JSON to `path` on the API host.
+    pub(crate) fn post_request<B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<HttpRequest, GenesysError> {
+        let body = serde_json::to_string(body).map_err(|e| {
+            GenesysError::Config(format!("cannot encode the request to {path}: {e}"))
+        })?;
+        Ok(HttpRequest {
+            method: Method::Post,
+            url: self.endpoints.api_url(path),
+            authorization: None,
+            content_type: Some("application/json"),
+            body: Some(body),
         })
-        .await
+    }
+
+    /// DELETEs `url` on the API host; the answer's body is ignored.
+    pub(crate) async fn delete(&self, url: Url) -> Result<(), GenesysError> {
+        let request = HttpRequest {
+            method: Method::Delete,
+            url,
+            authorization: None,
+            content_type: None,
+            body: None,
+        };
+        self.send_raw(&request).await.map(|_| ())
+    }
+
+    /// GETs `url` on the API host and reads its JSON.
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: Url) -> Result<T, GenesysError> {
+        self.send_json(Self::get_request(url)).await
     }
 
     /// POSTs `body` as JSON to `path` on the API host and reads the JSON answer. Only read-only
@@ -111,16 +158,6 @@ impl Inner {
         path: &str,
         body: &B,
     ) -> Result<T, GenesysError> {
-        let body = serde_json::to_string(body).map_err(|e| {
-            GenesysError::Config(format!("cannot encode the request to {path}: {e}"))
-        })?;
-        self.send_json(HttpRequest {
-            method: Method::Post,
-            url: self.endpoints.api_url(path),
-            authorization: None,
-            content_type: Some("application/json"),
-            body: Some(body),
-        })
-        .await
+        self.send_json(self.post_request(path, body)?).await
     }
 }

@@ -107,6 +107,53 @@ impl FromStr for Region {
     }
 }
 
+/// Which Genesys API the details path ([`sla_core::ports::VisitSource`]) reads conversations from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DetailsMode {
+    /// Async details jobs for windows longer than a week whose end the data lake already holds
+    /// (`dataAvailabilityDate`), the synchronous query otherwise.
+    #[default]
+    Auto,
+    /// Always the synchronous details query, in pieces of at most a week.
+    Query,
+    /// Async details jobs whenever the data lake holds the window; the synchronous query when it
+    /// does not yet (jobs would miss the most recent conversations).
+    Jobs,
+}
+
+impl DetailsMode {
+    /// `auto`, `query` or `jobs`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DetailsMode::Auto => "auto",
+            DetailsMode::Query => "query",
+            DetailsMode::Jobs => "jobs",
+        }
+    }
+}
+
+impl fmt::Display for DetailsMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for DetailsMode {
+    type Err = GenesysError;
+
+    fn from_str(s: &str) -> Result<Self, GenesysError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(DetailsMode::Auto),
+            "query" => Ok(DetailsMode::Query),
+            "jobs" => Ok(DetailsMode::Jobs),
+            _ => Err(GenesysError::Config(format!(
+                "unknown details mode '{s}': expected auto, query or jobs"
+            ))),
+        }
+    }
+}
+
 /// How to reach Genesys Cloud and how hard to push it.
 ///
 /// Built with [`GenesysConfig::new`] and then adjusted field by field; [`crate::GenesysClient::new`]
@@ -145,11 +192,21 @@ pub struct GenesysConfig {
     pub chunk_days: u32,
     /// The most queue ids one request names.
     pub queues_per_request: usize,
+    /// Which API conversation details come from.
+    pub details_mode: DetailsMode,
+    /// How long before the window a conversation may have started and still emit a metric
+    /// inside it. The synchronous details query selects conversations by the day they started,
+    /// so the days this reaches back are scanned too (newest ends first, stopping at the first
+    /// conversation that ended before the window).
+    pub details_lookback: Duration,
+    /// How long to wait for a details job to finish before cancelling it.
+    pub job_timeout: Duration,
 }
 
 impl GenesysConfig {
     /// A configuration for `region` with default limits: 240 requests per minute, 4 at a time,
-    /// 8 attempts within 5 minutes of waiting, `Retry-After` up to 180 s, 7-day chunks.
+    /// 8 attempts within 5 minutes of waiting, `Retry-After` up to 180 s, 7-day chunks; details
+    /// from jobs or the query as the window suits, a day of lookback, jobs given 30 minutes.
     pub fn new(region: Region, client_id: impl Into<String>, client_secret: SecretString) -> Self {
         Self {
             api_base: region.api_base(),
@@ -167,6 +224,9 @@ impl GenesysConfig {
             max_backoff: Duration::from_secs(30),
             chunk_days: 7,
             queues_per_request: 100,
+            details_mode: DetailsMode::Auto,
+            details_lookback: Duration::from_hours(24),
+            job_timeout: Duration::from_mins(30),
         }
     }
 
@@ -192,6 +252,7 @@ impl GenesysConfig {
             ("chunk days", self.chunk_days > 0),
             ("request timeout", !self.request_timeout.is_zero()),
             ("connect timeout", !self.connect_timeout.is_zero()),
+            ("job timeout", !self.job_timeout.is_zero()),
         ];
         if let Some((name, _)) = positive.iter().find(|(_, ok)| !ok) {
             return Err(GenesysError::Config(format!("{name} must be above zero")));
@@ -201,6 +262,13 @@ impl GenesysConfig {
             return Err(GenesysError::Config(format!(
                 "queues per request must be from 1 to 100, not {}",
                 self.queues_per_request
+            )));
+        }
+        // The lookback is scanned with the synchronous query, whose pieces span at most a week.
+        if self.details_lookback > Duration::from_hours(7 * 24) {
+            return Err(GenesysError::Config(format!(
+                "details lookback must be at most 7 days, not {} s",
+                self.details_lookback.as_secs()
             )));
         }
         Ok(Endpoints { api, login })

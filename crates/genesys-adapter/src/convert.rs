@@ -1,18 +1,19 @@
-//! Wire → sla-core types: aggregates into tallies and queues into queue infos. The only file
-//! where both vocabularies meet.
+//! Wire → sla-core types: aggregates into tallies, queues into queue infos, and conversation
+//! details into visits. The only file where both vocabularies meet.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use jiff::{Timestamp, ToSpan};
+use sla_core::ports::{OutcomeKind, Visit, VisitOutcome, VisitQuery};
 use sla_core::{
     BucketPlan, MediaType, QueueId, QueueInfo, QueueRef, ServiceLevelTarget, Tally, TallyKey,
-    TallySet, Threshold, Within,
+    TallySet, Threshold, TimeWindow, Within,
 };
 
 use crate::aggregates::{Counted, PATH, PlannedQuery};
 use crate::error::GenesysError;
-use crate::wire::{AggregateResponse, MediaSettings, Queue, Stats};
+use crate::wire::{AggregateResponse, DetailConversation, MediaSettings, Queue, Stats, Text};
 
 fn decode(reason: String) -> GenesysError {
     GenesysError::Decode {
@@ -176,6 +177,232 @@ fn service_level(settings: &MediaSettings) -> Option<ServiceLevelTarget> {
         threshold: Threshold::from_millis(duration),
         target_percent,
     })
+}
+
+/// Which visits a details read keeps: those to the query's queues, of its media types, with a
+/// metric emitted inside its window.
+#[derive(Debug)]
+pub(crate) struct VisitFilter {
+    /// The queue ids as Genesys writes them, each with the core's id to hand out.
+    queues: HashMap<Box<str>, QueueId>,
+    media: Vec<MediaType>,
+    window: TimeWindow,
+}
+
+impl VisitFilter {
+    pub(crate) fn new(query: &VisitQuery) -> Self {
+        Self {
+            queues: query
+                .queues
+                .iter()
+                .map(|q| (Box::from(q.as_str()), q.clone()))
+                .collect(),
+            media: query.media.clone(),
+            window: query.window,
+        }
+    }
+
+    pub(crate) fn window(&self) -> TimeWindow {
+        self.window
+    }
+}
+
+/// The visits `filter` keeps among one conversation's, one per session of an `acd` participant,
+/// handed to `emit`; returns how many there were. `Err` holds what was wrong with the JSON.
+///
+/// A visit's queue is the first `queueId` on its segments and its media type the session's; it
+/// entered at its first segment's start (else when it was offered); `nOffered` says when it was
+/// offered, and the first of `tAnswered`, `tAbandon` and `tFlowOut` how it ended, after what
+/// wait (the metric's value in ms) and when (the metric's emit date). Only the emit dates of
+/// these metrics are read.
+pub(crate) fn visits(
+    conversation_id: &str,
+    conversation: &DetailConversation<'_>,
+    filter: &VisitFilter,
+    mut emit: impl FnMut(Visit),
+) -> Result<usize, String> {
+    let mut kept = 0;
+    let participants = conversation.participants.as_deref().unwrap_or_default();
+    for participant in participants {
+        if participant.purpose.as_ref().map(Text::as_str) != Some("acd") {
+            continue;
+        }
+        for session in participant.sessions.as_deref().unwrap_or_default() {
+            let segments = session.segments.as_deref().unwrap_or_default();
+            let Some(queue) = segments
+                .iter()
+                .find_map(|s| s.queue_id.as_ref())
+                .and_then(|id| filter.queues.get(id.as_str()))
+            else {
+                continue;
+            };
+            let media = media_type(session.media_type.as_ref());
+            if !filter.media.is_empty() && !filter.media.contains(&media) {
+                continue;
+            }
+            let mut offered_at = None;
+            let mut outcome = None;
+            for metric in session.metrics.as_deref().unwrap_or_default() {
+                let Some(name) = &metric.name else { continue };
+                let kind = match name.as_str() {
+                    "nOffered" => {
+                        if offered_at.is_none() {
+                            offered_at = Some(emitted(name, metric.emit_date.as_ref())?);
+                        }
+                        continue;
+                    }
+                    "tAnswered" => OutcomeKind::Answered,
+                    "tAbandon" => OutcomeKind::Abandoned,
+                    "tFlowOut" => OutcomeKind::FlowOut,
+                    _ => continue,
+                };
+                if outcome.is_none() {
+                    let value = metric
+                        .value
+                        .as_ref()
+                        .ok_or_else(|| format!("metric {} has no value", name.as_str()))?;
+                    outcome = Some(VisitOutcome {
+                        kind,
+                        wait_ms: wait_ms(name.as_str(), value)?,
+                        at: emitted(name, metric.emit_date.as_ref())?,
+                    });
+                }
+            }
+            let window = filter.window;
+            if !(offered_at.is_some_and(|t| window.contains(t))
+                || outcome.is_some_and(|o: VisitOutcome| window.contains(o.at)))
+            {
+                continue;
+            }
+            let entered = match segments.first().and_then(|s| s.segment_start.as_ref()) {
+                Some(start) => instant(start.as_str())?,
+                None => match offered_at.or(outcome.map(|o| o.at)) {
+                    Some(t) => t,
+                    None => continue,
+                },
+            };
+            emit(Visit {
+                conversation_id: conversation_id.to_owned(),
+                queue: queue.clone(),
+                media,
+                entered,
+                offered_at,
+                outcome,
+            });
+            kept += 1;
+        }
+    }
+    Ok(kept)
+}
+
+/// A session's media type; one the core does not know counts as unknown.
+fn media_type(text: Option<&Text<'_>>) -> MediaType {
+    let Some(text) = text else {
+        return MediaType::Unknown;
+    };
+    // An exact match first: the core's parser lower-cases into a new string.
+    MediaType::ALL
+        .iter()
+        .copied()
+        .find(|m| m.as_str() == text.as_str())
+        .or_else(|| text.as_str().parse().ok())
+        .unwrap_or_else(|| {
+            tracing::debug!(
+                media_type = text.as_str(),
+                "unknown media type, counted as unknown"
+            );
+            MediaType::Unknown
+        })
+}
+
+fn emitted(name: &Text<'_>, emit_date: Option<&Text<'_>>) -> Result<Timestamp, String> {
+    let date = emit_date.ok_or_else(|| format!("metric {} has no emitDate", name.as_str()))?;
+    instant(date.as_str())
+}
+
+/// A wait in whole, non-negative milliseconds.
+fn wait_ms(name: &str, value: &serde_json::Number) -> Result<u64, String> {
+    if let Some(n) = value.as_u64() {
+        return Ok(n);
+    }
+    match value.as_f64() {
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "checked to be a whole, non-negative number that fits"
+        )]
+        Some(f) if f >= 0.0 && f.fract() == 0.0 && f < 1.8e19 => Ok(f as u64),
+        _ => Err(format!(
+            "metric {name} has a value of {value}, not a whole number of milliseconds"
+        )),
+    }
+}
+
+/// An RFC 3339 instant. Genesys writes `2024-05-01T09:00:20.000Z`; that shape is read directly,
+/// which is several times faster than a general parser, and anything else goes through jiff.
+pub(crate) fn instant(text: &str) -> Result<Timestamp, String> {
+    if let Some(t) = utc_millis(text.as_bytes()) {
+        return Ok(t);
+    }
+    text.parse::<Timestamp>()
+        .map_err(|e| format!("bad instant '{text}': {e}"))
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` or `YYYY-MM-DDTHH:MM:SS.mmmZ`, when it is a valid instant.
+fn utc_millis(b: &[u8]) -> Option<Timestamp> {
+    let millis = match b.len() {
+        20 => 0,
+        24 if b[19] == b'.' => digits(&b[20..23])?,
+        _ => return None,
+    };
+    let seps = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if b[b.len() - 1] != b'Z' || seps.iter().any(|&(i, c)| b[i] != c) {
+        return None;
+    }
+    let (year, month, day) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
+    let (hour, minute, second) = (
+        digits(&b[11..13])?,
+        digits(&b[14..16])?,
+        digits(&b[17..19])?,
+    );
+    if !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 59
+    {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    let ms = (((days * 24 + hour) * 60 + minute) * 60 + second) * 1000 + millis;
+    Timestamp::from_millisecond(ms).ok()
+}
+
+fn digits(b: &[u8]) -> Option<i64> {
+    b.iter().try_fold(0i64, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
+    })
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]

@@ -73,9 +73,63 @@ pub enum GenesysError {
         /// The transport's description (timeout, connection refused or reset, ...).
         reason: String,
     },
+    /// A details job ended without results: `FAILED`, `EXPIRED` or `CANCELLED`.
+    #[error("{}", job_text(.job_id, .state, .message.as_deref()))]
+    JobFailed {
+        /// The job's id.
+        job_id: String,
+        /// The state it ended in.
+        state: String,
+        /// Genesys's `errorMessage`, when it gave one.
+        message: Option<String>,
+    },
+    /// A details job was still running when the client stopped waiting; it has been cancelled.
+    #[error(
+        "details job {job_id} was still {state} after {} s, so it was cancelled (after {polls} status {})",
+        .waited.as_secs(), if *.polls == 1 { "check" } else { "checks" }
+    )]
+    JobTimedOut {
+        /// The job's id.
+        job_id: String,
+        /// Its last state.
+        state: String,
+        /// How long the client waited.
+        waited: Duration,
+        /// How many times its status was asked for.
+        polls: u32,
+    },
+    /// The details query cannot page through everything one piece selects, and the piece cannot
+    /// be split further (one queue, one day).
+    #[error(
+        "the details query for queue {queue} on {day} matches {total_hits} conversations, more than \
+         the {limit} genesys pages through; use details jobs for this window"
+    )]
+    TooManyResults {
+        /// The queue.
+        queue: String,
+        /// The UTC day, as `YYYY-MM-DD`.
+        day: String,
+        /// Genesys's `totalHits`.
+        total_hits: u64,
+        /// The most results paging reaches.
+        limit: u64,
+    },
     /// The configuration cannot be used.
     #[error("invalid configuration: {0}")]
     Config(String),
+}
+
+fn job_text(job_id: &str, state: &str, message: Option<&str>) -> String {
+    let mut text = format!("details job {job_id} ended {state}");
+    match state {
+        "EXPIRED" => text.push_str(", its results are no longer available"),
+        "CANCELLED" => text.push_str(", it was cancelled before it finished"),
+        _ => {}
+    }
+    if let Some(message) = message.filter(|m| !m.trim().is_empty()) {
+        let _ = write!(text, ": {message}");
+    }
+    text
 }
 
 fn plural(attempts: u32) -> &'static str {
@@ -109,6 +163,7 @@ impl GenesysError {
         match self {
             GenesysError::Throttled { attempts, .. }
             | GenesysError::RetriesExhausted { attempts, .. } => *attempts,
+            GenesysError::JobTimedOut { polls, .. } => *polls,
             _ => 1,
         }
     }
@@ -123,16 +178,20 @@ impl From<GenesysError> for SourceError {
             } => SourceError::Unauthorized(Box::new(error)),
             GenesysError::Api {
                 status: 400..=499, ..
-            } => SourceError::Rejected(Box::new(error)),
+            }
+            | GenesysError::TooManyResults { .. } => SourceError::Rejected(Box::new(error)),
             GenesysError::Api { .. }
             | GenesysError::Throttled { .. }
             | GenesysError::RetriesExhausted { .. }
-            | GenesysError::Transport { .. } => SourceError::Unavailable {
+            | GenesysError::Transport { .. }
+            | GenesysError::JobTimedOut { .. } => SourceError::Unavailable {
                 attempts: error.attempts(),
                 source: Box::new(error),
             },
             GenesysError::Decode { .. } => SourceError::InvalidResponse(Box::new(error)),
-            GenesysError::Config(_) => SourceError::Other(Box::new(error)),
+            GenesysError::JobFailed { .. } | GenesysError::Config(_) => {
+                SourceError::Other(Box::new(error))
+            }
         }
     }
 }
@@ -228,6 +287,48 @@ mod tests {
         check(
             GenesysError::Config("concurrency must be above zero".to_owned()),
             "source failed: invalid configuration: concurrency must be above zero",
+        );
+        check(
+            GenesysError::JobFailed {
+                job_id: "job-1".to_owned(),
+                state: "FAILED".to_owned(),
+                message: Some("The query timed out".to_owned()),
+            },
+            "source failed: details job job-1 ended FAILED: The query timed out",
+        );
+        check(
+            GenesysError::JobFailed {
+                job_id: "job-2".to_owned(),
+                state: "EXPIRED".to_owned(),
+                message: None,
+            },
+            "source failed: details job job-2 ended EXPIRED, its results are no longer available",
+        );
+        check(
+            GenesysError::JobFailed {
+                job_id: "job-3".to_owned(),
+                state: "CANCELLED".to_owned(),
+                message: Some(" ".to_owned()),
+            },
+            "source failed: details job job-3 ended CANCELLED, it was cancelled before it finished",
+        );
+        check(
+            GenesysError::JobTimedOut {
+                job_id: "job-4".to_owned(),
+                state: "PENDING".to_owned(),
+                waited: Duration::from_mins(30),
+                polls: 185,
+            },
+            "upstream unavailable after 185 attempts: details job job-4 was still PENDING after 1800 s, so it was cancelled (after 185 status checks)",
+        );
+        check(
+            GenesysError::TooManyResults {
+                queue: "q-1".to_owned(),
+                day: "2026-03-23".to_owned(),
+                total_hits: 123_456,
+                limit: 100_000,
+            },
+            "request rejected: the details query for queue q-1 on 2026-03-23 matches 123456 conversations, more than the 100000 genesys pages through; use details jobs for this window",
         );
     }
 

@@ -1,5 +1,6 @@
 //! The Genesys Cloud client behind sla-core's ports: counts from the analytics aggregates query
-//! ([`TallySource`]) and queues with their configured service levels ([`QueueDirectory`]).
+//! ([`TallySource`]), queue visits from conversation details ([`VisitSource`]), and queues with
+//! their configured service levels ([`QueueDirectory`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -22,6 +23,13 @@
 //! The client authenticates with the client-credentials grant and keeps its token fresh,
 //! retries what is worth retrying (honouring `Retry-After` up to a ceiling), paces itself below
 //! Genesys's per-token rate limit, and splits long windows into chunks fetched concurrently.
+//!
+//! Visits come from the synchronous details query, in pieces of at most a week (split further
+//! when a piece selects more than its 100,000 pageable results), or from async details jobs
+//! for long windows the data lake already holds ([`DetailsMode`]). Pages are folded into the
+//! sink as they arrive, each conversation once, so memory does not grow with the number of
+//! conversations beyond a 16-byte id per conversation. [`GenesysClient::with_progress`] reports
+//! how far the reading has got.
 
 mod aggregates;
 mod auth;
@@ -29,6 +37,7 @@ mod chunking;
 mod client;
 mod config;
 mod convert;
+mod details;
 mod error;
 mod metrics;
 mod pagination;
@@ -46,13 +55,17 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sla_core::ports::{QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource};
+use sla_core::ports::{
+    QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource, VisitQuery, VisitSink,
+    VisitSource,
+};
 use sla_core::{QueueInfo, TallySet};
 use tracing::Instrument as _;
 
 use crate::client::Inner;
 
-pub use crate::config::{GenesysConfig, Region};
+pub use crate::config::{DetailsMode, GenesysConfig, Region};
+pub use crate::details::{DetailsProgress, DetailsReader, PageSummary};
 pub use crate::error::GenesysError;
 pub use crate::metrics::UpstreamStats;
 #[cfg(feature = "test-util")]
@@ -70,6 +83,7 @@ pub use crate::test_util::{InstantSleep, ManualClock, Reply, ScriptedTransport};
 #[derive(Clone)]
 pub struct GenesysClient {
     inner: Arc<Inner>,
+    progress: Option<details::Observer>,
 }
 
 impl fmt::Debug for GenesysClient {
@@ -93,7 +107,32 @@ impl GenesysClient {
     fn build(config: GenesysConfig, seams: seams::Seams) -> Result<Self, GenesysError> {
         Ok(Self {
             inner: Arc::new(Inner::build(config, seams)?),
+            progress: None,
         })
+    }
+
+    /// A clone of this client whose details path ([`VisitSource::visits`]) calls `observer`
+    /// with its progress: once the pieces are planned, after every page, and as each piece
+    /// ends. The observer runs on the task reading the pages, so it should return quickly
+    /// (update a progress bar, not print a report).
+    ///
+    /// ```no_run
+    /// # fn demo(client: genesys_adapter::GenesysClient) {
+    /// let client = client.with_progress(|p: &genesys_adapter::DetailsProgress| {
+    ///     eprintln!("{}/{} pieces, {} conversations", p.pieces_done, p.pieces_total, p.conversations);
+    /// });
+    /// # let _ = client;
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn with_progress(
+        &self,
+        observer: impl Fn(&DetailsProgress) + Send + Sync + 'static,
+    ) -> GenesysClient {
+        GenesysClient {
+            inner: Arc::clone(&self.inner),
+            progress: Some(Arc::new(observer)),
+        }
     }
 
     /// Obtains a token (or finds the cached one still fresh): a readiness check that the
@@ -119,6 +158,26 @@ impl TallySource for GenesysClient {
             end = %query.window.end(),
         );
         aggregates::fetch(&self.inner, query)
+            .instrument(span)
+            .await
+            .map_err(SourceError::from)
+    }
+}
+
+#[async_trait]
+impl VisitSource for GenesysClient {
+    async fn visits(
+        &self,
+        query: &VisitQuery,
+        sink: &mut (dyn VisitSink + 'static),
+    ) -> Result<(), SourceError> {
+        let span = tracing::info_span!(
+            "genesys_visits",
+            queues = query.queues.len(),
+            start = %query.window.start(),
+            end = %query.window.end(),
+        );
+        details::stream(&self.inner, query, sink, self.progress.as_deref())
             .instrument(span)
             .await
             .map_err(SourceError::from)

@@ -3,6 +3,8 @@
 
 use std::sync::OnceLock;
 
+mod details;
+
 /// The vendor schema's `$defs`, read from the repository.
 fn schema_defs() -> &'static serde_json::Value {
     static DEFS: OnceLock<serde_json::Value> = OnceLock::new();
@@ -74,6 +76,18 @@ fn client(
 
 fn body_of(request: &HttpRequest) -> Value {
     serde_json::from_str(request.body.as_deref().unwrap()).unwrap()
+}
+
+/// An error and its whole `source()` chain on one line, as `{:#}` prints it in the binaries.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(e) = next {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        next = e.source();
+    }
+    text
 }
 
 fn ts(text: &str) -> Timestamp {
@@ -880,6 +894,7 @@ fn the_client_is_usable_as_shared_ports() {
     let transport = ScriptedTransport::new();
     let (client, _, _) = client(&transport, |_| {});
     let _tallies: Arc<dyn TallySource> = Arc::new(client.clone());
+    let _visits: Arc<dyn sla_core::ports::VisitSource> = Arc::new(client.clone());
     let _queues: Arc<dyn QueueDirectory> = Arc::new(client);
 }
 

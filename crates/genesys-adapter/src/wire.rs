@@ -1,8 +1,11 @@
 //! Serde types matching Genesys JSON: camelCase, optional wherever Genesys may leave a field
 //! out, unknown fields ignored.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// `ConversationAggregationQuery`, the body of the aggregates query.
@@ -191,4 +194,222 @@ pub(crate) struct ServiceLevel {
     pub(crate) percentage: Option<f64>,
     #[serde(default)]
     pub(crate) duration_ms: Option<i64>,
+}
+
+/// `ConversationQuery`, the body of the synchronous details query.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DetailsQuery {
+    pub(crate) interval: String,
+    pub(crate) order: &'static str,
+    pub(crate) order_by: &'static str,
+    pub(crate) paging: Paging,
+    pub(crate) conversation_filters: Vec<DetailFilter>,
+    pub(crate) segment_filters: Vec<DetailFilter>,
+}
+
+/// `PagingSpec`: 1-based page numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Paging {
+    pub(crate) page_size: u32,
+    pub(crate) page_number: u32,
+}
+
+/// `AsyncConversationQuery`, the body that submits a details job.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct AsyncDetailsQuery {
+    pub(crate) interval: String,
+    pub(crate) order: &'static str,
+    pub(crate) order_by: &'static str,
+    pub(crate) conversation_filters: Vec<DetailFilter>,
+    pub(crate) segment_filters: Vec<DetailFilter>,
+}
+
+/// `ConversationDetailQueryFilter` and `SegmentDetailQueryFilter`, which share a shape.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct DetailFilter {
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) predicates: Vec<DetailPredicate>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) clauses: Vec<DetailClause>,
+}
+
+/// `ConversationDetailQueryClause` and `SegmentDetailQueryClause`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct DetailClause {
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    pub(crate) predicates: Vec<DetailPredicate>,
+}
+
+/// `ConversationDetailQueryPredicate` and `SegmentDetailQueryPredicate` on a dimension.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct DetailPredicate {
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    pub(crate) dimension: &'static str,
+    pub(crate) operator: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) value: Option<String>,
+}
+
+impl DetailPredicate {
+    pub(crate) fn matches(dimension: &'static str, value: impl Into<String>) -> Self {
+        Self {
+            kind: "dimension",
+            dimension,
+            operator: "matches",
+            value: Some(value.into()),
+        }
+    }
+
+    pub(crate) fn exists(dimension: &'static str) -> Self {
+        Self {
+            kind: "dimension",
+            dimension,
+            operator: "exists",
+            value: None,
+        }
+    }
+}
+
+/// A JSON string, borrowed from the page when it holds no escapes. Details pages are large and
+/// most of their strings are skipped, so the few we read are not copied either.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
+
+impl Text<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// A page of conversation details: `AnalyticsConversationQueryResponse` from the query, or
+/// `AnalyticsConversationAsyncQueryResponse` from a job's results. Only what visits need is
+/// read; everything else in these large pages is skipped unread.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DetailsPage<'a> {
+    /// Absent past the last page of the query.
+    #[serde(default, borrow)]
+    pub(crate) conversations: Option<Vec<DetailConversation<'a>>>,
+    /// The query's count of matching conversations, which may change between pages.
+    #[serde(default)]
+    pub(crate) total_hits: Option<u64>,
+    /// A job's cursor to the next page; absent on the last one.
+    #[serde(default, borrow)]
+    pub(crate) cursor: Option<Text<'a>>,
+}
+
+/// `AnalyticsConversationWithoutAttributes` / `AnalyticsConversation`: id, end and participants.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DetailConversation<'a> {
+    #[serde(default, borrow)]
+    pub(crate) conversation_id: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) conversation_end: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) participants: Option<Vec<DetailParticipant<'a>>>,
+}
+
+/// `AnalyticsParticipantWithoutAttributes`: its purpose (`acd` for a queue) and sessions.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct DetailParticipant<'a> {
+    #[serde(default, borrow)]
+    pub(crate) purpose: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) sessions: Option<Vec<DetailSession<'a>>>,
+}
+
+/// `AnalyticsSession`: media type, metrics and segments.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DetailSession<'a> {
+    #[serde(default, borrow)]
+    pub(crate) media_type: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) metrics: Option<Vec<DetailMetric<'a>>>,
+    #[serde(default, borrow)]
+    pub(crate) segments: Option<Vec<DetailSegment<'a>>>,
+}
+
+/// `AnalyticsSessionMetric`: `{name, value, emitDate}`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DetailMetric<'a> {
+    #[serde(default, borrow)]
+    pub(crate) name: Option<Text<'a>>,
+    #[serde(default)]
+    pub(crate) value: Option<serde_json::Number>,
+    #[serde(default, borrow)]
+    pub(crate) emit_date: Option<Text<'a>>,
+}
+
+/// `AnalyticsConversationSegment`: the queue and when the segment started.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DetailSegment<'a> {
+    #[serde(default, borrow)]
+    pub(crate) queue_id: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub(crate) segment_start: Option<Text<'a>>,
+}
+
+/// `AsyncQueryResponse`: a submitted job.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobSubmitted {
+    #[serde(default)]
+    pub(crate) job_id: Option<String>,
+}
+
+/// `AsyncQueryStatus`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct JobStatus {
+    #[serde(default)]
+    pub(crate) state: Option<String>,
+    #[serde(default)]
+    pub(crate) error_message: Option<String>,
+}
+
+/// `DataAvailabilityResponse`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DataAvailability {
+    #[serde(default)]
+    pub(crate) data_availability_date: Option<String>,
 }

@@ -88,12 +88,35 @@ pub(crate) fn assert_valid(model: &str, instance: &serde_json::Value) {
     assert!(errors.is_empty(), "{model}: {errors:#?}\n{instance:#}");
 }
 
-/// Real HTTP that checks every aggregates query the client sends, and every answer, against the
-/// vendor schema.
+/// Real HTTP that checks every aggregates and details request the client sends, and every
+/// answer, against the vendor schema.
 #[derive(Debug)]
 pub(crate) struct CheckedHttp {
     http: reqwest::Client,
+    /// Aggregates queries checked.
     pub(crate) checked: Mutex<usize>,
+    /// Details queries, job submissions and job answers checked.
+    pub(crate) details_checked: Mutex<usize>,
+}
+
+/// The vendor model of a details request's body and of its successful answer, by method and
+/// path; `None` for requests that are not the details path's.
+fn details_models(method: Method, path: &str) -> Option<(Option<&'static str>, &'static str)> {
+    const DETAILS: &str = "/api/v2/analytics/conversations/details";
+    let rest = path.strip_prefix(DETAILS)?;
+    Some(match (method, rest) {
+        (Method::Post, "/query") => (
+            Some("ConversationQuery"),
+            "AnalyticsConversationQueryResponse",
+        ),
+        (Method::Post, "/jobs") => (Some("AsyncConversationQuery"), "AsyncQueryResponse"),
+        (Method::Get, "/jobs/availability") => (None, "DataAvailabilityResponse"),
+        (Method::Get, r) if r.ends_with("/results") => {
+            (None, "AnalyticsConversationAsyncQueryResponse")
+        }
+        (Method::Get, r) if r.starts_with("/jobs/") => (None, "AsyncQueryStatus"),
+        _ => return None,
+    })
 }
 
 #[async_trait]
@@ -107,9 +130,16 @@ impl Transport for CheckedHttp {
             assert_valid("ConversationAggregationQuery", &body);
             *self.checked.lock().unwrap() += 1;
         }
+        let details = details_models(request.method, request.url.path());
+        if let Some((Some(model), _)) = details {
+            let body: serde_json::Value =
+                serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
+            assert_valid(model, &body);
+        }
         let method = match request.method {
             Method::Get => reqwest::Method::GET,
             Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
         };
         let mut builder = self.http.request(method, request.url);
         if let Some(auth) = &request.authorization {
@@ -142,6 +172,11 @@ impl Transport for CheckedHttp {
             let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
             assert_valid("ConversationAggregateQueryResponse", &answer);
         }
+        if let Some((_, model)) = details.filter(|_| (200..300).contains(&status)) {
+            let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_valid(model, &answer);
+            *self.details_checked.lock().unwrap() += 1;
+        }
         Ok(HttpResponse {
             status,
             headers,
@@ -160,6 +195,7 @@ pub(crate) fn checked_client(
     let http = Arc::new(CheckedHttp {
         http: reqwest::Client::new(),
         checked: Mutex::default(),
+        details_checked: Mutex::default(),
     });
     let real = Seams::real();
     let seams = Seams {
@@ -168,6 +204,33 @@ pub(crate) fn checked_client(
     };
     let client = GenesysClient::with_seams(config, seams).expect("a valid configuration");
     (client, http)
+}
+
+/// A client over [`CheckedHttp`] whose waits are instant and shared with the simulator.
+pub(crate) fn checked_instant_client(
+    sim: &Arc<SimServer>,
+    tweak: impl FnOnce(&mut GenesysConfig),
+) -> (GenesysClient, Arc<CheckedHttp>, Arc<SharedTime>) {
+    let mut config = config_for(sim);
+    tweak(&mut config);
+    let http = Arc::new(CheckedHttp {
+        http: reqwest::Client::new(),
+        checked: Mutex::default(),
+        details_checked: Mutex::default(),
+    });
+    let time = Arc::new(SharedTime {
+        clock: ManualClock::new(),
+        sim: Arc::clone(sim),
+        waits: Mutex::default(),
+    });
+    let seams = Seams {
+        transport: Some(http.clone()),
+        sleep: time.clone(),
+        clock: Arc::new(time.clock.clone()),
+        jitter: Some(0.0),
+    };
+    let client = GenesysClient::with_seams(config, seams).expect("a valid configuration");
+    (client, http, time)
 }
 
 /// Time shared by the client and the simulator: a requested wait returns at once, after moving
