@@ -195,9 +195,10 @@ pub struct GenesysConfig {
     /// Which API conversation details come from.
     pub details_mode: DetailsMode,
     /// How long before the window a conversation may have started and still emit a metric
-    /// inside it. The synchronous details query selects conversations by the day they started,
-    /// so the days this reaches back are scanned too (newest ends first, stopping at the first
-    /// conversation that ended before the window).
+    /// inside it (default and most: 7 days, since an email can wait in a queue for days). The
+    /// synchronous details query selects conversations by the day they started, so the days this
+    /// reaches back are scanned too, newest ends first, stopping at the first conversation that
+    /// ended before the window: the cost is the long conversations, not the days.
     pub details_lookback: Duration,
     /// How long to wait for a details job to finish before cancelling it.
     pub job_timeout: Duration,
@@ -225,7 +226,7 @@ impl GenesysConfig {
             chunk_days: 7,
             queues_per_request: 100,
             details_mode: DetailsMode::Auto,
-            details_lookback: Duration::from_hours(24),
+            details_lookback: Duration::from_hours(7 * 24),
             job_timeout: Duration::from_mins(30),
         }
     }

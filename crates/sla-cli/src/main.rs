@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
+mod progress;
 mod run;
 
 use std::io::IsTerminal;
@@ -70,10 +71,11 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             ConnectError::Usage(message) => anyhow::Error::new(UsageError(message)),
             other @ ConnectError::Demo(_) => anyhow::Error::new(other),
         })?;
+    let (visits, _bar) = progress::visits_with_progress(connection.client());
     let ports = Ports {
         directory: connection.directory(),
         tallies: connection.tallies(),
-        visits: None,
+        visits: Some(visits),
     };
     let result = match &cli.command {
         Command::Report(args) => {

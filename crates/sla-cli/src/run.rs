@@ -253,7 +253,7 @@ mod tests {
             .command
         {
             Command::Report(args) => *args,
-            Command::Queues(_) => unreachable!("a report was parsed"),
+            Command::Queues(_) | Command::Breaches(_) => unreachable!("a report was parsed"),
         }
     }
 

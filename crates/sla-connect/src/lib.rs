@@ -7,7 +7,7 @@ use clap::Args;
 use genesys_adapter::{GenesysClient, GenesysConfig, GenesysError, Region};
 use genesys_sim::{SimConfig, SimServer};
 use secrecy::SecretString;
-use sla_core::ports::{QueueDirectory, TallySource};
+use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
 
 /// The environment variable holding the OAuth client id.
 pub const CLIENT_ID: &str = "GENESYSCLOUD_OAUTHCLIENT_ID";
@@ -102,6 +102,11 @@ impl Connection {
 
     /// The client as a source of tallies.
     pub fn tallies(&self) -> Arc<dyn TallySource> {
+        self.client.clone()
+    }
+
+    /// The client as a source of visits (conversation details).
+    pub fn visits(&self) -> Arc<dyn VisitSource> {
         self.client.clone()
     }
 

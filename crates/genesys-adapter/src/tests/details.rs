@@ -348,8 +348,11 @@ fn assert_each_once(visits: &[Visit]) {
     assert_eq!(keys.len(), before, "a visit was delivered twice");
 }
 
+/// The synchronous query, with a one-day lookback so that the pieces asked for stay few enough
+/// to list in the tests.
 fn query_mode(c: &mut crate::GenesysConfig) {
     c.details_mode = DetailsMode::Query;
+    c.details_lookback = Duration::from_hours(24);
 }
 
 // --- Reading pages -------------------------------------------------------------------------
