@@ -54,7 +54,7 @@ struct TokenState {
 /// Issued access tokens with their expiry and rate-limit window.
 #[derive(Debug)]
 pub(crate) struct Tokens {
-    tokens: Mutex<HashMap<String, TokenState>>,
+    live: Mutex<HashMap<String, TokenState>>,
     /// Every token ever issued, expired ones included, so tests can look for leaks.
     issued: Mutex<Vec<String>>,
     rng: Mutex<fastrand::Rng>,
@@ -63,7 +63,7 @@ pub(crate) struct Tokens {
 impl Tokens {
     pub(crate) fn new() -> Self {
         Tokens {
-            tokens: Mutex::new(HashMap::new()),
+            live: Mutex::new(HashMap::new()),
             issued: Mutex::new(Vec::new()),
             // Tokens are not derived from the seed: a restarted simulator must not honour
             // tokens a client cached from an earlier run.
@@ -83,7 +83,7 @@ impl Tokens {
             window_start: now,
             window_count: 0,
         };
-        self.tokens
+        self.live
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(token.clone(), state);
@@ -104,7 +104,7 @@ impl Tokens {
 
     /// Checks a bearer token and counts the request against its per-minute limit.
     fn admit(&self, token: &str, now: Instant, limit: Option<u32>) -> Result<(), ApiError> {
-        let mut tokens = self.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut tokens = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(state) = tokens.get_mut(token) else {
             return Err(bad_credentials());
         };
