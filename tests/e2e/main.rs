@@ -1,6 +1,7 @@
 //! End-to-end tests: the built binaries against the simulated org over loopback.
 
 mod cli;
+mod details;
 mod faults;
 mod http;
 mod python_sdk;
