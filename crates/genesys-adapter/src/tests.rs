@@ -4,6 +4,7 @@
 use std::sync::OnceLock;
 
 mod details;
+mod fuzz;
 
 /// The vendor schema's `$defs`, read from the repository.
 fn schema_defs() -> &'static serde_json::Value {

@@ -75,7 +75,22 @@ fn mutated(base: &'static str) -> impl Strategy<Value = String> {
     )
 }
 
+/// The cases per property: 1024 by default, so that a CI run stays within seconds;
+/// `PROPTEST_CASES` sets more for a longer session.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the test harness, not the core, reads how long to fuzz"
+)]
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024)
+}
+
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
     #[test]
     fn durations_never_panic_and_round_trip(text in texty()) {
         if let Ok(threshold) = Threshold::parse(&text) {
