@@ -17,8 +17,8 @@ fn aggregates_body() -> String {
         "interval": "2026-03-28T00:00:00.000Z/2026-03-29T00:00:00.000Z",
         "metrics": [
             {"metric": "nOffered", "stats": {"count": 12}},
-            {"metric": "tAnswered", "stats": {"count": 10, "sum": 152000, "min": 1200, "max": 61000}},
-            {"metric": "tAbandon", "stats": {"count": 2, "sum": 48000}},
+            {"metric": "tAnswered", "stats": {"count": 10, "sum": 152_000, "min": 1200, "max": 61_000}},
+            {"metric": "tAbandon", "stats": {"count": 2, "sum": 48_000}},
             {"metric": "tFlowOut", "stats": {"count": 1}}],
         "views": [{"name": "tAnsweredLe20000", "stats": {"count": 8}}, {"name": "tAbandonLt5000", "stats": {"count": 1}}]}]}]})
     .to_string()
@@ -30,7 +30,7 @@ fn details_page() -> String {
         "conversationStart": "2026-03-28T09:00:00.000Z", "conversationEnd": "2026-03-28T09:06:10.000Z",
         "participants": [{"purpose": "acd", "sessions": [{"mediaType": "voice",
             "metrics": [{"name": "nOffered", "value": 1, "emitDate": "2026-03-28T09:00:20.000Z"},
-                        {"name": "tAnswered", "value": 25000, "emitDate": "2026-03-28T09:00:45.000Z"}],
+                        {"name": "tAnswered", "value": 25_000, "emitDate": "2026-03-28T09:00:45.000Z"}],
             "segments": [{"segmentType": "interact", "queueId": QUEUE,
                 "segmentStart": "2026-03-28T09:00:20.000Z", "segmentEnd": "2026-03-28T09:00:45.000Z"}]}]}]}]})
     .to_string()
@@ -38,7 +38,7 @@ fn details_page() -> String {
 
 fn queues_body() -> String {
     json!({"entities": [{"id": QUEUE, "name": "Support", "division": {"id": "d1", "name": "Home"},
-        "mediaSettings": {"call": {"serviceLevel": {"percentage": 0.8, "durationMs": 20000}}}}],
+        "mediaSettings": {"call": {"serviceLevel": {"percentage": 0.8, "durationMs": 20_000}}}}],
         "pageSize": 100, "pageNumber": 1, "total": 1, "pageCount": 1})
     .to_string()
 }
