@@ -62,8 +62,8 @@ fn sla_report_json(args: &[&str]) -> String {
 #[test]
 fn the_api_reports_what_sla_report_prints_for_the_same_query() {
     let server = SlaHttp::start("same-report", &["--demo", "--bind", "127.0.0.1:0"], &[]);
-    let (from, to) = (utc_date(12), utc_date(6));
-    let cases: [(String, Vec<&str>); 2] = [
+    let (from, to, day) = (utc_date(12), utc_date(6), utc_date(3));
+    let cases: [(String, Vec<&str>); 3] = [
         (
             format!(
                 "/api/v1/report?all_queues=true&from={from}&to={to}&tz=UTC&granularity=day\
@@ -108,6 +108,28 @@ fn the_api_reports_what_sla_report_prints_for_the_same_query() {
                 "against",
                 "--threshold",
                 "45s",
+            ],
+        ),
+        (
+            format!(
+                "/api/v1/report?queue=Support&from={day}&to={day}&tz=UTC&granularity=hour\
+                 &threshold=20s&source=details"
+            ),
+            vec![
+                "--queue",
+                "Support",
+                "--from",
+                &day,
+                "--to",
+                &day,
+                "--tz",
+                "UTC",
+                "--granularity",
+                "hour",
+                "--threshold",
+                "20s",
+                "--source",
+                "details",
             ],
         ),
     ];

@@ -116,7 +116,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let ports = Ports {
         directory: connection.directory(),
         tallies: connection.tallies(),
-        visits: None,
+        visits: Some(connection.visits()),
         upstream: Arc::new(ClientUpstream(Arc::clone(connection.client()))),
     };
     let settings = Settings {

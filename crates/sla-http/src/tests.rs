@@ -16,8 +16,8 @@ use jiff::Timestamp;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sla_core::ports::{
-    MockQueueDirectory, MockTallySource, QueueDirectory, QueueSelector, SourceError, TallyQuery,
-    TallySource,
+    MockQueueDirectory, MockTallySource, MockVisitSource, OutcomeKind, QueueDirectory,
+    QueueSelector, SourceError, TallyQuery, TallySource, Visit, VisitOutcome, VisitSource,
 };
 use sla_core::{
     BucketPlan, Format, MediaType, QueryInput, QueueId, QueueInfo, QueueRef, ServiceLevelTarget,
@@ -246,6 +246,7 @@ struct Harness {
 struct Built {
     directory: Arc<dyn QueueDirectory>,
     tallies: Arc<dyn TallySource>,
+    visits: Option<Arc<dyn VisitSource>>,
     token: Result<(), String>,
     settings: Settings,
 }
@@ -255,6 +256,7 @@ impl Default for Built {
         Self {
             directory: Arc::new(directory()),
             tallies: Arc::new(tallies_mock()),
+            visits: None,
             token: Ok(()),
             settings: Settings {
                 watch: watch_all(),
@@ -269,7 +271,7 @@ impl Built {
         let ports = Ports {
             directory: self.directory,
             tallies: self.tallies,
-            visits: None,
+            visits: self.visits,
             upstream: Arc::new(StubUpstream { token: self.token }),
         };
         let state = AppState::new(ports, Arc::new(FixedClock(now())), self.settings);
@@ -536,6 +538,54 @@ async fn bad_parameters_are_400_naming_the_value() {
         bodies.push(json!({ "query": shown, "body": body }));
     }
     insta::assert_json_snapshot!("bad_parameters", bodies);
+}
+
+/// `source=details` counts visits streamed from the details port instead of asking for tallies,
+/// as `sla report --source details` does.
+#[tokio::test]
+async fn the_details_source_counts_streamed_visits() {
+    let mut tallies = MockTallySource::new();
+    tallies.expect_tallies().never();
+    let mut visits = MockVisitSource::new();
+    visits.expect_visits().times(1).returning(|query, sink| {
+        assert_eq!(query.queues, [QueueId::new(SUPPORT)]);
+        for (i, wait_ms) in [5_000, 19_999, 20_000, 20_001, 45_000]
+            .into_iter()
+            .enumerate()
+        {
+            let entered: Timestamp = "2024-05-14T09:00:00Z".parse().unwrap();
+            sink.visit(Visit {
+                conversation_id: format!("c{i}"),
+                queue: QueueId::new(SUPPORT),
+                media: MediaType::Voice,
+                entered,
+                offered_at: Some(entered),
+                outcome: Some(VisitOutcome {
+                    kind: OutcomeKind::Answered,
+                    wait_ms,
+                    at: entered + jiff::SignedDuration::from_millis(wait_ms.cast_signed()),
+                }),
+            });
+        }
+        Ok(())
+    });
+    let h = Built {
+        tallies: Arc::new(tallies),
+        visits: Some(Arc::new(visits)),
+        ..Built::default()
+    }
+    .build();
+    let reply = get(
+        &h.app,
+        "/api/v1/report?queue=Support&period=yesterday&source=details",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let report = reply.json();
+    assert_eq!(report["source"], "details");
+    assert_eq!(report["total"]["counts"]["answered"], 5);
+    // Met means a wait of at most 20 s, inclusive.
+    assert_eq!(report["total"]["service_levels"][0]["answered_within"], 3);
 }
 
 #[tokio::test]
