@@ -4,5 +4,6 @@ mod cli;
 mod details;
 mod faults;
 mod http;
+mod load;
 mod python_sdk;
 mod secrets;
