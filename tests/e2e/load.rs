@@ -67,6 +67,48 @@ fn queries() -> Vec<(String, Vec<String>)> {
         .collect()
 }
 
+/// Sends [`REQUESTS`] GETs over [`CONNECTIONS`] kept-alive connections, cycling through
+/// `paths`; returns (path index, status, body) for each.
+fn load(base: &str, paths: Vec<String>) -> Vec<(usize, u16, String)> {
+    let base = base.to_owned();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(CONNECTIONS)
+            .build()
+            .unwrap();
+        let paths = Arc::new(paths);
+        let mut tasks = Vec::new();
+        for worker in 0..CONNECTIONS {
+            let (client, paths, base) = (client.clone(), Arc::clone(&paths), base.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut seen = Vec::new();
+                for i in (worker..REQUESTS).step_by(CONNECTIONS) {
+                    let query = i % paths.len();
+                    let reply = client
+                        .get(format!("{base}{}", paths[query]))
+                        .send()
+                        .await
+                        .unwrap();
+                    let status = reply.status().as_u16();
+                    let body = reply.text().await.unwrap();
+                    seen.push((query, status, body));
+                }
+                seen
+            }));
+        }
+        let mut all = Vec::new();
+        for task in tasks {
+            all.extend(task.await.unwrap());
+        }
+        all
+    })
+}
+
 #[test]
 fn twenty_thousand_cold_requests_share_one_fetch_per_query() {
     let sim = TestSim::start(fixed_config());
@@ -113,43 +155,8 @@ fn twenty_thousand_cold_requests_share_one_fetch_per_query() {
         .unwrap_or(0);
 
     let queries = queries();
-    let base = service.base_url().to_owned();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let results: Vec<(usize, u16, String)> = runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(CONNECTIONS)
-            .build()
-            .unwrap();
-        let paths: Arc<Vec<String>> = Arc::new(queries.iter().map(|(p, _)| p.clone()).collect());
-        let mut tasks = Vec::new();
-        for worker in 0..CONNECTIONS {
-            let (client, paths, base) = (client.clone(), Arc::clone(&paths), base.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut seen = Vec::new();
-                for i in (worker..REQUESTS).step_by(CONNECTIONS) {
-                    let query = i % paths.len();
-                    let reply = client
-                        .get(format!("{base}{}", paths[query]))
-                        .send()
-                        .await
-                        .unwrap();
-                    let status = reply.status().as_u16();
-                    let body = reply.text().await.unwrap();
-                    seen.push((query, status, body));
-                }
-                seen
-            }));
-        }
-        let mut all = Vec::new();
-        for task in tasks {
-            all.extend(task.await.unwrap());
-        }
-        all
-    });
+    let paths: Vec<String> = queries.iter().map(|(p, _)| p.clone()).collect();
+    let results = load(service.base_url(), paths);
     assert_eq!(results.len(), REQUESTS);
 
     let aggregates = || {
