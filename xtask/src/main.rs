@@ -128,6 +128,8 @@ fn bench(sh: &Shell, args: &[String]) -> anyhow::Result<()> {
     if !http_only {
         step("sla-core: tallying visits and building reports");
         cmd!(sh, "{cargo} bench -p sla-core --bench tally -- {args...}").run()?;
+        step("genesys-adapter: conversation details pages into visits, against the Python SDK");
+        cmd!(sh, "{cargo} bench -p genesys-adapter --bench details").run()?;
     }
     step("sla-http: cached /api/v1/report against /healthz, wrk on loopback");
     http_bench::run(sh, &cargo)?;
