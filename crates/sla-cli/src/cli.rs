@@ -4,11 +4,8 @@ use std::path::PathBuf;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
-use sla_connect::ConnectionArgs;
-use sla_core::{
-    AbandonPolicy, FlowOutPolicy, Granularity, QueryInput, SourceKind, Threshold,
-    parse_objective_threshold, parse_percent,
-};
+use sla_connect::{ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, names, threshold_arg};
+use sla_core::{Granularity, QueryInput, SourceKind, parse_percent};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -49,7 +46,7 @@ Examples:
 
 #[derive(Debug, Args)]
 pub(crate) struct BreachesArgs {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Queues")]
     pub(crate) queues: QueueArgs,
     #[command(flatten)]
     pub(crate) window: WindowArgs,
@@ -57,7 +54,7 @@ pub(crate) struct BreachesArgs {
     /// repeatable.
     #[arg(long, required = true, value_name = "DURATION|configured", value_parser = threshold_arg, help_heading = "Objectives")]
     pub(crate) threshold: Vec<String>,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Formula")]
     pub(crate) formula: FormulaArgs,
     /// Output format.
     #[arg(long, default_value = "table", help_heading = "Output", value_parser = PossibleValuesParser::new(["table", "json", "csv"]))]
@@ -71,16 +68,19 @@ pub(crate) struct BreachesArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Queues")]
     pub(crate) queues: QueueArgs,
+    /// One row per queue and media type.
+    #[arg(long, help_heading = "Queues")]
+    pub(crate) by_media: bool,
     #[command(flatten)]
     pub(crate) window: WindowArgs,
     /// Interval size.
     #[arg(long, default_value = "total", help_heading = "Window", value_parser = names(Granularity::ALL, Granularity::as_str))]
     pub(crate) granularity: String,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Objectives")]
     pub(crate) objectives: ObjectiveArgs,
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = "Formula")]
     pub(crate) formula: FormulaArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
@@ -89,26 +89,6 @@ pub(crate) struct ReportArgs {
     /// Where counts come from.
     #[arg(long, default_value = "aggregates", help_heading = "Connection", value_parser = names(SourceKind::ALL, SourceKind::as_str))]
     pub(crate) source: String,
-}
-
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Queues")]
-pub(crate) struct QueueArgs {
-    /// A queue by id (a UUID) or exact name, ignoring case; repeatable.
-    #[arg(long = "queue", value_name = "ID_OR_NAME")]
-    pub(crate) queue: Vec<String>,
-    /// Queues whose name matches a pattern with `*` wildcards, such as 'Sales*'; repeatable.
-    #[arg(long = "queue-name", value_name = "PATTERN")]
-    pub(crate) queue_name: Vec<String>,
-    /// Every queue in the org.
-    #[arg(long)]
-    pub(crate) all_queues: bool,
-    /// Only these media types (voice, callback, chat, email, message, ...), comma-separated.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub(crate) media: Vec<String>,
-    /// One row per queue and media type.
-    #[arg(long)]
-    pub(crate) by_media: bool,
 }
 
 #[derive(Debug, Args)]
@@ -129,33 +109,6 @@ pub(crate) struct WindowArgs {
     /// IANA time zone for dates, periods and intervals [default: the system zone].
     #[arg(long, value_name = "ZONE")]
     pub(crate) tz: Option<String>,
-}
-
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Objectives")]
-pub(crate) struct ObjectiveArgs {
-    /// A threshold every queue is measured at (20s, 1m30s, 45000ms), or `configured` for each
-    /// queue's own Genesys target; repeatable [default: 20s].
-    #[arg(long, value_name = "DURATION|configured", value_parser = threshold_arg)]
-    pub(crate) threshold: Vec<String>,
-    /// A TOML file of named objectives, each with a threshold, an optional target and queues.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Formula")]
-pub(crate) struct FormulaArgs {
-    /// How abandons count: ignore (aw/a), against (aw/(a+ab)), after-threshold
-    /// (aw/(a+ab-abw)) or for ((aw+abw)/(a+ab)).
-    #[arg(long, default_value = "ignore", value_parser = names(AbandonPolicy::ALL, AbandonPolicy::as_str))]
-    pub(crate) abandons: String,
-    /// Abandons with a shorter wait leave numerator and denominator.
-    #[arg(long, value_name = "DURATION", value_parser = duration_arg)]
-    pub(crate) short_abandon: Option<String>,
-    /// Whether flow-outs join the denominator as misses.
-    #[arg(long, default_value = "ignore", value_parser = names(FlowOutPolicy::ALL, FlowOutPolicy::as_str))]
-    pub(crate) flowouts: String,
 }
 
 #[derive(Debug, Args)]
@@ -185,22 +138,6 @@ pub(crate) struct QueuesArgs {
     pub(crate) connection: ConnectionArgs,
 }
 
-fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> PossibleValuesParser {
-    PossibleValuesParser::new(all.iter().map(|v| name(*v)))
-}
-
-fn threshold_arg(text: &str) -> Result<String, String> {
-    parse_objective_threshold(text)
-        .map(|_| text.to_owned())
-        .map_err(|e| e.to_string())
-}
-
-fn duration_arg(text: &str) -> Result<String, String> {
-    Threshold::parse(text)
-        .map(|_| text.to_owned())
-        .map_err(|e| e.to_string())
-}
-
 fn percent_arg(text: &str) -> Result<f64, String> {
     parse_percent(text).map_err(|e| e.to_string())
 }
@@ -208,47 +145,39 @@ fn percent_arg(text: &str) -> Result<f64, String> {
 impl ReportArgs {
     /// The query as sla-core reads it; `config` is the config file's text, already read.
     pub(crate) fn query_input(&self, config: Option<String>) -> QueryInput {
-        QueryInput {
-            queues: self.queues.queue.clone(),
-            queue_names: self.queues.queue_name.clone(),
-            all_queues: self.queues.all_queues,
-            media: self.queues.media.clone(),
-            by_media: self.queues.by_media,
-            from: self.window.from.clone(),
-            to: self.window.to.clone(),
-            period: self.window.period.clone(),
-            tz: self.window.tz.clone(),
-            granularity: Some(self.granularity.clone()),
-            thresholds: self.objectives.threshold.clone(),
-            config,
-            abandons: Some(self.formula.abandons.clone()),
-            short_abandon: self.formula.short_abandon.clone(),
-            flowouts: Some(self.formula.flowouts.clone()),
-            source: Some(self.source.clone()),
-        }
+        let mut input = self.window.query_input();
+        self.queues.apply(&mut input);
+        self.formula.apply(&mut input);
+        input.by_media = self.by_media;
+        input.granularity = Some(self.granularity.clone());
+        input.thresholds.clone_from(&self.objectives.threshold);
+        input.config = config;
+        input.source = Some(self.source.clone());
+        input
     }
 }
 
 impl BreachesArgs {
     /// The query as sla-core reads it.
     pub(crate) fn query_input(&self) -> QueryInput {
+        let mut input = self.window.query_input();
+        self.queues.apply(&mut input);
+        self.formula.apply(&mut input);
+        input.thresholds.clone_from(&self.threshold);
+        input.source = Some("details".to_owned());
+        input
+    }
+}
+
+impl WindowArgs {
+    /// A query holding just the window.
+    fn query_input(&self) -> QueryInput {
         QueryInput {
-            queues: self.queues.queue.clone(),
-            queue_names: self.queues.queue_name.clone(),
-            all_queues: self.queues.all_queues,
-            media: self.queues.media.clone(),
-            by_media: false,
-            from: self.window.from.clone(),
-            to: self.window.to.clone(),
-            period: self.window.period.clone(),
-            tz: self.window.tz.clone(),
-            granularity: None,
-            thresholds: self.threshold.clone(),
-            config: None,
-            abandons: Some(self.formula.abandons.clone()),
-            short_abandon: self.formula.short_abandon.clone(),
-            flowouts: Some(self.formula.flowouts.clone()),
-            source: Some("details".to_owned()),
+            from: self.from.clone(),
+            to: self.to.clone(),
+            period: self.period.clone(),
+            tz: self.tz.clone(),
+            ..QueryInput::default()
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Connection wiring shared by the `sla` and `sla-http` binaries: the connection flags, and a
-//! Genesys Cloud client built from them and the environment, or the built-in simulated org.
+//! Command-line wiring shared by the `sla` and `sla-http` binaries: the queue, objective,
+//! formula and connection flags, and a Genesys Cloud client built from them and the environment,
+//! or the built-in simulated org.
 
 use std::sync::Arc;
 
@@ -8,6 +9,10 @@ use genesys_adapter::{GenesysClient, GenesysConfig, GenesysError, Region};
 use genesys_sim::{SimConfig, SimServer};
 use secrecy::SecretString;
 use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
+
+mod flags;
+
+pub use crate::flags::{FormulaArgs, ObjectiveArgs, QueueArgs, duration_arg, names, threshold_arg};
 
 /// The environment variable holding the OAuth client id.
 pub const CLIENT_ID: &str = "GENESYSCLOUD_OAUTHCLIENT_ID";

@@ -1,13 +1,12 @@
 //! The command line and environment: where to listen, what to watch, how to reach Genesys.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser};
-use sla_connect::ConnectionArgs;
-use sla_core::{AbandonPolicy, FlowOutPolicy, QueryInput, Threshold, parse_objective_threshold};
+use sla_connect::{ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, duration_arg};
+use sla_core::QueryInput;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -59,18 +58,8 @@ pub(crate) struct Cli {
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Watched queues (/metrics and the dashboard)")]
 pub(crate) struct WatchArgs {
-    /// A queue by id (a UUID) or exact name, ignoring case; repeatable.
-    #[arg(long = "queue", value_name = "ID_OR_NAME")]
-    pub(crate) queue: Vec<String>,
-    /// Queues whose name matches a pattern with `*` wildcards, such as 'Sales*'; repeatable.
-    #[arg(long = "queue-name", value_name = "PATTERN")]
-    pub(crate) queue_name: Vec<String>,
-    /// Every queue in the org.
-    #[arg(long)]
-    pub(crate) all_queues: bool,
-    /// Only these media types (voice, callback, chat, email, message, ...), comma-separated.
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub(crate) media: Vec<String>,
+    #[command(flatten)]
+    pub(crate) queues: QueueArgs,
     /// The rolling window, a calendar period in the service's zone.
     #[arg(long, default_value = "today", value_parser = PossibleValuesParser::new([
         "today", "yesterday", "this-week", "last-week", "this-month", "last-month", "last-7-days", "last-30-days",
@@ -79,47 +68,10 @@ pub(crate) struct WatchArgs {
     /// The interval of the dashboard's bars.
     #[arg(long, default_value = "hour", value_parser = PossibleValuesParser::new(["30m", "hour", "day"]))]
     pub(crate) granularity: String,
-    /// A threshold every queue is measured at (20s, 1m30s, 45000ms), or `configured` for each
-    /// queue's own Genesys target; repeatable [default: 20s].
-    #[arg(long, value_name = "DURATION|configured", value_parser = threshold_arg)]
-    pub(crate) threshold: Vec<String>,
-    /// A TOML file of named objectives, each with a threshold, an optional target and queues.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
-    /// How abandons count: ignore (aw/a), against (aw/(a+ab)), after-threshold
-    /// (aw/(a+ab-abw)) or for ((aw+abw)/(a+ab)).
-    #[arg(long, default_value = "ignore", value_parser = names(AbandonPolicy::ALL, AbandonPolicy::as_str))]
-    pub(crate) abandons: String,
-    /// Abandons with a shorter wait leave numerator and denominator.
-    #[arg(long, value_name = "DURATION", value_parser = threshold_duration_arg)]
-    pub(crate) short_abandon: Option<String>,
-    /// Whether flow-outs join the denominator as misses.
-    #[arg(long, default_value = "ignore", value_parser = names(FlowOutPolicy::ALL, FlowOutPolicy::as_str))]
-    pub(crate) flowouts: String,
-}
-
-fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> PossibleValuesParser {
-    PossibleValuesParser::new(all.iter().map(|v| name(*v)))
-}
-
-fn threshold_arg(text: &str) -> Result<String, String> {
-    parse_objective_threshold(text)
-        .map(|_| text.to_owned())
-        .map_err(|e| e.to_string())
-}
-
-fn threshold_duration_arg(text: &str) -> Result<String, String> {
-    Threshold::parse(text)
-        .map(|_| text.to_owned())
-        .map_err(|e| e.to_string())
-}
-
-fn duration_arg(text: &str) -> Result<Duration, String> {
-    let threshold = Threshold::parse(text).map_err(|e| e.to_string())?;
-    if threshold.as_millis() == 0 {
-        return Err(format!("'{text}' must be longer than zero"));
-    }
-    Ok(Duration::from_millis(threshold.as_millis()))
+    #[command(flatten)]
+    pub(crate) objectives: ObjectiveArgs,
+    #[command(flatten)]
+    pub(crate) formula: FormulaArgs,
 }
 
 impl Cli {
@@ -127,31 +79,25 @@ impl Cli {
     /// read. The zone stays unset, so the service's zone applies.
     pub(crate) fn watch_input(&self, config: Option<String>) -> QueryInput {
         let watch = &self.watch;
-        let no_queue = watch.queue.is_empty() && watch.queue_name.is_empty() && !watch.all_queues;
-        let thresholds =
-            if self.connection.demo && no_queue && watch.threshold.is_empty() && config.is_none() {
+        let thresholds = &watch.objectives.threshold;
+        let mut input = QueryInput {
+            period: Some(watch.period.clone()),
+            granularity: Some(watch.granularity.clone()),
+            thresholds: if self.connection.demo
+                && watch.queues.is_empty()
+                && thresholds.is_empty()
+                && config.is_none()
+            {
                 vec!["20s".to_owned(), "configured".to_owned()]
             } else {
-                watch.threshold.clone()
-            };
-        QueryInput {
-            queues: watch.queue.clone(),
-            queue_names: watch.queue_name.clone(),
-            all_queues: watch.all_queues,
-            media: watch.media.clone(),
-            by_media: false,
-            from: None,
-            to: None,
-            period: Some(watch.period.clone()),
-            tz: None,
-            granularity: Some(watch.granularity.clone()),
-            thresholds,
+                thresholds.clone()
+            },
             config,
-            abandons: Some(watch.abandons.clone()),
-            short_abandon: watch.short_abandon.clone(),
-            flowouts: Some(watch.flowouts.clone()),
-            source: None,
-        }
+            ..QueryInput::default()
+        };
+        watch.queues.apply(&mut input);
+        watch.formula.apply(&mut input);
+        input
     }
 }
 

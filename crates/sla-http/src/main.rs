@@ -90,7 +90,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Some(name) => Zone::get(name).map_err(|e| usage(e.to_string()))?,
         None => Zone::from_time_zone(TimeZone::system()).unwrap_or_else(Zone::utc),
     };
-    let config = match &cli.watch.config {
+    let config = match &cli.watch.objectives.config {
         Some(path) => Some(
             std::fs::read_to_string(path)
                 .map_err(|e| usage(format!("cannot read config file {}: {e}", path.display())))?,
