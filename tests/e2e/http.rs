@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use e2e::http::{SlaHttp, clean_command, profile_dir, run_chromium, scratch};
+use e2e::http::{SlaHttp, run_chromium};
+use e2e::{bin_dir, command, scratch_dir};
 use serde_json::Value;
 
 /// The UTC date `days_ago` days before today, as `YYYY-MM-DD`. The demo org holds the 30 days
@@ -47,10 +48,10 @@ fn civil_dates_are_computed_right() {
 
 /// `sla report --demo ... --format json` with the same query.
 fn sla_report_json(args: &[&str]) -> String {
-    let dir = scratch("cli-cwd");
+    let dir = scratch_dir("cli-cwd");
     let mut all = vec!["report", "--demo", "--format", "json"];
     all.extend_from_slice(args);
-    let output = clean_command("sla", &all, &dir).output().expect("sla runs");
+    let output = command("sla", &all, &dir).output().expect("sla runs");
     assert!(
         output.status.success(),
         "sla {all:?} failed: {}",
@@ -147,8 +148,8 @@ fn the_api_reports_what_sla_report_prints_for_the_same_query() {
     // The listing is the CLI's JSON listing too.
     let queues = server.get("/api/v1/queues");
     assert_eq!(queues.status, 200);
-    let dir = scratch("cli-queues");
-    let output = clean_command("sla", &["queues", "--demo", "--format", "json"], &dir)
+    let dir = scratch_dir("cli-queues");
+    let output = command("sla", &["queues", "--demo", "--format", "json"], &dir)
         .output()
         .expect("sla runs");
     assert_eq!(queues.body, String::from_utf8_lossy(&output.stdout));
@@ -245,7 +246,7 @@ fn the_dashboard_renders_every_watched_queue_in_headless_chromium() {
     // Loads the page once first: it waits for the first refresh, so the browser sees figures.
     assert_eq!(server.get("/").status, 200);
     let url = format!("{}/", server.base_url());
-    let dom = run_chromium(&scratch("chromium-dom"), &["--dump-dom"], &url);
+    let dom = run_chromium(&scratch_dir("chromium-dom"), &["--dump-dom"], &url);
     assert!(dom.contains("Service levels"), "{dom}");
 
     let samples = samples(&server.get("/metrics").body);
@@ -276,13 +277,13 @@ fn the_dashboard_renders_every_watched_queue_in_headless_chromium() {
     }
 
     // A picture for people: target/dashboard.png.
-    let target = profile_dir()
+    let target = bin_dir()
         .parent()
         .expect("the target directory")
         .join("dashboard.png");
     let _ = std::fs::remove_file(&target);
     run_chromium(
-        &scratch("chromium-shot"),
+        &scratch_dir("chromium-shot"),
         &[
             &format!("--screenshot={}", target.display()),
             "--window-size=1600,1000",

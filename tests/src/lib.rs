@@ -118,20 +118,25 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// `sla ARGS` with a clean environment: no Genesys settings or credentials, UTC as the system
-/// zone, and an empty working directory (so no `.env` file is read).
-pub fn sla_command(args: &[&str]) -> Command {
-    let mut command = Command::new(bin("sla"));
-    command.args(args);
+/// `NAME ARGS` with a clean environment: no Genesys, `sla` or `sla-http` settings from the
+/// caller's environment, UTC as the system zone, and `cwd` as the working directory (an empty
+/// one, so that no `.env` file is read).
+pub fn command(name: &str, args: &[&str], cwd: &Path) -> Command {
+    let mut command = Command::new(bin(name));
+    command.args(args).current_dir(cwd).env("TZ", "UTC");
     for (key, _) in std::env::vars() {
-        if key.starts_with("GENESYSCLOUD_") || key == "SLA_LOG" || key == "RUST_LOG" {
+        if key.starts_with("GENESYSCLOUD_") || key.starts_with("SLA_") || key == "RUST_LOG" {
             command.env_remove(key);
         }
     }
+    command
+}
+
+/// `sla ARGS` with a clean environment (see [`command`]).
+pub fn sla_command(args: &[&str]) -> Command {
     let cwd = bin_dir().join("e2e-scratch").join("cwd");
     std::fs::create_dir_all(&cwd).expect("a working directory");
-    command.current_dir(cwd).env("TZ", "UTC");
-    command
+    command("sla", args, &cwd)
 }
 
 /// The text a process wrote to stdout.
@@ -170,46 +175,7 @@ pub mod http {
     use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
     use std::time::Duration;
 
-    /// The target directory's profile folder (`target/debug`), where the binaries are built.
-    pub fn profile_dir() -> PathBuf {
-        let exe = std::env::current_exe().expect("the test binary's path");
-        exe.parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>/deps")
-            .to_path_buf()
-    }
-
-    /// The path of the built binary `name`, failing clearly when it has not been built.
-    pub fn built(name: &str) -> PathBuf {
-        let path = profile_dir().join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-        assert!(
-            path.exists(),
-            "{} is missing: build the binaries first (cargo build --workspace --bins, as cargo xtask ci does)",
-            path.display()
-        );
-        path
-    }
-
-    /// An empty scratch directory under the target directory.
-    pub fn scratch(name: &str) -> PathBuf {
-        let dir = profile_dir().join("e2e-http").join(name);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("a scratch directory");
-        dir
-    }
-
-    /// `NAME ARGS` with a clean environment: no Genesys or sla-http settings from the caller's
-    /// environment, UTC as the system zone, and an empty working directory (so no `.env`).
-    pub fn clean_command(name: &str, args: &[&str], cwd: &Path) -> Command {
-        let mut command = Command::new(built(name));
-        command.args(args).current_dir(cwd).env("TZ", "UTC");
-        for (key, _) in std::env::vars() {
-            if key.starts_with("GENESYSCLOUD_") || key.starts_with("SLA_") || key == "RUST_LOG" {
-                command.env_remove(key);
-            }
-        }
-        command
-    }
+    use crate::{command, scratch_dir};
 
     /// A running `sla-http`, stopped (killed) when dropped.
     #[derive(Debug)]
@@ -225,10 +191,10 @@ pub mod http {
         /// Starts `sla-http ARGS` with `env` added, and reads the address from its first line,
         /// `sla-http listening on http://127.0.0.1:PORT`.
         pub fn start(name: &str, args: &[&str], env: &[(&str, &str)]) -> SlaHttp {
-            let dir = scratch(name);
+            let dir = scratch_dir(name);
             let stderr_path = dir.join("stderr.log");
             let stderr = File::create(&stderr_path).expect("a log file");
-            let mut command = clean_command("sla-http", args, &dir);
+            let mut command = command("sla-http", args, &dir);
             command
                 .envs(env.iter().copied())
                 .stdin(Stdio::null())
