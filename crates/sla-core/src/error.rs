@@ -76,6 +76,19 @@ pub enum SlaError {
     /// A queue name that matched no queue.
     #[error("unknown queue '{0}': no queue has that name (see `sla queues`)")]
     UnknownQueue(String),
+    /// A queue id that matched no queue.
+    #[error("unknown queue id '{0}': no queue has that id (see `sla queues`)")]
+    UnknownQueueId(String),
+    /// A queue an objective names that does not exist.
+    #[error(
+        "objective '{objective}' names queue '{queue}', which does not exist (see `sla queues`)"
+    )]
+    UnknownObjectiveQueue {
+        /// The objective's name.
+        objective: String,
+        /// The queue as named.
+        queue: String,
+    },
     /// A queue wildcard that matched no queue.
     #[error("no queue matches '{0}'")]
     NoMatchingQueue(String),

@@ -430,10 +430,9 @@ impl Zone {
     /// Looks up an IANA zone name such as `Europe/London` or `UTC`.
     pub fn get(name: &str) -> Result<Self, SlaError> {
         let tz = TimeZone::get(name).map_err(|_| SlaError::UnknownTimeZone(name.to_owned()))?;
-        Ok(Self {
-            name: name.to_owned(),
-            tz,
-        })
+        // The lookup ignores case; reports and Genesys get the database's own spelling.
+        let name = tz.iana_name().unwrap_or(name).to_owned();
+        Ok(Self { name, tz })
     }
 
     /// UTC.

@@ -199,7 +199,7 @@ pub fn parse_objective_threshold(text: &str) -> Result<ObjectiveThreshold, SlaEr
         .map_err(|_| SlaError::InvalidThreshold(text.to_owned()))
 }
 
-fn is_uuid(text: &str) -> bool {
+pub(crate) fn is_uuid(text: &str) -> bool {
     let groups: Vec<&str> = text.split('-').collect();
     groups.len() == 5
         && groups
@@ -274,7 +274,9 @@ pub fn parse_window(
         // A date in --to is inclusive: the window runs to the end of that local day.
         Some(TimeArg::Date(d)) => midnight(shift_days(d, 1)?, zone)?,
         Some(TimeArg::Instant(t)) => t,
-        None => now,
+        // Whole seconds: the window is shown to users and sent upstream, where nanoseconds of
+        // the clock would only make equal queries look different.
+        None => Timestamp::from_second(now.as_second()).unwrap_or(now),
     };
     TimeWindow::new(start, end)
 }
@@ -347,6 +349,11 @@ pub fn parse_config(text: &str) -> Result<Vec<Objective>, SlaError> {
                 return Err(SlaError::InvalidConfig(format!(
                     "objective '{name}': {}",
                     SlaError::InvalidPercent(target.to_string())
+                )));
+            }
+            if o.queues.as_ref().is_some_and(Vec::is_empty) {
+                return Err(SlaError::InvalidConfig(format!(
+                    "objective '{name}': the queues list is empty (leave it out for all queues)"
                 )));
             }
             Ok(Objective {

@@ -359,7 +359,10 @@ impl Totals {
         let level = |objective: &Objective, m: Option<Measure>| {
             m.unwrap_or(Measure {
                 figures: Figures::default(),
-                threshold: None,
+                threshold: match objective.threshold {
+                    ObjectiveThreshold::Fixed(t) => Some(t),
+                    ObjectiveThreshold::Configured => None,
+                },
                 target: objective.target_percent,
             })
             .level(objective)
@@ -397,7 +400,11 @@ impl Totals {
 
 /// The media types of a queue's rows: one row of all media (`None`), or with `by_media` one
 /// per media type seen or asked for.
-fn row_media(request: &ReportRequest, tallies: &QueueTallies) -> Vec<Option<MediaType>> {
+fn row_media(
+    request: &ReportRequest,
+    queue: &QueueInfo,
+    tallies: &QueueTallies,
+) -> Vec<Option<MediaType>> {
     if !request.by_media {
         return vec![None];
     }
@@ -408,12 +415,12 @@ fn row_media(request: &ReportRequest, tallies: &QueueTallies) -> Vec<Option<Medi
             .iter()
             .filter(|m| !tallies.whole.contains_key(m)),
     );
-    media.sort_unstable();
     if media.is_empty() {
-        vec![None]
-    } else {
-        media.into_iter().map(Some).collect()
+        // An idle queue still gets its rows: one per media type it is set up for.
+        media.extend(queue.service_levels.keys());
     }
+    media.sort_unstable();
+    media.into_iter().map(Some).collect()
 }
 
 /// Builds one row of `queue` for `media` (all media when `None`), adding it to `totals`.
@@ -518,7 +525,7 @@ pub fn build_report(
     let mut rows = Vec::new();
     for queue in queues {
         let tallies = per_queue.get(queue.queue.id.as_str()).unwrap_or(&empty);
-        for media in row_media(request, tallies) {
+        for media in row_media(request, queue, tallies) {
             rows.push(queue_row(
                 request,
                 &plan,

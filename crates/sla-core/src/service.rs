@@ -2,12 +2,12 @@
 //! The only place in the core that awaits a port.
 
 use crate::error::SlaError;
-use crate::model::{QueueInfo, SourceKind};
+use crate::model::{Objective, QueueId, QueueInfo, SourceKind};
 use crate::ports::{
     QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource, Visit, VisitQuery,
     VisitSink, VisitSource,
 };
-use crate::query::{QueueSelection, ReportRequest};
+use crate::query::{QueueSelection, ReportRequest, is_uuid};
 use crate::report::{SlaReport, build_report, thresholds_needed};
 use crate::rollup::{BucketPlan, native_granularity};
 use crate::tally::{Tallier, TallySet};
@@ -53,7 +53,7 @@ pub async fn resolve_queues(
             .iter()
             .find(|id| !queues.iter().any(|q| &q.queue.id == *id))
         {
-            return Err(SlaError::UnknownQueue(missing.to_string()).into());
+            return Err(SlaError::UnknownQueueId(missing.to_string()).into());
         }
         keep(queues);
     }
@@ -81,6 +81,41 @@ pub async fn resolve_queues(
         keep(queues);
     }
     Ok(found)
+}
+
+/// Checks that every queue an objective names exists, so that a misspelt name in a config file
+/// is an error rather than an objective that silently measures nothing (and so never fails
+/// `--fail-below`). Names among the report's queues need no lookup.
+async fn check_objective_queues(
+    request: &ReportRequest,
+    queues: &[QueueInfo],
+    directory: &dyn QueueDirectory,
+) -> Result<(), ServiceError> {
+    for objective in &request.objectives {
+        for name in objective.queues.iter().flatten() {
+            let single = Objective {
+                queues: Some(vec![name.clone()]),
+                ..objective.clone()
+            };
+            if queues.iter().any(|q| single.applies_to(&q.queue)) {
+                continue;
+            }
+            let selector = if is_uuid(name) {
+                QueueSelector::Ids(vec![QueueId::new(name.to_ascii_lowercase())])
+            } else {
+                QueueSelector::Name(name.clone())
+            };
+            let found = directory.queues(&selector).await?;
+            if !found.iter().any(|q| single.applies_to(&q.queue)) {
+                return Err(SlaError::UnknownObjectiveQueue {
+                    objective: objective.name.clone(),
+                    queue: name.clone(),
+                }
+                .into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The tally query a report request needs for `queues`.
@@ -120,6 +155,7 @@ pub async fn fetch_report(
     sources: Sources<'_>,
 ) -> Result<SlaReport, ServiceError> {
     let queues = resolve_queues(&request.queues, sources.directory).await?;
+    check_objective_queues(request, &queues, sources.directory).await?;
     let query = tally_query(request, &queues);
     let tallies = match (request.source, sources.visits) {
         (SourceKind::Details, Some(visits)) => tally_visits(&query, visits).await?,

@@ -879,3 +879,16 @@ fn percents_from_0_to_100() {
         );
     }
 }
+
+#[test]
+fn zones_are_named_as_the_time_zone_database_spells_them() {
+    assert_eq!(Zone::get("europe/london").unwrap().name(), "Europe/London");
+    assert_eq!(Zone::get("utc").unwrap().name(), "UTC");
+}
+
+#[test]
+fn an_open_window_ends_at_now_in_whole_seconds() {
+    let now: jiff::Timestamp = "2026-03-05T10:20:30.123456789Z".parse().unwrap();
+    let window = crate::parse_window(Some("2026-03-05"), None, None, now, &Zone::utc()).unwrap();
+    assert_eq!(window.end().to_string(), "2026-03-05T10:20:30Z");
+}

@@ -803,3 +803,43 @@ fn total_granularity_lists_no_intervals() {
     assert!(r.queues[0].intervals.is_empty());
     assert!(r.total.intervals.is_empty());
 }
+
+#[test]
+fn idle_queues_by_media_get_a_row_per_media_type_they_serve() {
+    let queues = [queue_with_targets(
+        "q-idle",
+        "Idle",
+        &[
+            (MediaType::Voice, 20_000, 80.0),
+            (MediaType::Chat, 60_000, 80.0),
+        ],
+    )];
+    let input = QueryInput {
+        by_media: true,
+        thresholds: vec!["20s".into()],
+        ..input("2026-03-02", "2026-03-02")
+    };
+    let report = crate::build_report(&request(&input), &queues, &crate::TallySet::new());
+    let media: Vec<_> = report.queues.iter().map(|r| r.media_type).collect();
+    assert_eq!(media, [Some(MediaType::Voice), Some(MediaType::Chat)]);
+}
+
+#[test]
+fn a_fixed_objective_keeps_its_threshold_in_the_total_even_when_no_queue_has_it() {
+    let input = QueryInput {
+        thresholds: vec!["20s".into()],
+        config: Some(
+            "[[objective]]\nname = \"other\"\nthreshold = \"10s\"\nqueues = [\"Nobody\"]\n".into(),
+        ),
+        ..input("2026-03-02", "2026-03-02")
+    };
+    let queues = [queue("q-a", "A")];
+    let report = crate::build_report(&request(&input), &queues, &crate::TallySet::new());
+    let thresholds: Vec<_> = report
+        .total
+        .service_levels
+        .iter()
+        .map(|sl| sl.threshold_ms)
+        .collect();
+    assert_eq!(thresholds, [Some(20_000), Some(10_000)]);
+}

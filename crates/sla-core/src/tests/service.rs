@@ -156,7 +156,7 @@ fn ids_are_looked_up_together() {
     );
     check(
         &selection(&["q-support", "q-gone"], &[], &[], false),
-        Err(SlaError::UnknownQueue("q-gone".into())),
+        Err(SlaError::UnknownQueueId("q-gone".into())),
         &[ids(&["q-support", "q-gone"])],
     );
 }
@@ -503,6 +503,34 @@ fn unknown_queues_stop_the_report_before_any_count_is_asked() {
     };
     match block_on(fetch_report(&request, sources)) {
         Err(ServiceError::Input(SlaError::UnknownQueue(name))) => assert_eq!(name, "Marketing"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn objectives_must_name_queues_that_exist() {
+    let config = |queues: &str| {
+        format!("[[objective]]\nname = \"contract\"\nthreshold = \"45s\"\nqueues = [{queues}]\n")
+    };
+    let fetch = |queues: &str| {
+        let request = request(&QueryInput {
+            queues: vec!["Sales".into()],
+            config: Some(config(queues)),
+            ..sales_input("day")
+        });
+        let sources = Sources {
+            directory: &directory(&Arc::default()),
+            tallies: &tally_source(&Arc::default(), TallySet::new()),
+            visits: None,
+        };
+        block_on(fetch_report(&request, sources))
+    };
+    // A queue outside the report still exists, so the objective is fine.
+    assert!(fetch("\"Sales\", \"support\"").is_ok());
+    match fetch("\"Sales\", \"Suport\"") {
+        Err(ServiceError::Input(SlaError::UnknownObjectiveQueue { objective, queue })) => {
+            assert_eq!((objective.as_str(), queue.as_str()), ("contract", "Suport"));
+        }
         other => panic!("{other:?}"),
     }
 }
