@@ -49,7 +49,10 @@ pub enum GenesysError {
         last: Box<GenesysError>,
     },
     /// The retry budget (attempts or total wait) ran out.
-    #[error("gave up after {attempts} {}", plural(*.attempts))]
+    // The attempts are in the message for those who print this error alone; the port's
+    // `Unavailable` repeats the count, so the chain reads "... after N attempts: the last
+    // failed: <cause>" rather than saying it twice.
+    #[error("the last of {attempts} {} failed", plural(*.attempts))]
     RetriesExhausted {
         /// How many attempts were made.
         attempts: u32,
@@ -259,7 +262,7 @@ mod tests {
                 attempts: 8,
                 last: Box::new(api(503)),
             },
-            "upstream unavailable after 8 attempts: gave up after 8 attempts: genesys cloud answered 503 (bad.request): The interval is invalid [contextId ctx-1]",
+            "upstream unavailable after 8 attempts: the last of 8 attempts failed: genesys cloud answered 503 (bad.request): The interval is invalid [contextId ctx-1]",
         );
         check(
             GenesysError::Throttled {

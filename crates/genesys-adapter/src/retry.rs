@@ -716,7 +716,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(h.transport.count(PATH), 4);
         assert_eq!(h.sleep.waits().len(), 3);
-        assert_eq!(err.to_string(), "gave up after 4 attempts");
+        assert_eq!(err.to_string(), "the last of 4 attempts failed");
         let GenesysError::RetriesExhausted { attempts: 4, last } = err else {
             panic!("{err:?}");
         };

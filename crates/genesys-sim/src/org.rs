@@ -429,10 +429,18 @@ impl Org {
     /// Each (queue, day) pair has its own random stream, so a day's traffic does not change when
     /// `days` or `end_date` move the window around it.
     pub fn generate(config: &SimConfig) -> Org {
+        let now = Timestamp::now();
         let end_date = config
             .end_date
-            .unwrap_or_else(|| Timestamp::now().to_zoned(TimeZone::UTC).date());
+            .unwrap_or_else(|| now.to_zoned(TimeZone::UTC).date());
         let end_ms = midnight_utc_ms(end_date) + DAY_MS;
+        // A dataset that ends today holds only what has happened by now: a demo asked for
+        // "today" must not count calls from later in the day.
+        let cutoff_ms = if config.end_date.is_none() {
+            end_ms.min(now.as_millisecond())
+        } else {
+            end_ms
+        };
         let start_ms = end_ms - i64::from(config.days) * DAY_MS;
 
         let mut id_rng = fastrand::Rng::with_seed(mix(config.seed, 0x5155_4555));
@@ -459,7 +467,7 @@ impl Org {
         for (q, factor) in queue_factors.iter().enumerate() {
             for d in 0..i64::from(config.days) {
                 let day_start = start_ms + d * DAY_MS;
-                generate_day(config, q, *factor, day_start, end_ms, &mut drafts);
+                generate_day(config, q, *factor, day_start, cutoff_ms, &mut drafts);
             }
         }
         drafts.sort_by(|a, b| a.start_ms.cmp(&b.start_ms).then(a.bits.cmp(&b.bits)));

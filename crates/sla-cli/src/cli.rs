@@ -13,7 +13,7 @@ Examples:
   sla report --queue Support --queue Sales --period last-week --threshold 20s --threshold 60s
   sla report --queue-name 'Sales*' --from 2024-05-01 --to 2024-05-31 --granularity day --tz Europe/London
   sla report --all-queues --threshold configured --abandons against --format csv --out sla.csv
-  sla report --config sla.toml --period yesterday --fail-below 80
+  sla report --all-queues --config sla.toml --period yesterday --fail-below 80
   sla queues --name 'Support*'
 
 Credentials come from GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET in the

@@ -75,6 +75,10 @@ pub(crate) async fn report(
     if args.connection.demo && request.queues.is_empty() {
         request.queues.all = true;
     }
+    check_window(&request)?;
+    if let Some(path) = &args.output.out {
+        check_out(path)?;
+    }
     let sources = Sources {
         directory: ports.directory.as_ref(),
         tallies: ports.tallies.as_ref(),
@@ -98,6 +102,47 @@ pub(crate) async fn report(
     })
 }
 
+/// The longest window a run takes: three years, far beyond any service-level question, and short
+/// enough that a mistyped year fails at once instead of planning thousands of requests.
+const MAX_WINDOW_DAYS: i64 = 3 * 366;
+
+fn check_window(request: &sla_core::ReportRequest) -> Result<(), UsageError> {
+    let seconds = request.window.end().as_second() - request.window.start().as_second();
+    let days = (seconds + 86_399) / 86_400;
+    if days > MAX_WINDOW_DAYS {
+        return Err(UsageError(
+            SlaError::WindowTooLong {
+                days,
+                max_days: MAX_WINDOW_DAYS,
+            }
+            .to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses an `--out` that can never be written, before any counting starts.
+fn check_out(path: &Path) -> Result<(), UsageError> {
+    if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(UsageError(format!(
+            "--out {} is a directory: name a file",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(UsageError(format!(
+            "--out {}: the folder {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// `sla breaches`: streams visits from conversation details and lists those that missed.
 pub(crate) async fn breaches(
     args: &BreachesArgs,
@@ -105,10 +150,17 @@ pub(crate) async fn breaches(
     context: &Context,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let request = args
+    let mut request = args
         .query_input()
         .parse(context.now, &context.zone)
         .map_err(|e| UsageError(e.to_string()))?;
+    if args.connection.demo && request.queues.is_empty() {
+        request.queues.all = true;
+    }
+    check_window(&request)?;
+    if let Some(path) = &args.out {
+        check_out(path)?;
+    }
     let visits = ports
         .visits
         .as_deref()
@@ -136,7 +188,7 @@ pub(crate) async fn breaches(
         .parse()
         .map_err(|e: SlaError| UsageError(e.to_string()))?;
     emit(
-        &render_breaches(&finder.finish(), format),
+        &render_breaches(&finder.finish(), format, &request.zone),
         args.out.as_deref(),
         out,
     )?;
@@ -176,10 +228,11 @@ pub(crate) async fn queues(
 /// failed run never leaves a partial file), or to `out`.
 fn emit(text: &str, path: Option<&Path>, out: &mut dyn Write) -> anyhow::Result<()> {
     let Some(path) = path else {
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .context("cannot write the report")?;
-        return Ok(());
+        return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            // A reader that stopped early (`sla ... | head`) is not a failure of the run.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            written => written.context("cannot write the report"),
+        };
     };
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

@@ -8,7 +8,7 @@ use serde::{Serialize, Serializer};
 
 use crate::model::{
     AbandonPolicy, FlowOutPolicy, Formula, MediaType, Objective, ObjectiveThreshold, QueueId,
-    QueueInfo, Threshold, TimeWindow,
+    QueueInfo, Threshold, TimeWindow, Zone,
 };
 use crate::ports::{OutcomeKind, Visit, VisitSink};
 use crate::render::Format;
@@ -163,9 +163,10 @@ impl VisitSink for BreachFinder {
     }
 }
 
-/// Renders breaches as a table, JSON (`{"breaches": [...]}`), or CSV; Markdown is the table.
+/// Renders breaches as a table (entry times in `zone`), JSON (`{"breaches": [...]}`, instants in
+/// UTC), or CSV (UTC); Markdown is the table.
 #[must_use]
-pub fn render_breaches(breaches: &[Breach], format: Format) -> String {
+pub fn render_breaches(breaches: &[Breach], format: Format, zone: &Zone) -> String {
     match format {
         Format::Json => {
             let value = serde_json::json!({ "count": breaches.len(), "breaches": breaches });
@@ -194,7 +195,7 @@ pub fn render_breaches(breaches: &[Breach], format: Format) -> String {
             }
             out
         }
-        Format::Table | Format::Markdown => table(breaches),
+        Format::Table | Format::Markdown => table(breaches, zone),
     }
 }
 
@@ -206,9 +207,10 @@ fn csv_field(text: &str) -> String {
     }
 }
 
-fn table(breaches: &[Breach]) -> String {
+fn table(breaches: &[Breach], zone: &Zone) -> String {
+    let entered = format!("Entered ({})", zone.name());
     let header = [
-        "Entered (UTC)",
+        entered.as_str(),
         "Queue",
         "Media",
         "Outcome",
@@ -220,7 +222,10 @@ fn table(breaches: &[Breach]) -> String {
         .iter()
         .map(|b| {
             [
-                b.entered_at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+                b.entered_at
+                    .to_zoned(zone.tz().clone())
+                    .strftime("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
                 b.queue_name.clone(),
                 b.media_type.to_string(),
                 outcome_name(b.outcome).to_owned(),
@@ -254,13 +259,27 @@ fn table(breaches: &[Breach]) -> String {
             &row[0], &row[1], &row[2], &row[3], &row[4], &row[5], &row[6],
         ]);
     }
-    let _ = writeln!(out, "{} breaches", rows.len());
+    let _ = writeln!(
+        out,
+        "{} {}",
+        rows.len(),
+        if rows.len() == 1 {
+            "breach"
+        } else {
+            "breaches"
+        }
+    );
     out
 }
 
-/// A wait as seconds with a tenth, `23.4s`, which reads better than milliseconds in a table.
+/// A wait as people read it: seconds with a tenth under a minute (`23.4s`), whole units above
+/// (`4m12s`, `1d6h20s`).
 fn wait_text(ms: u64) -> String {
-    format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
+    if ms < 60_000 {
+        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
+    } else {
+        Threshold::from_millis(ms / 1000 * 1000).to_string()
+    }
 }
 
 #[cfg(test)]
@@ -275,6 +294,13 @@ mod tests {
             expect,
             "{kind:?} {wait_ms} ms {formula:?}"
         );
+    }
+
+    #[test]
+    fn waits_read_as_people_read_them() {
+        assert_eq!(wait_text(23_456), "23.4s");
+        assert_eq!(wait_text(252_900), "4m12s");
+        assert_eq!(wait_text(108_020_000), "1d6h20s");
     }
 
     #[test]

@@ -150,7 +150,12 @@ fn table(queues: &[QueueInfo]) -> String {
     for row in &rows {
         line([&row[0], &row[1], &row[2], &row[3]]);
     }
-    let _ = writeln!(out, "{} queues", rows.len());
+    let _ = writeln!(
+        out,
+        "{} {}",
+        rows.len(),
+        if rows.len() == 1 { "queue" } else { "queues" }
+    );
     out
 }
 

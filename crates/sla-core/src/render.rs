@@ -67,7 +67,11 @@ fn optional_percent_text(percent: Option<f64>) -> String {
 fn interval_label(start: Timestamp, granularity: Granularity, zone: &Zone) -> String {
     let local = start.to_zoned(zone.tz().clone());
     match granularity {
-        Granularity::HalfHour | Granularity::Hour => local.strftime("%Y-%m-%d %H:%M").to_string(),
+        // With the zone's abbreviation, so that the hour the clocks go back, which comes
+        // twice, reads as two different hours (01:00 EDT, then 01:00 EST).
+        Granularity::HalfHour | Granularity::Hour => {
+            local.strftime("%Y-%m-%d %H:%M %Z").to_string()
+        }
         _ => local.strftime("%Y-%m-%d").to_string(),
     }
 }
@@ -439,27 +443,35 @@ fn csv(report: &SlaReport) -> String {
                 .collect()
         };
         for (start, end, counts, levels) in intervals {
+            // A queue no objective applies to keeps its counts, on a line with no objective.
+            let none = [None];
+            let levels: Vec<Option<&ServiceLevel>> = if levels.is_empty() {
+                none.to_vec()
+            } else {
+                levels.iter().map(Some).collect()
+            };
             for sl in levels {
+                let objective = |f: fn(&ServiceLevel) -> String| sl.map(f).unwrap_or_default();
                 let fields = [
                     csv_field(&row.queue_id),
                     csv_field(&row.queue_name),
                     opt(row.media_type),
                     start.to_string(),
                     end.to_string(),
-                    csv_field(&sl.objective),
-                    opt(sl.threshold_ms),
-                    opt(sl.target_percent),
+                    objective(|sl| csv_field(&sl.objective)),
+                    objective(|sl| opt(sl.threshold_ms)),
+                    objective(|sl| opt(sl.target_percent)),
                     counts.offered.to_string(),
                     counts.answered.to_string(),
                     counts.abandoned.to_string(),
                     opt(counts.short_abandoned),
                     counts.flow_outs.to_string(),
-                    sl.answered_within.to_string(),
-                    sl.abandoned_within.to_string(),
-                    sl.numerator.to_string(),
-                    sl.denominator.to_string(),
-                    sl.percent.map(|p| format!("{p:.2}")).unwrap_or_default(),
-                    opt(sl.met_target),
+                    objective(|sl| sl.answered_within.to_string()),
+                    objective(|sl| sl.abandoned_within.to_string()),
+                    objective(|sl| sl.numerator.to_string()),
+                    objective(|sl| sl.denominator.to_string()),
+                    objective(|sl| sl.percent.map(|p| format!("{p:.2}")).unwrap_or_default()),
+                    objective(|sl| opt(sl.met_target)),
                 ];
                 out.push_str(&fields.join(","));
                 out.push('\n');

@@ -186,7 +186,7 @@ async fn a_spent_budget_says_how_many_attempts_were_made() {
     );
     let chain = chain(&err);
     assert!(
-        chain.starts_with("upstream unavailable after 3 attempts: gave up after 3 attempts: genesys cloud answered 50"),
+        chain.starts_with("upstream unavailable after 3 attempts: the last of 3 attempts failed: genesys cloud answered 50"),
         "{chain}"
     );
     assert_eq!(time.waits().len(), 2);
