@@ -441,6 +441,13 @@ fn queues_lists_the_org() {
 fn bad_input_exits_2_naming_the_problem() {
     let dir = scratch_dir("bad-config");
     let config = dir.join("broken.toml");
+    let typo = dir.join("typo.toml");
+    std::fs::write(
+        &typo,
+        "[[objective]]\nname = \"contract\"\nthreshold = \"30s\"\nqueues = [\"Suport\"]\n",
+    )
+    .unwrap();
+    let typo = typo.to_str().unwrap();
     std::fs::write(&config, "[[objective]]\nname = \"x\"\nthreshold = 30\n").unwrap();
     let config = config.to_str().unwrap();
     let cases: &[(&[&str], &str)] = &[
@@ -474,6 +481,23 @@ fn bad_input_exits_2_naming_the_problem() {
                 "/nonexistent/sla.toml",
             ],
             "/nonexistent/sla.toml",
+        ),
+        (&["report", "--all-queues", "--config", typo], "Suport"),
+        (&["report", "--all-queues", "--out", "/"], "directory"),
+        (
+            &[
+                "report",
+                "--all-queues",
+                "--from",
+                "1900-01-01",
+                "--to",
+                "2100-01-01",
+            ],
+            "window too long",
+        ),
+        (
+            &["report", "--queue", "00000000-0000-0000-0000-000000000000"],
+            "no queue has that id",
         ),
     ];
     for (args, needle) in cases {
