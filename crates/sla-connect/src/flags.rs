@@ -42,7 +42,7 @@ impl QueueArgs {
 #[derive(Clone, Debug, Default, Args)]
 pub struct ObjectiveArgs {
     /// A threshold every queue is measured at (20s, 1m30s, 45000ms), or `configured` for each
-    /// queue's own Genesys target; repeatable [default: 20s].
+    /// queue's own Genesys target; repeatable [default: 20s, unless --config names objectives].
     #[arg(long, value_name = "DURATION|configured", value_parser = threshold_arg)]
     pub threshold: Vec<String>,
     /// A TOML file of named objectives, each with a threshold, an optional target and queues.

@@ -278,7 +278,15 @@ pub fn parse_window(
         // the clock would only make equal queries look different.
         None => Timestamp::from_second(now.as_second()).unwrap_or(now),
     };
-    TimeWindow::new(start, end)
+    TimeWindow::new(start, end).map_err(|_| match to {
+        // Name the values as typed: the instants they became are harder to recognise.
+        Some(to) => SlaError::ConflictingWindow(format!(
+            "--to {} is not after --from {}",
+            to.trim(),
+            from.trim()
+        )),
+        None => SlaError::ConflictingWindow(format!("--from {} is in the future", from.trim())),
+    })
 }
 
 fn period_window(period: &str, now: Timestamp, zone: &Zone) -> Result<TimeWindow, SlaError> {
