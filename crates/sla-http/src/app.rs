@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tower_http::trace::{DefaultMakeSpan, DefaultOnFailure, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::error::ApiError;
@@ -21,8 +21,7 @@ const BODY_LIMIT: usize = 16 * 1024;
 pub(crate) fn app(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/v1/report", get(routes::report))
-        .route("/api/v1/queues", get(routes::queues))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::bearer));
+        .route("/api/v1/queues", get(routes::queues));
     let dashboard = Router::new()
         .route("/", get(routes::dashboard))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::basic));
@@ -34,6 +33,10 @@ pub(crate) fn app(state: AppState) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .fallback(not_found)
+        // Around the whole router rather than the API's routes, and deciding by path: unknown
+        // paths and wrong methods under /api answer 401 too, so a stranger learns nothing
+        // about what is there.
+        .layer(middleware::from_fn_with_state(state.clone(), auth::bearer))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
@@ -42,11 +45,14 @@ pub(crate) fn app(state: AppState) -> Router {
         // Outside the timeout and the body limit, so their bare responses get JSON bodies too.
         .layer(middleware::map_response(json_errors))
         // One line per request at info: method, path with query, status and latency. Headers
-        // stay out, so the token never reaches the log.
+        // stay out, so the token never reaches the log. A 5xx adds a line at warn, not error:
+        // a probe told "not ready" or a failing upstream is a condition to watch, not a fault
+        // of the service, and a real fault is logged at error where it happens.
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(DefaultOnResponse::new().level(Level::INFO))
+                .on_failure(DefaultOnFailure::new().level(Level::WARN)),
         )
         .with_state(state)
 }

@@ -15,8 +15,13 @@ use crate::state::AppState;
 const BEARER_CHALLENGE: &str = "Bearer realm=\"sla\"";
 const BASIC_CHALLENGE: &str = "Basic realm=\"sla\", charset=\"UTF-8\"";
 
-/// Lets a request through when no token is configured or it carries `Authorization: Bearer`
-/// with the token.
+/// Whether `path` is under `/api`, where the bearer token is wanted.
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// Lets a request through when it is outside `/api`, no token is configured, or it carries
+/// `Authorization: Bearer` with the token.
 pub(crate) async fn bearer(
     State(state): State<AppState>,
     request: Request,
@@ -25,6 +30,9 @@ pub(crate) async fn bearer(
     let Some(token) = &state.settings.token else {
         return next.run(request).await;
     };
+    if !is_api(request.uri().path()) {
+        return next.run(request).await;
+    }
     match credential(&request, "Bearer") {
         Some(given) if same(given.as_bytes(), token.expose_secret().as_bytes()) => {
             next.run(request).await
@@ -86,6 +94,16 @@ fn same(given: &[u8], expected: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_api_is_everything_under_slash_api() {
+        for path in ["/api", "/api/", "/api/v1/report", "/api/v9/anything"] {
+            assert!(is_api(path), "{path}");
+        }
+        for path in ["/", "/apis", "/api-docs", "/metrics", "/readyz"] {
+            assert!(!is_api(path), "{path}");
+        }
+    }
 
     #[test]
     fn comparison_needs_every_byte_and_the_length() {

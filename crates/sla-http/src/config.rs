@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser};
+use secrecy::SecretString;
 use sla_connect::{ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, duration_arg};
 use sla_core::QueryInput;
 
@@ -22,6 +23,15 @@ set, /api/* wants `Authorization: Bearer <token>` and the dashboard wants it as 
 
 /// The environment variable holding the token clients must present.
 pub(crate) const TOKEN_VAR: &str = "SLA_HTTP_TOKEN";
+
+/// The token clients must present, from the value of [`TOKEN_VAR`]: surrounding whitespace
+/// (a trailing newline from a secrets file, say) is trimmed, as it is from a presented token,
+/// and an empty value leaves the service open.
+pub(crate) fn client_token(value: Option<String>) -> Option<SecretString> {
+    let value = value?;
+    let trimmed = value.trim();
+    (!trimmed.is_empty()).then(|| SecretString::from(trimmed.to_owned()))
+}
 
 /// Service levels of Genesys Cloud queues over HTTP: a JSON API, a wallboard dashboard and
 /// Prometheus metrics.
@@ -175,6 +185,22 @@ mod tests {
                 ..defaults()
             },
         );
+    }
+
+    #[test]
+    fn the_client_token_is_trimmed_like_a_presented_one() {
+        use secrecy::ExposeSecret as _;
+        let token = |value: Option<&str>| {
+            client_token(value.map(str::to_owned)).map(|t| t.expose_secret().to_owned())
+        };
+        assert_eq!(
+            token(Some(" s3cret-token\n")).as_deref(),
+            Some("s3cret-token")
+        );
+        assert_eq!(token(Some("s3cret-token")).as_deref(), Some("s3cret-token"));
+        assert_eq!(token(Some(" \t\n")), None);
+        assert_eq!(token(Some("")), None);
+        assert_eq!(token(None), None);
     }
 
     #[test]

@@ -273,9 +273,11 @@ fn axis(html: &mut String, intervals: &[IntervalRow], zone: &Zone) {
     if intervals.len() < 2 {
         return;
     }
-    let daily =
-        intervals[0].end.duration_since(intervals[0].start) >= jiff::SignedDuration::from_hours(23);
-    let format = if daily { "%a %-d" } else { "%H:%M" };
+    let format = if is_daily(&intervals[0]) {
+        "%a %-d"
+    } else {
+        "%H:%M"
+    };
     let step = intervals.len().div_ceil(4);
     html.push_str("<div class=\"axis\"><span></span><span></span><div class=\"ticks\">");
     for (i, interval) in intervals.iter().enumerate().step_by(step) {
@@ -290,13 +292,28 @@ fn axis(html: &mut String, intervals: &[IntervalRow], zone: &Zone) {
     html.push_str("</div></div>\n");
 }
 
+/// Whether `interval` is a day or longer; a day across a DST change lasts 23 or 25 hours.
+fn is_daily(interval: &IntervalRow) -> bool {
+    interval.end.duration_since(interval.start) >= jiff::SignedDuration::from_hours(23)
+}
+
+/// A bar's tooltip: the day it covers, or its clock times within the day.
+fn bar_label(interval: &IntervalRow, zone: &Zone) -> String {
+    if is_daily(interval) {
+        local(interval.start, zone, "%a %-d %b")
+    } else {
+        let from = local(interval.start, zone, "%H:%M");
+        let to = local(interval.end, zone, "%H:%M");
+        format!("{from}–{to}")
+    }
+}
+
 fn bar(html: &mut String, interval: &IntervalRow, objective: &str, context: &PageContext<'_>) {
     let level = interval
         .service_levels
         .iter()
         .find(|l| l.objective == objective);
-    let from = local(interval.start, context.zone, "%H:%M");
-    let to = local(interval.end, context.zone, "%H:%M");
+    let label = bar_label(interval, context.zone);
     let percent = level.and_then(|l| l.percent);
     let (class, height) = match (level, percent) {
         _ if interval.start > context.now => ("future", 0.0),
@@ -305,7 +322,7 @@ fn bar(html: &mut String, interval: &IntervalRow, objective: &str, context: &Pag
     };
     let _ = write!(
         html,
-        "<div class=\"bar {class}\" style=\"height:{height}%\" title=\"{from}–{to} {}\"></div>",
+        "<div class=\"bar {class}\" style=\"height:{height}%\" title=\"{label} {}\"></div>",
         percent_text(percent)
     );
 }

@@ -19,8 +19,11 @@ pub(crate) struct ApiError {
     status: StatusCode,
     code: &'static str,
     message: String,
-    upstream: Option<UpstreamDetail>,
+    /// Boxed: it is rare, and errors travel in `Result`s that should stay small.
+    upstream: Option<Box<UpstreamDetail>>,
     challenge: Option<&'static str>,
+    /// Seconds for a `Retry-After` header.
+    retry_after: Option<u32>,
 }
 
 /// The upstream's own account of a failure.
@@ -55,12 +58,18 @@ impl ApiError {
             message: message.into(),
             upstream: None,
             challenge: None,
+            retry_after: None,
         }
     }
 
-    /// A bad query parameter (400).
+    /// A bad query parameter (400). Values the client sent are echoed in quotes; long ones are
+    /// cut short, so an error never repeats a huge query back.
     pub(crate) fn parameter(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            code,
+            shorten_quoted(&message.into()),
+        )
     }
 
     /// Invalid input, named by sla-core (400).
@@ -72,9 +81,29 @@ impl ApiError {
     pub(crate) fn source(error: &SourceError) -> Self {
         let message = chain(error);
         tracing::warn!(error = %message, "upstream failure");
-        let mut this = Self::new(StatusCode::BAD_GATEWAY, "upstream", message);
-        this.upstream = Some(upstream_detail(error));
+        // The upstream's addresses stay in the log: the client needs what went wrong, not
+        // where the service connects.
+        let mut this = Self::new(StatusCode::BAD_GATEWAY, "upstream", redact_urls(&message));
+        this.upstream = Some(Box::new(upstream_detail(error)));
         this
+    }
+
+    /// Too many reports are being fetched at once to start another (503); the client may
+    /// retry shortly.
+    pub(crate) fn busy() -> Self {
+        let mut this = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "too many reports are being fetched at once: try again shortly",
+        );
+        this.retry_after = Some(BUSY_RETRY_AFTER_SECS);
+        this
+    }
+
+    /// The machine-readable code.
+    #[cfg(test)]
+    pub(crate) fn code(&self) -> &'static str {
+        self.code
     }
 
     /// What `fetch_report` and its parts fail with.
@@ -135,7 +164,7 @@ impl IntoResponse for ApiError {
             error: BodyError {
                 code: self.code,
                 message: &self.message,
-                upstream: self.upstream.as_ref(),
+                upstream: self.upstream.as_deref(),
             },
         };
         let mut response = (self.status, Json(body)).into_response();
@@ -145,8 +174,71 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static(challenge),
             );
         }
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
+}
+
+/// How long a client answered `busy` is asked to wait.
+const BUSY_RETRY_AFTER_SECS: u32 = 2;
+
+/// The longest echoed value, in characters.
+const MAX_ECHOED_CHARS: usize = 200;
+
+/// Cuts every single-quoted part of `message` (where sla-core and the parameter reader echo
+/// the value they refuse) to [`MAX_ECHOED_CHARS`] characters, marking the cut with `…`.
+fn shorten_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(1024));
+    let mut parts = message.split('\'');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (i, part) in parts.enumerate() {
+        out.push('\'');
+        // Odd-numbered parts sit between quotes.
+        if i % 2 == 0 && part.chars().count() > MAX_ECHOED_CHARS {
+            out.extend(part.chars().take(MAX_ECHOED_CHARS));
+            out.push('…');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// `text` with every `http://` or `https://` address removed, and reqwest's "for url (...)"
+/// phrase with it: what the client is told about a failure, whose full text goes to the log.
+pub(crate) fn redact_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = ["http://", "https://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        let before = &rest[..at];
+        let after = &rest[at..];
+        let end = after
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>' | ']'))
+            .unwrap_or(after.len());
+        let tail = &after[end..];
+        if let (Some(phrase), Some(closed)) =
+            (before.strip_suffix(" for url ("), tail.strip_prefix(')'))
+        {
+            out.push_str(phrase);
+            rest = closed;
+        } else {
+            out.push_str(before);
+            out.push_str("[address]");
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The machine-readable code of an input error.
@@ -166,7 +258,9 @@ fn input_code(error: &SlaError) -> &'static str {
         SlaError::WindowTooLong { .. } => "window_too_long",
         SlaError::UnknownTimeZone(_) => "unknown_time_zone",
         SlaError::InvalidPercent(_) => "invalid_percent",
-        SlaError::UnknownQueue(_) => "unknown_queue",
+        SlaError::UnknownQueue(_)
+        | SlaError::UnknownQueueId(_)
+        | SlaError::UnknownObjectiveQueue { .. } => "unknown_queue",
         SlaError::NoMatchingQueue(_) => "no_matching_queue",
         SlaError::NoQueues => "no_queues",
         SlaError::TooMany { .. } => "too_many",
@@ -207,31 +301,27 @@ pub(crate) fn chain(error: &dyn StdError) -> String {
 }
 
 /// Genesys's status, message and contextId, from the adapter's error in the source chain.
+///
+/// The whole chain is walked and the innermost adapter error wins: a retry wrapper only says
+/// how many attempts were made, while the error it holds is Genesys's last answer (status,
+/// message, contextId) or the transport failure (connection refused, timeout, ...). Without
+/// an adapter error, the innermost cause speaks.
 fn upstream_detail(error: &SourceError) -> UpstreamDetail {
-    let mut found: Option<&GenesysError> = None;
+    let mut innermost: &(dyn StdError + 'static) = error;
+    let mut genesys: Option<&GenesysError> = None;
     let mut next: Option<&(dyn StdError + 'static)> = error.source();
     while let Some(e) = next {
+        innermost = e;
         // The adapter boxes the errors it wraps, and a box is an error of its own type.
-        let genesys = e
+        if let Some(found) = e
             .downcast_ref::<GenesysError>()
-            .or_else(|| e.downcast_ref::<Box<GenesysError>>().map(AsRef::as_ref));
-        if let Some(genesys) = genesys {
-            // The innermost API answer is the most specific: a retry wrapper holds the last
-            // response Genesys gave.
-            let is_answer = matches!(
-                genesys,
-                GenesysError::Api { .. } | GenesysError::Auth { .. }
-            );
-            if found.is_none() || is_answer {
-                found = Some(genesys);
-            }
-            if is_answer {
-                break;
-            }
+            .or_else(|| e.downcast_ref::<Box<GenesysError>>().map(AsRef::as_ref))
+        {
+            genesys = Some(found);
         }
         next = e.source();
     }
-    match found {
+    match genesys {
         Some(GenesysError::Api {
             status,
             message,
@@ -249,14 +339,12 @@ fn upstream_detail(error: &SourceError) -> UpstreamDetail {
         },
         Some(other) => UpstreamDetail {
             status: None,
-            message: other.to_string(),
+            message: redact_urls(&other.to_string()),
             context_id: None,
         },
         None => UpstreamDetail {
             status: None,
-            message: error
-                .source()
-                .map_or_else(|| error.to_string(), ToString::to_string),
+            message: redact_urls(&innermost.to_string()),
             context_id: None,
         },
     }
@@ -339,6 +427,102 @@ mod tests {
             &SourceError::Other("disk on fire".into()),
             (None, "disk on fire", None),
         );
+    }
+
+    fn transport(reason: &str) -> GenesysError {
+        GenesysError::Transport {
+            request: "POST /api/v2/analytics/conversations/aggregates/query".to_owned(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    #[test]
+    fn upstream_details_look_through_the_retry_wrapper() {
+        // Unreachable until the budget ran out: the transport's words, not the attempt count.
+        check(
+            &SourceError::Unavailable {
+                attempts: 8,
+                source: Box::new(GenesysError::RetriesExhausted {
+                    attempts: 8,
+                    last: Box::new(transport("connection refused (os error 111)")),
+                }),
+            },
+            (
+                None,
+                "request POST /api/v2/analytics/conversations/aggregates/query failed: connection refused (os error 111)",
+                None,
+            ),
+        );
+        // Failing until the budget ran out: Genesys's last answer, status and contextId kept.
+        check(
+            &SourceError::Unavailable {
+                attempts: 8,
+                source: Box::new(GenesysError::RetriesExhausted {
+                    attempts: 8,
+                    last: Box::new(api(502)),
+                }),
+            },
+            (Some(502), "Service temporarily unavailable", Some("ctx-42")),
+        );
+        // The address the client failed to reach stays in the log.
+        let error = SourceError::Unavailable {
+            attempts: 8,
+            source: Box::new(GenesysError::RetriesExhausted {
+                attempts: 8,
+                last: Box::new(transport(
+                    "error sending request for url (https://api.example.test/api/v2/analytics/conversations/aggregates/query): \
+                     client error (Connect): tcp connect error: Connection refused (os error 111)",
+                )),
+            }),
+        };
+        check(
+            &error,
+            (
+                None,
+                "request POST /api/v2/analytics/conversations/aggregates/query failed: error sending request: \
+                 client error (Connect): tcp connect error: Connection refused (os error 111)",
+                None,
+            ),
+        );
+        let body = ApiError::source(&error);
+        assert!(!body.message.contains("example.test"), "{}", body.message);
+        assert!(
+            body.message.contains("Connection refused"),
+            "{}",
+            body.message
+        );
+    }
+
+    #[test]
+    fn addresses_are_removed_from_public_messages() {
+        let cases = [
+            (
+                "error sending request for url (http://127.0.0.1:9/oauth/token): connection refused",
+                "error sending request: connection refused",
+            ),
+            (
+                "see https://login.example.test/x and http://a.test",
+                "see [address] and [address]",
+            ),
+            ("no address here", "no address here"),
+        ];
+        for (text, expect) in cases {
+            assert_eq!(redact_urls(text), expect);
+        }
+    }
+
+    #[test]
+    fn echoed_values_are_cut_to_two_hundred_characters() {
+        let long = "x".repeat(5_000);
+        let message = format!("invalid from '{long}': expected a date, not '{long}'");
+        let short = ApiError::parameter("invalid_time", message).message;
+        let cut = format!("'{}…'", "x".repeat(200));
+        assert_eq!(
+            short,
+            format!("invalid from {cut}: expected a date, not {cut}")
+        );
+        let kept = "unknown queue 'Nope': no queue has that name";
+        assert_eq!(ApiError::parameter("unknown_queue", kept).message, kept);
     }
 
     #[test]

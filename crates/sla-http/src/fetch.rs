@@ -1,9 +1,11 @@
 //! From a validated request to a report: sla-core's "resolve, count, build" steps, with the
 //! service's bounds checked between them.
 
+use std::collections::BTreeSet;
+
 use jiff::{SignedDuration, Timestamp};
 use sla_core::{
-    BucketPlan, QueryInput, QueueInfo, ReportRequest, ServiceError, SlaError, SlaReport,
+    BucketPlan, MediaType, QueryInput, QueueInfo, ReportRequest, ServiceError, SlaError, SlaReport,
     SourceKind, TallySet, build_report, resolve_queues, tally_query, tally_visits,
 };
 
@@ -21,6 +23,20 @@ pub(crate) fn request(
         request.queues.all = true;
     }
     Ok(request)
+}
+
+/// How long after its end a window still counts as touching the present.
+///
+/// An open window (`from` without `to`, or a period including today) ends at `now`, or at
+/// `now` rounded down to a whole second, so its end may fall just before the instant the
+/// request was read; and Genesys may still be adding the last moments' conversations. Such a
+/// result is cached briefly, never for the hour a closed window gets.
+const SETTLING: SignedDuration = SignedDuration::from_mins(1);
+
+/// Whether a window ending at `end` touches the present at `now`, for the cache's lifetime.
+pub(crate) fn touches_present(end: Timestamp, now: Timestamp) -> bool {
+    end.checked_add(SETTLING)
+        .map_or(true, |settled| settled > now)
 }
 
 /// Refuses requests larger than `limits` allow, before anything is fetched.
@@ -58,16 +74,35 @@ fn check_queue_count(count: usize, limits: &Limits) -> Result<(), SlaError> {
     Ok(())
 }
 
-/// Refuses a report with more queue × interval × objective cells than allowed: each cell is
-/// a few hundred bytes of JSON, so this bounds the work and the memory one request can cost.
+/// Refuses a report with more row × interval × objective cells than allowed: each cell is a
+/// few hundred bytes of JSON, so this bounds the work and the memory one request can cost.
+///
+/// A row is a queue, or with `by_media` a queue and media type. Which media types have data is
+/// known only after counting, so the bound assumes every one asked for: the `media` filter's,
+/// or all of the analytics media types when there is none.
 fn check_cells(request: &ReportRequest, queues: usize, limits: &Limits) -> Result<(), SlaError> {
     let intervals = BucketPlan::new(&request.window, request.granularity, &request.zone).len();
-    let cells = queues
+    let rows = if request.by_media {
+        let media = if request.media.is_empty() {
+            MediaType::ALL.len()
+        } else {
+            request.media.iter().collect::<BTreeSet<_>>().len()
+        };
+        queues.saturating_mul(media)
+    } else {
+        queues
+    };
+    let cells = rows
         .saturating_mul(intervals)
         .saturating_mul(request.objectives.len());
     if cells > limits.max_cells {
+        let what = if request.by_media {
+            "report cells (queues × media types × intervals × objectives)"
+        } else {
+            "report cells (queues × intervals × objectives)"
+        };
         return Err(SlaError::TooMany {
-            what: "report cells (queues × intervals × objectives)",
+            what,
             count: cells,
             max: limits.max_cells,
         });

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use genesys_adapter::GenesysClient;
 
+use crate::error::chain;
 use crate::state::{Upstream, UpstreamCounts};
 
 /// The client behind the ports, seen for what `/metrics` and `/readyz` need.
@@ -31,7 +32,8 @@ impl Upstream for ClientUpstream {
     }
 
     async fn check_token(&self) -> Result<(), String> {
-        // The adapter's errors never carry the secret or a token, so the reason may be shown.
-        self.0.check_credentials().await.map_err(|e| e.to_string())
+        // The adapter's errors never carry the secret or a token. The whole chain, because a
+        // retry wrapper alone says only how many attempts were made.
+        self.0.check_credentials().await.map_err(|e| chain(&e))
     }
 }

@@ -13,6 +13,7 @@ mod fetch;
 mod genesys;
 mod metrics;
 mod params;
+mod ready;
 mod routes;
 mod state;
 #[cfg(test)]
@@ -27,7 +28,6 @@ use anyhow::Context as _;
 use clap::Parser;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use secrecy::SecretString;
 use sla_connect::ConnectError;
 use sla_core::Zone;
 
@@ -102,10 +102,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     watch
         .parse(Timestamp::now(), &zone)
         .map_err(|e| usage(e.to_string()))?;
-    let token = std::env::var(TOKEN_VAR)
-        .ok()
-        .filter(|t| !t.trim().is_empty())
-        .map(SecretString::from);
+    let token = config::client_token(std::env::var(TOKEN_VAR).ok());
 
     let connection = sla_connect::connect(&cli.connection)
         .await

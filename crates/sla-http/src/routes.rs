@@ -48,7 +48,7 @@ pub(crate) async fn report(
     // The validated request is the key: periods and dates are resolved to instants, so
     // different spellings of one query share an entry.
     let key = format!("report {request:?}");
-    let ttl = if request.window.end() > now {
+    let ttl = if fetch::touches_present(request.window.end(), now) {
         state.settings.open_ttl
     } else {
         state.settings.closed_ttl
@@ -134,10 +134,11 @@ pub(crate) async fn healthz() -> Json<serde_json::Value> {
 }
 
 /// `GET /readyz`: ready when a token can be obtained and the last refresh of the watched queues
-/// (if any are watched) succeeded.
+/// (if any are watched) succeeded. The token check answers within a couple of seconds and is
+/// shared between probes (see `ready.rs`).
 pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     let mut reasons = Vec::new();
-    if let Err(reason) = state.ports.upstream.check_token().await {
+    if let Err(reason) = state.token_check.check(&state.ports.upstream).await {
         reasons.push(format!("no access token: {reason}"));
     }
     if watch::is_watching(&state) {
@@ -151,6 +152,9 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     if reasons.is_empty() {
         (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
     } else {
+        // A probe may ask every few seconds, and the request log already has a warning for the
+        // 503; the causes were logged at warn where they arose (the token check, the refresh).
+        tracing::debug!(?reasons, "not ready");
         (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "not_ready", "reasons": reasons })),

@@ -12,7 +12,8 @@ use secrecy::SecretString;
 use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
 use sla_core::{QueryInput, SlaReport, Zone};
 
-use crate::cache::ReportCache;
+use crate::cache::{CacheLimits, ReportCache};
+use crate::ready::TokenCheck;
 
 /// The current instant. Handlers never read the wall clock themselves, so tests pin it.
 pub(crate) trait Clock: Send + Sync + fmt::Debug {
@@ -99,6 +100,8 @@ pub(crate) struct Settings {
     pub(crate) open_ttl: Duration,
     /// Cache lifetime of results for windows wholly in the past.
     pub(crate) closed_ttl: Duration,
+    /// Bounds on the report cache and on the upstream fetches it starts.
+    pub(crate) cache: CacheLimits,
 }
 
 impl fmt::Debug for Settings {
@@ -111,6 +114,7 @@ impl fmt::Debug for Settings {
             .field("watch", &self.watch)
             .field("refresh_interval", &self.refresh_interval)
             .field("limits", &self.limits)
+            .field("cache", &self.cache)
             .finish_non_exhaustive()
     }
 }
@@ -128,6 +132,7 @@ impl Default for Settings {
             limits: Limits::default(),
             open_ttl: Duration::from_secs(30),
             closed_ttl: Duration::from_hours(1),
+            cache: CacheLimits::default(),
         }
     }
 }
@@ -162,6 +167,8 @@ pub(crate) struct AppState {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: Arc<Settings>,
     pub(crate) cache: Arc<ReportCache>,
+    /// The token half of `/readyz`.
+    pub(crate) token_check: Arc<TokenCheck>,
     watch: Arc<RwLock<WatchStatus>>,
     /// Wakes the dashboard when the first refresh has finished.
     refreshed: Arc<tokio::sync::Notify>,
@@ -178,11 +185,18 @@ impl fmt::Debug for AppState {
 impl AppState {
     /// A state with an empty cache and no watched report yet.
     pub(crate) fn new(ports: Ports, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        // A request waiting for a fetch slot is told `busy` well before the request timeout
+        // would answer it 504, so that it knows to come back.
+        let cache = CacheLimits {
+            slot_wait: settings.cache.slot_wait.min(settings.request_timeout / 2),
+            ..settings.cache
+        };
         Self {
             ports,
             clock,
             settings: Arc::new(settings),
-            cache: Arc::new(ReportCache::new(256)),
+            cache: Arc::new(ReportCache::new(cache)),
+            token_check: Arc::default(),
             watch: Arc::default(),
             refreshed: Arc::default(),
         }

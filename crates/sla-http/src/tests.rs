@@ -30,6 +30,7 @@ mod exposition;
 use self::exposition::{parse_exposition, value};
 
 use crate::app::app;
+use crate::cache::CacheLimits;
 use crate::state::{AppState, Clock, Limits, Ports, Settings, Upstream, UpstreamCounts};
 use crate::watch;
 
@@ -248,6 +249,9 @@ struct Built {
     tallies: Arc<dyn TallySource>,
     visits: Option<Arc<dyn VisitSource>>,
     token: Result<(), String>,
+    /// Replaces the stub built from `token`.
+    upstream: Option<Arc<dyn Upstream>>,
+    now: Timestamp,
     settings: Settings,
 }
 
@@ -258,6 +262,8 @@ impl Default for Built {
             tallies: Arc::new(tallies_mock()),
             visits: None,
             token: Ok(()),
+            upstream: None,
+            now: now(),
             settings: Settings {
                 watch: watch_all(),
                 ..Settings::default()
@@ -272,9 +278,11 @@ impl Built {
             directory: self.directory,
             tallies: self.tallies,
             visits: self.visits,
-            upstream: Arc::new(StubUpstream { token: self.token }),
+            upstream: self
+                .upstream
+                .unwrap_or_else(|| Arc::new(StubUpstream { token: self.token })),
         };
-        let state = AppState::new(ports, Arc::new(FixedClock(now())), self.settings);
+        let state = AppState::new(ports, Arc::new(FixedClock(self.now)), self.settings);
         Harness {
             app: app(state.clone()),
             state,
@@ -466,7 +474,7 @@ async fn bad_parameters_are_400_naming_the_value() {
         ),
         ("conflicting_window", "queue=Support&to=2024-05-01".into()),
         (
-            "empty_window",
+            "conflicting_window",
             "queue=Support&from=2024-05-10&to=2024-05-09".into(),
         ),
         (
@@ -1149,4 +1157,367 @@ async fn unknown_routes_methods_and_bodies_get_json_errors() {
     let reply = send(&h.app, big).await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(reply.json()["error"]["code"], "payload_too_large");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounds on memory and on upstream work.
+
+#[tokio::test]
+async fn by_media_rows_count_toward_the_cell_bound() {
+    let mut tallies = MockTallySource::new();
+    tallies
+        .expect_tallies()
+        .returning(|query| Ok(fixture_tallies(query)));
+    // Two queues × two days × two objectives: eight cells, or eight per media type by media.
+    let h = Built {
+        tallies: Arc::new(tallies),
+        settings: Settings {
+            limits: Limits {
+                max_cells: 10,
+                ..Limits::default()
+            },
+            ..Settings::default()
+        },
+        ..Built::default()
+    }
+    .build();
+    let cases = [
+        ("", StatusCode::OK),
+        ("&by_media=true&media=voice", StatusCode::OK),
+        ("&by_media=true&media=voice,chat", StatusCode::BAD_REQUEST),
+        // Without a filter every analytics media type may have a row.
+        ("&by_media=true", StatusCode::BAD_REQUEST),
+        ("&by_media=false", StatusCode::OK),
+    ];
+    for (extra, status) in cases {
+        let reply = get(&h.app, &format!("{DAYS_QUERY}{extra}")).await;
+        assert_eq!(reply.status, status, "{extra}: {}", reply.body);
+        if status == StatusCode::BAD_REQUEST {
+            assert_eq!(reply.json()["error"]["code"], "too_many", "{extra}");
+        }
+    }
+    let reply = get(&h.app, &format!("{DAYS_QUERY}&by_media=true")).await;
+    assert_eq!(
+        reply.json()["error"]["message"],
+        "too many report cells (queues × media types × intervals × objectives): 88, at most 10 are allowed"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_that_finds_no_fetch_slot_is_told_busy() {
+    let tallies = Arc::new(CountingTallies {
+        calls: AtomicUsize::new(0),
+        delay: Duration::from_secs(40),
+    });
+    let h = Built {
+        tallies: Arc::clone(&tallies) as Arc<dyn TallySource>,
+        settings: Settings {
+            cache: CacheLimits {
+                fetches: 1,
+                ..CacheLimits::default()
+            },
+            ..Settings::default()
+        },
+        ..Built::default()
+    }
+    .build();
+    let app = h.app.clone();
+    let first = tokio::spawn(async move { get(&app, DAYS_QUERY).await });
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let started = tokio::time::Instant::now();
+    let reply = get(&h.app, "/api/v1/report?queue=Support&period=yesterday").await;
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.body
+    );
+    assert_eq!(started.elapsed(), Duration::from_secs(10), "the slot wait");
+    assert_eq!(reply.header(header::RETRY_AFTER), "2");
+    assert_eq!(reply.header(header::CONTENT_TYPE), "application/json");
+    assert_eq!(reply.json()["error"]["code"], "busy");
+    assert_eq!(first.await.unwrap().status, StatusCode::OK);
+    assert_eq!(tallies.calls(), 1, "the refused request fetched nothing");
+    // With the slot free again, the same request goes through.
+    let reply = get(&h.app, "/api/v1/report?queue=Support&period=yesterday").await;
+    assert_eq!(reply.status, StatusCode::OK);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readiness under an unreachable login host.
+
+/// A login host that takes `first_delay` to fail the first time and fails at once afterwards.
+#[derive(Debug)]
+struct UnreachableLogin {
+    calls: AtomicUsize,
+    first_delay: Duration,
+}
+
+const UNREACHABLE: &str = "gave up after 8 attempts: request POST /oauth/token failed: error sending request for url \
+     (https://login.internal.example/oauth/token): client error (Connect): tcp connect error: Connection refused";
+
+#[async_trait]
+impl Upstream for UnreachableLogin {
+    fn stats(&self) -> UpstreamCounts {
+        UpstreamCounts::default()
+    }
+
+    async fn check_token(&self) -> Result<(), String> {
+        if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+            tokio::time::sleep(self.first_delay).await;
+        }
+        Err(UNREACHABLE.to_owned())
+    }
+}
+
+/// Everything logged while it is alive, on this thread (the tests' runtime runs every task
+/// on one thread).
+struct CapturedLog {
+    text: Arc<std::sync::Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+struct LogWriter(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl CapturedLog {
+    fn start() -> Self {
+        let text = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let writer = Arc::clone(&text);
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || LogWriter(Arc::clone(&writer)))
+            .finish();
+        Self {
+            text,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.text.lock().unwrap().clone()).unwrap()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn readyz_answers_within_its_deadline_and_probes_share_one_token_check() {
+    let login = Arc::new(UnreachableLogin {
+        calls: AtomicUsize::new(0),
+        // The client's whole retry policy against an unreachable host.
+        first_delay: Duration::from_secs(50),
+    });
+    let h = Built {
+        upstream: Some(Arc::clone(&login) as Arc<dyn Upstream>),
+        settings: Settings {
+            request_timeout: Duration::from_secs(10),
+            ..Settings::default()
+        },
+        ..Built::default()
+    }
+    .build();
+    let log = CapturedLog::start();
+
+    let started = tokio::time::Instant::now();
+    let reply = get(&h.app, "/readyz").await;
+    assert_eq!(started.elapsed(), crate::ready::DEADLINE);
+    assert_eq!(
+        reply.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        reply.json(),
+        json!({
+            "status": "not_ready",
+            "reasons": ["no access token: the token check has not finished after 2 s"],
+        })
+    );
+    // Probes every few seconds join the check in flight rather than starting their own.
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(
+            get(&h.app, "/readyz").await.status,
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+    assert_eq!(login.calls.load(Ordering::SeqCst), 1);
+
+    // Once checks finish, a probe gets the reason, without the address; a probe soon after
+    // reuses it.
+    tokio::time::sleep(Duration::from_mins(1)).await;
+    let reply = get(&h.app, "/readyz").await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        reply.json()["reasons"][0],
+        "no access token: gave up after 8 attempts: request POST /oauth/token failed: \
+         error sending request: client error (Connect): tcp connect error: Connection refused"
+    );
+    assert_eq!(login.calls.load(Ordering::SeqCst), 2);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    get(&h.app, "/readyz").await;
+    assert_eq!(login.calls.load(Ordering::SeqCst), 2, "reused");
+
+    // The log has the address, and not being ready is a warning, not an error.
+    let text = log.text();
+    assert!(text.contains("login.internal.example"), "{text}");
+    assert!(text.contains(" WARN "), "{text}");
+    assert!(!text.contains("ERROR"), "{text}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cache lifetimes at the edge of the present.
+
+#[tokio::test(start_paused = true)]
+async fn a_window_ending_at_now_is_cached_briefly() {
+    let tallies = Arc::new(CountingTallies::default());
+    // Half a second past the minute: an open window's end may be `now` or `now` rounded down.
+    let h = Built {
+        tallies: Arc::clone(&tallies) as Arc<dyn TallySource>,
+        now: "2024-05-15T10:30:00.5Z".parse().unwrap(),
+        ..Built::default()
+    }
+    .build();
+    let open = "/api/v1/report?queue=Support&from=2024-05-15T08:00:00Z";
+    let to_the_second =
+        "/api/v1/report?queue=Support&from=2024-05-15T09:00:00Z&to=2024-05-15T10:30:00Z";
+    let closed = "/api/v1/report?queue=Support&from=2024-05-15T08:00:00Z&to=2024-05-15T10:00:00Z";
+    for uri in [open, to_the_second, closed] {
+        assert_eq!(get(&h.app, uri).await.status, StatusCode::OK, "{uri}");
+    }
+    let fetched = tallies.calls();
+    assert_eq!(fetched, 3);
+    tokio::time::advance(Duration::from_secs(31)).await;
+    for uri in [open, to_the_second, closed] {
+        assert_eq!(get(&h.app, uri).await.status, StatusCode::OK, "{uri}");
+    }
+    assert_eq!(
+        tallies.calls(),
+        fetched + 2,
+        "the two windows reaching the present were fetched again, the closed one was not"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Smaller edges.
+
+#[tokio::test]
+async fn a_network_failure_after_retries_is_a_502_naming_the_transport_error() {
+    let mut tallies = MockTallySource::new();
+    tallies.expect_tallies().returning(|_| {
+        Err(SourceError::Unavailable {
+            attempts: 8,
+            source: Box::new(GenesysError::RetriesExhausted {
+                attempts: 8,
+                last: Box::new(GenesysError::Transport {
+                    request: "POST /api/v2/analytics/conversations/aggregates/query".to_owned(),
+                    reason: "error sending request for url (https://api.internal.example/api/v2/analytics/conversations/aggregates/query): \
+                             client error (Connect): tcp connect error: Connection refused (os error 111)"
+                        .to_owned(),
+                }),
+            }),
+        })
+    });
+    let h = Built {
+        tallies: Arc::new(tallies),
+        ..Built::default()
+    }
+    .build();
+    let reply = get(&h.app, DAYS_QUERY).await;
+    assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
+    assert!(!reply.body.contains("internal.example"), "{}", reply.body);
+    assert_eq!(
+        reply.json()["error"]["upstream"],
+        json!({
+            "status": null,
+            "message": "request POST /api/v2/analytics/conversations/aggregates/query failed: error sending request: \
+                        client error (Connect): tcp connect error: Connection refused (os error 111)",
+            "context_id": null,
+        })
+    );
+}
+
+#[tokio::test]
+async fn with_a_token_unknown_api_paths_and_methods_are_401_too() {
+    let h = with_token();
+    let post = || Request::post("/api/v1/report").body(Body::empty()).unwrap();
+    for uri in ["/api/v2/report", "/api/v1/report/extra", "/api/", "/api"] {
+        let reply = get(&h.app, uri).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert_eq!(
+            reply.header(header::WWW_AUTHENTICATE),
+            "Bearer realm=\"sla\""
+        );
+    }
+    assert_eq!(send(&h.app, post()).await.status, StatusCode::UNAUTHORIZED);
+
+    // With the token, they are what they are.
+    let reply = get_with(&h.app, "/api/v2/report", "Bearer s3cret-token").await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+    assert_eq!(reply.json()["error"]["code"], "not_found");
+    let mut request = post();
+    request.headers_mut().insert(
+        header::AUTHORIZATION,
+        "Bearer s3cret-token".parse().unwrap(),
+    );
+    let reply = send(&h.app, request).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(reply.json()["error"]["code"], "method_not_allowed");
+    // Outside /api nothing changes.
+    assert_eq!(get(&h.app, "/nowhere").await.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn long_values_are_cut_short_in_400_messages() {
+    let h = harness();
+    let long = "x".repeat(5_000);
+    for query in [
+        format!("queue=Support&from={long}"),
+        format!("queue=Support&{long}=1"),
+        format!("queue=Support&all_queues={long}"),
+    ] {
+        let reply = get(&h.app, &format!("/api/v1/report?{query}")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+        let message = reply.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(
+            message.contains(&format!("'{}…'", "x".repeat(200))),
+            "{message}"
+        );
+        assert!(message.len() < 600, "{message}");
+    }
+}
+
+#[tokio::test]
+async fn daily_bars_on_the_dashboard_are_labelled_with_their_day() {
+    let h = Built {
+        settings: Settings {
+            watch: QueryInput {
+                period: Some("this-week".into()),
+                granularity: Some("day".into()),
+                ..watch_all()
+            },
+            ..Settings::default()
+        },
+        ..Built::default()
+    }
+    .build();
+    watch::refresh(&h.state).await;
+    let html = get(&h.app, "/").await.body;
+    assert!(html.contains("title=\"Mon 13 May "), "{html}");
+    assert!(html.contains("title=\"Sun 19 May "), "{html}");
+    assert!(!html.contains("00:00–00:00"), "{html}");
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
-use crate::error::chain;
+use crate::error::{chain, redact_urls};
 use crate::fetch;
 use crate::state::AppState;
 
@@ -24,7 +24,8 @@ pub(crate) async fn refresh(state: &AppState) {
         Ok(request) => fetch::report(state, &request, None).await.map_err(|e| {
             let reason = chain(&e);
             tracing::warn!(error = %reason, "refreshing the watched queues failed");
-            reason
+            // Shown on the dashboard and by /readyz; the upstream's addresses stay in the log.
+            redact_urls(&reason)
         }),
         Err(e) => Err(e.to_string()),
     };
