@@ -436,6 +436,26 @@ fn queues_lists_the_org() {
     assert_eq!(json["queues"].as_array().unwrap().len(), 8);
 }
 
+/// Runs each case and checks it exits 2 naming the problem, with no report.
+#[track_caller]
+fn usage_errors(cases: &[(&[&str], &str)]) {
+    for (args, needle) in cases {
+        let output = TestSim::shared().sla(args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "sla {args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(needle),
+            "sla {args:?} should name {needle:?}: {}",
+            stderr(&output)
+        );
+        assert!(stdout(&output).is_empty(), "sla {args:?} printed a report");
+    }
+}
+
 /// Each usage error exits 2 with a message naming the problem.
 #[test]
 fn bad_input_exits_2_naming_the_problem() {
@@ -499,22 +519,26 @@ fn bad_input_exits_2_naming_the_problem() {
             &["report", "--queue", "00000000-0000-0000-0000-000000000000"],
             "no queue has that id",
         ),
+        (
+            &[
+                "report",
+                "--all-queues",
+                "--from",
+                "2025-10-26",
+                "--to",
+                "2026-11-28",
+                "--granularity",
+                "30m",
+                "--by-media",
+                "--threshold",
+                "20s",
+                "--threshold",
+                "60s",
+            ],
+            "report too large",
+        ),
     ];
-    for (args, needle) in cases {
-        let output = TestSim::shared().sla(args);
-        assert_eq!(
-            output.status.code(),
-            Some(2),
-            "sla {args:?}: {}",
-            stderr(&output)
-        );
-        assert!(
-            stderr(&output).contains(needle),
-            "sla {args:?} should name {needle:?}: {}",
-            stderr(&output)
-        );
-        assert!(stdout(&output).is_empty(), "sla {args:?} printed a report");
-    }
+    usage_errors(cases);
     // No credentials in the environment or a .env file.
     let output = sla_command(&["report", "--all-queues"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));

@@ -105,6 +105,16 @@ pub enum SlaError {
         /// The limit.
         max: usize,
     },
+    /// A report with more cells than the caller allows.
+    #[error(
+        "report too large: {cells} cells (rows × intervals × objectives), at most {max}: choose a coarser granularity, a shorter window, fewer queues or objectives"
+    )]
+    ReportTooLarge {
+        /// The cells the report would have.
+        cells: usize,
+        /// The limit.
+        max: usize,
+    },
     /// Two objectives with the same name.
     #[error("duplicate objective name '{0}'")]
     DuplicateObjective(String),

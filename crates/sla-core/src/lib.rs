@@ -75,7 +75,7 @@ pub use crate::query::{
 pub use crate::render::{Format, render};
 pub use crate::report::{
     Counts, IntervalRow, QueueRow, ReportFormula, ReportWindow, SCHEMA, ServiceLevel, SlaReport,
-    TotalRow, build_report, thresholds_needed,
+    TotalRow, build_report, report_cells, thresholds_needed,
 };
 pub use crate::rollup::{BucketPlan, native_granularity};
 pub use crate::service::{

@@ -53,6 +53,9 @@ pub struct ReportRequest {
     pub formula: Formula,
     /// Where counts come from.
     pub source: SourceKind,
+    /// The most report cells (rows × intervals × objectives) a caller allows; unbounded when
+    /// `None`. See [`crate::report_cells`].
+    pub max_cells: Option<usize>,
 }
 
 /// A report query as typed: the CLI's flags or the HTTP API's parameters, before validation.
@@ -163,6 +166,7 @@ impl QueryInput {
             objectives,
             formula,
             source: parse_or_default(self.source.as_deref())?,
+            max_cells: None,
         })
     }
 

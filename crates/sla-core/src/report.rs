@@ -557,6 +557,33 @@ pub fn build_report(
     }
 }
 
+/// The number of cells (rows × intervals × objectives) a report of `request` over `queues`
+/// queues can have. Each cell costs a few hundred bytes of output, so bounding it bounds the
+/// work and memory of one report.
+///
+/// A row is a queue, or with `by_media` a queue and media type. Which media types have data is
+/// known only after counting, so this assumes every one asked for: the `media` filter's, or all
+/// analytics media types when there is none.
+#[must_use]
+pub fn report_cells(request: &ReportRequest, queues: usize) -> usize {
+    let intervals = BucketPlan::new(&request.window, request.granularity, &request.zone).len();
+    let rows = if request.by_media {
+        let mut media = request.media.clone();
+        media.sort_unstable();
+        media.dedup();
+        let kinds = if media.is_empty() {
+            MediaType::ALL.len()
+        } else {
+            media.len()
+        };
+        queues.saturating_mul(kinds)
+    } else {
+        queues
+    };
+    rows.saturating_mul(intervals)
+        .saturating_mul(request.objectives.len())
+}
+
 /// The thresholds a source must count for `request` over `queues`: every fixed threshold and
 /// every configured one, sorted and unique.
 #[must_use]

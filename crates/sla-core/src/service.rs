@@ -8,7 +8,7 @@ use crate::ports::{
     VisitSink, VisitSource,
 };
 use crate::query::{QueueSelection, ReportRequest, is_uuid};
-use crate::report::{SlaReport, build_report, thresholds_needed};
+use crate::report::{SlaReport, build_report, report_cells, thresholds_needed};
 use crate::rollup::{BucketPlan, native_granularity};
 use crate::tally::{Tallier, TallySet};
 
@@ -155,6 +155,12 @@ pub async fn fetch_report(
     sources: Sources<'_>,
 ) -> Result<SlaReport, ServiceError> {
     let queues = resolve_queues(&request.queues, sources.directory).await?;
+    if let Some(max) = request.max_cells {
+        let cells = report_cells(request, queues.len());
+        if cells > max {
+            return Err(SlaError::ReportTooLarge { cells, max }.into());
+        }
+    }
     check_objective_queues(request, &queues, sources.directory).await?;
     let query = tally_query(request, &queues);
     let tallies = match (request.source, sources.visits) {

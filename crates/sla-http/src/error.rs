@@ -264,6 +264,7 @@ fn input_code(error: &SlaError) -> &'static str {
         SlaError::NoMatchingQueue(_) => "no_matching_queue",
         SlaError::NoQueues => "no_queues",
         SlaError::TooMany { .. } => "too_many",
+        SlaError::ReportTooLarge { .. } => "report_too_large",
         SlaError::DuplicateObjective(_) => "duplicate_objective",
         SlaError::InvalidConfig(_) => "invalid_config",
         _ => "invalid_input",

@@ -1,12 +1,10 @@
 //! From a validated request to a report: sla-core's "resolve, count, build" steps, with the
 //! service's bounds checked between them.
 
-use std::collections::BTreeSet;
-
 use jiff::{SignedDuration, Timestamp};
 use sla_core::{
-    BucketPlan, MediaType, QueryInput, QueueInfo, ReportRequest, ServiceError, SlaError, SlaReport,
-    SourceKind, TallySet, build_report, resolve_queues, tally_query, tally_visits,
+    QueryInput, QueueInfo, ReportRequest, ServiceError, SlaError, SlaReport, SourceKind, TallySet,
+    build_report, resolve_queues, tally_query, tally_visits,
 };
 
 use crate::state::{AppState, Limits};
@@ -81,20 +79,7 @@ fn check_queue_count(count: usize, limits: &Limits) -> Result<(), SlaError> {
 /// known only after counting, so the bound assumes every one asked for: the `media` filter's,
 /// or all of the analytics media types when there is none.
 fn check_cells(request: &ReportRequest, queues: usize, limits: &Limits) -> Result<(), SlaError> {
-    let intervals = BucketPlan::new(&request.window, request.granularity, &request.zone).len();
-    let rows = if request.by_media {
-        let media = if request.media.is_empty() {
-            MediaType::ALL.len()
-        } else {
-            request.media.iter().collect::<BTreeSet<_>>().len()
-        };
-        queues.saturating_mul(media)
-    } else {
-        queues
-    };
-    let cells = rows
-        .saturating_mul(intervals)
-        .saturating_mul(request.objectives.len());
+    let cells = sla_core::report_cells(request, queues);
     if cells > limits.max_cells {
         let what = if request.by_media {
             "report cells (queues × media types × intervals × objectives)"

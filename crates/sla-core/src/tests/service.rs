@@ -534,3 +534,28 @@ fn objectives_must_name_queues_that_exist() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_report_larger_than_the_caller_allows_is_refused_before_counting() {
+    let mut request = request(&sales_input("30m"));
+    let queues = 2;
+    let cells = crate::report_cells(&request, queues);
+    // Two queues; 30 London days in half hours, one of the days 23 hours long; three
+    // objectives (20s, configured, and the config's).
+    assert_eq!(cells, queues * (30 * 48 - 2) * 3);
+    request.max_cells = Some(cells - 1);
+    let sources = Sources {
+        directory: &directory(&Arc::default()),
+        tallies: &MockTallySource::new(),
+        visits: None,
+    };
+    match block_on(fetch_report(&request, sources)) {
+        Err(ServiceError::Input(SlaError::ReportTooLarge { cells: c, max })) => {
+            assert_eq!((c, max), (cells, cells - 1));
+        }
+        other => panic!("{other:?}"),
+    }
+    request.by_media = true;
+    request.media = vec![MediaType::Voice, MediaType::Chat, MediaType::Voice];
+    assert_eq!(crate::report_cells(&request, queues), 2 * cells);
+}
