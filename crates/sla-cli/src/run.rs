@@ -214,6 +214,12 @@ pub(crate) async fn queues(
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
     let selector = match &args.name {
+        Some(pattern) if pattern.trim().is_empty() => {
+            return Err(UsageError(
+                "--name is empty: give a name or a pattern like 'Sales*'".to_owned(),
+            )
+            .into());
+        }
         Some(pattern) => QueueSelector::Name(pattern.clone()),
         None => QueueSelector::All,
     };

@@ -147,6 +147,10 @@ impl QueryInput {
                 }
             }
         }
+        // A media option given but empty (`--media=`) is a mistake, not a request for all.
+        if media.is_empty() && !self.media.is_empty() {
+            return Err(SlaError::InvalidMediaType(self.media.join(",")));
+        }
         let formula = Formula {
             abandons: parse_or_default(self.abandons.as_deref())?,
             short_abandon: self

@@ -888,3 +888,15 @@ fn an_open_window_ends_at_now_in_whole_seconds() {
     let window = crate::parse_window(Some("2026-03-05"), None, None, now, &Zone::utc()).unwrap();
     assert_eq!(window.end().to_string(), "2026-03-05T10:20:30Z");
 }
+
+#[test]
+fn an_empty_media_option_is_refused_rather_than_read_as_every_media_type() {
+    let input = QueryInput {
+        media: vec![",".into()],
+        ..crate::tests::fixtures::input("2026-03-02", "2026-03-02")
+    };
+    assert_eq!(
+        input.parse("2026-03-10T15:00:00Z".parse().unwrap(), &Zone::utc()),
+        Err(SlaError::InvalidMediaType(",".into()))
+    );
+}
