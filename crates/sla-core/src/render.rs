@@ -6,7 +6,7 @@ use std::str::FromStr;
 use jiff::Timestamp;
 
 use crate::error::SlaError;
-use crate::model::{Granularity, Zone};
+use crate::model::{Granularity, Threshold, Zone};
 use crate::report::{Counts, ServiceLevel, SlaReport};
 
 /// An output format.
@@ -63,14 +63,31 @@ fn optional_percent_text(percent: Option<f64>) -> String {
     percent.map_or_else(|| "-".to_owned(), |p| format!("{p:.2}"))
 }
 
+/// An objective as tables name it: with its threshold when the name does not say it already
+/// (`contract 30s`, `configured 20s`), or `mixed` where visits had differing thresholds.
+fn objective_label(sl: &ServiceLevel) -> String {
+    match sl.threshold_ms.map(Threshold::from_millis) {
+        Some(t) if Threshold::parse(&sl.objective) == Ok(t) => sl.objective.clone(),
+        Some(t) => format!("{} {t}", sl.objective),
+        // Nothing measured, so no threshold to show (a media type with no configured target).
+        None if sl.denominator == 0 => sl.objective.clone(),
+        None => format!("{} mixed", sl.objective),
+    }
+}
+
 /// How intervals are labelled: local dates for days and longer, local times for shorter.
 fn interval_label(start: Timestamp, granularity: Granularity, zone: &Zone) -> String {
     let local = start.to_zoned(zone.tz().clone());
     match granularity {
-        // With the zone's abbreviation, so that the hour the clocks go back, which comes
-        // twice, reads as two different hours (01:00 EDT, then 01:00 EST).
+        // The hour the clocks go back comes twice; its two copies carry the zone's
+        // abbreviation so that they read as different hours (01:00 EDT, then 01:00 EST).
         Granularity::HalfHour | Granularity::Hour => {
-            local.strftime("%Y-%m-%d %H:%M %Z").to_string()
+            let repeated = zone
+                .tz()
+                .to_ambiguous_zoned(local.datetime())
+                .is_ambiguous();
+            let format = if repeated { "%Y-%m-%d %H:%M %Z" } else { "%Y-%m-%d %H:%M" };
+            local.strftime(format).to_string()
         }
         _ => local.strftime("%Y-%m-%d").to_string(),
     }
@@ -89,7 +106,7 @@ fn heading(report: &SlaReport) -> String {
     };
     let short = report.formula.short_abandon_ms.map_or_else(
         || "off".to_owned(),
-        |ms| crate::model::Threshold::from_millis(ms).to_string(),
+        |ms| Threshold::from_millis(ms).to_string(),
     );
     format!(
         "Service levels from {} to {} ({}), granularity {}\nFormula: abandons {}, flow-outs {}, short abandons {}; source {}",
@@ -276,7 +293,7 @@ impl Columns {
             cells.push(interval.unwrap_or_else(|| "all".to_owned()));
         }
         if self.part != Part::Counts {
-            cells.push(sl.objective.clone());
+            cells.push(objective_label(sl));
         }
         if self.part != Part::Levels {
             cells.push(counts.offered.to_string());
