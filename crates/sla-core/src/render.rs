@@ -86,7 +86,11 @@ fn interval_label(start: Timestamp, granularity: Granularity, zone: &Zone) -> St
                 .tz()
                 .to_ambiguous_zoned(local.datetime())
                 .is_ambiguous();
-            let format = if repeated { "%Y-%m-%d %H:%M %Z" } else { "%Y-%m-%d %H:%M" };
+            let format = if repeated {
+                "%Y-%m-%d %H:%M %Z"
+            } else {
+                "%Y-%m-%d %H:%M"
+            };
             local.strftime(format).to_string()
         }
         _ => local.strftime("%Y-%m-%d").to_string(),
