@@ -7,7 +7,18 @@ use e2e::{TestSim, report_schema, scratch_dir, sla_command, stderr, stdout};
 use genesys_sim::{MediaType as SimMedia, Outcome as SimOutcome};
 use serde_json::Value;
 
-/// A week of the fixed dataset at day granularity, two thresholds.
+/// `sla report` over the week of 23 March 2026 in UTC, where the fixed dataset has data.
+const REPORT_WEEK: &[&str] = &[
+    "report",
+    "--from",
+    "2026-03-23",
+    "--to",
+    "2026-03-29",
+    "--tz",
+    "UTC",
+];
+
+/// That week at day granularity for every queue, two thresholds.
 const WEEK: &[&str] = &[
     "report",
     "--all-queues",
@@ -79,16 +90,7 @@ fn every_format_is_pinned() {
 
 #[test]
 fn the_table_fits_a_terminal_and_shows_a_total_row() {
-    let text = run_ok(&[
-        "report",
-        "--all-queues",
-        "--from",
-        "2026-03-23",
-        "--to",
-        "2026-03-29",
-        "--tz",
-        "UTC",
-    ]);
+    let text = run_ok(&with(REPORT_WEEK, &["--all-queues"]));
     assert!(text.lines().any(|l| l.starts_with("TOTAL")), "{text}");
     let widest = text.lines().map(|l| l.chars().count()).max().unwrap();
     assert!(widest <= 100, "a line of {widest} columns:\n{text}");
@@ -123,18 +125,7 @@ fn json_reports_validate_against_the_schema_in_every_shape() {
 /// The report agrees with a count made here, straight from the simulated org's visits.
 #[test]
 fn counts_match_the_simulated_visits() {
-    let report = json(&[
-        "report",
-        "--all-queues",
-        "--from",
-        "2026-03-23",
-        "--to",
-        "2026-03-29",
-        "--tz",
-        "UTC",
-        "--threshold",
-        "20s",
-    ]);
+    let report = json(&with(REPORT_WEEK, &["--all-queues", "--threshold", "20s"]));
     let org = TestSim::shared().server().org();
     let start: jiff::Timestamp = "2026-03-23T00:00:00Z".parse().unwrap();
     let end: jiff::Timestamp = "2026-03-30T00:00:00Z".parse().unwrap();
@@ -184,22 +175,14 @@ fn counts_match_the_simulated_visits() {
 
 #[test]
 fn queues_are_chosen_by_name_wildcard_and_id() {
-    let week = [
-        "report",
-        "--from",
-        "2026-03-23",
-        "--to",
-        "2026-03-29",
-        "--tz",
-        "UTC",
-    ];
-    let by_name = json(&with(&week, &["--queue", "support"]));
+    let week = REPORT_WEEK;
+    let by_name = json(&with(week, &["--queue", "support"]));
     assert_eq!(queue_names(&by_name), ["Support"]);
-    let by_pattern = json(&with(&week, &["--queue-name", "Sales*"]));
+    let by_pattern = json(&with(week, &["--queue-name", "Sales*"]));
     assert_eq!(queue_names(&by_pattern), ["Sales", "Sales Priority"]);
     let org = TestSim::shared().server().org();
     let billing = org.queues.iter().find(|q| q.name == "Billing").unwrap();
-    let by_id = json(&with(&week, &["--queue", &billing.id, "--queue", "Claims"]));
+    let by_id = json(&with(week, &["--queue", &billing.id, "--queue", "Claims"]));
     assert_eq!(queue_names(&by_id), ["Billing", "Claims"]);
     assert_eq!(by_id["queues"][0]["queue_id"], billing.id.as_str());
 }
@@ -264,20 +247,16 @@ fn objectives_come_from_a_config_file() {
 #[test]
 fn configured_objectives_use_each_queues_own_targets() {
     let org = TestSim::shared().server().org();
-    let voice = json(&[
-        "report",
-        "--all-queues",
-        "--from",
-        "2026-03-23",
-        "--to",
-        "2026-03-29",
-        "--tz",
-        "UTC",
-        "--media",
-        "voice",
-        "--threshold",
-        "configured",
-    ]);
+    let voice = json(&with(
+        REPORT_WEEK,
+        &[
+            "--all-queues",
+            "--media",
+            "voice",
+            "--threshold",
+            "configured",
+        ],
+    ));
     let mut thresholds = Vec::new();
     for row in voice["queues"].as_array().unwrap() {
         let queue = org
@@ -302,35 +281,16 @@ fn configured_objectives_use_each_queues_own_targets() {
         );
     }
     // All media together: a queue's row mixes targets, so its threshold is not one number.
-    let all = json(&[
-        "report",
-        "--queue",
-        "Sales",
-        "--from",
-        "2026-03-23",
-        "--to",
-        "2026-03-29",
-        "--tz",
-        "UTC",
-        "--threshold",
-        "configured",
-    ]);
+    let all = json(&with(
+        REPORT_WEEK,
+        &["--queue", "Sales", "--threshold", "configured"],
+    ));
     assert!(all["queues"][0]["service_levels"][0]["threshold_ms"].is_null());
 }
 
 #[test]
 fn by_media_splits_rows_that_add_up_to_the_queue() {
-    let week = [
-        "report",
-        "--queue",
-        "Support",
-        "--from",
-        "2026-03-23",
-        "--to",
-        "2026-03-29",
-        "--tz",
-        "UTC",
-    ];
+    let week = with(REPORT_WEEK, &["--queue", "Support"]);
     let whole = json(&week);
     let split = json(&with(&week, &["--by-media"]));
     let rows = split["queues"].as_array().unwrap();
