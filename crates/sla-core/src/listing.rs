@@ -159,6 +159,7 @@ fn table(queues: &[QueueInfo]) -> String {
     out
 }
 
+/// A configured target as `voice 80%/20s`: short enough for five media types on one line.
 fn target_text(media: MediaType, threshold: crate::model::Threshold, percent: f64) -> String {
-    format!("{media} {percent}% in {threshold}")
+    format!("{media} {percent}%/{threshold}")
 }
