@@ -12,12 +12,9 @@ use sla_core::{
     render_breaches, render_queues, resolve_queues,
 };
 
-use crate::cli::{BreachesArgs, QueuesArgs, ReportArgs};
+use sla_connect::process::{UsageError, read_config};
 
-/// An input the user can fix: the process exits with status 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub(crate) struct UsageError(pub(crate) String);
+use crate::cli::{BreachesArgs, QueuesArgs, ReportArgs};
 
 /// How a successful run ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -56,13 +53,7 @@ pub(crate) async fn report(
     context: &Context,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let config =
-        match &args.objectives.config {
-            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-                UsageError(format!("cannot read config file {}: {e}", path.display()))
-            })?),
-            None => None,
-        };
+    let config = read_config(args.objectives.config.as_deref())?;
     let mut request = args
         .query_input(config)
         .parse(context.now, &context.zone)
@@ -276,7 +267,9 @@ mod tests {
         MediaType, QueueId, QueueInfo, QueueRef, Tally, TallyKey, TallySet, Threshold, Within, Zone,
     };
 
-    use super::{Context, Outcome, Ports, UsageError};
+    use sla_connect::process::UsageError;
+
+    use super::{Context, Outcome, Ports};
     use crate::cli::{Cli, Command, ReportArgs};
 
     fn support() -> QueueInfo {

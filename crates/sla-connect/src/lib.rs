@@ -1,6 +1,6 @@
 //! Command-line wiring shared by the `sla` and `sla-http` binaries: the queue, objective,
-//! formula and connection flags, and a Genesys Cloud client built from them and the environment,
-//! or the built-in simulated org.
+//! formula and connection flags, a Genesys Cloud client built from them and the environment (or
+//! the built-in simulated org), and the process plumbing in [`process`].
 
 use std::sync::Arc;
 
@@ -11,6 +11,7 @@ use secrecy::SecretString;
 use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
 
 mod flags;
+pub mod process;
 
 pub use crate::flags::{FormulaArgs, ObjectiveArgs, QueueArgs, duration_arg, names, threshold_arg};
 

@@ -20,67 +20,37 @@ mod state;
 mod tests;
 mod watch;
 
-use std::io::{IsTerminal, Write as _};
+use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use clap::Parser;
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use sla_connect::ConnectError;
+use sla_connect::process::{self, UsageError};
 use sla_core::Zone;
 
 use crate::config::{Cli, TOKEN_VAR};
 use crate::genesys::ClientUpstream;
 use crate::state::{AppState, Ports, Settings, SystemClock};
 
-const EXIT_RUNTIME: u8 = 1;
-const EXIT_USAGE: u8 = 2;
-
-/// A setting the user can fix: the process exits with status 2.
-#[derive(Debug)]
-struct UsageError(String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
+/// Request logs name method, path and status; never a header, so never a token.
+const DEFAULT_LOG: &str = "info";
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
 }
 
 fn main() -> ExitCode {
-    // Loaded before parsing, so settings read from the environment can come from `.env` too.
-    let _ = dotenvy::dotenv();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE));
-        }
-    };
-    init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            return ExitCode::from(EXIT_RUNTIME);
-        }
+    let (cli, runtime) = match process::start::<Cli>(DEFAULT_LOG) {
+        Ok(started) => started,
+        Err(status) => return status,
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            let is_usage = e.chain().any(<dyn std::error::Error>::is::<UsageError>);
-            ExitCode::from(if is_usage { EXIT_USAGE } else { EXIT_RUNTIME })
+            process::failure_status(e.chain())
         }
     }
 }
@@ -88,15 +58,9 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let zone = match &cli.tz {
         Some(name) => Zone::get(name).map_err(|e| usage(e.to_string()))?,
-        None => Zone::from_time_zone(TimeZone::system()).unwrap_or_else(Zone::utc),
+        None => process::system_zone(),
     };
-    let config = match &cli.watch.objectives.config {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .map_err(|e| usage(format!("cannot read config file {}: {e}", path.display())))?,
-        ),
-        None => None,
-    };
+    let config = process::read_config(cli.watch.objectives.config.as_deref())?;
     let watch = cli.watch_input(config);
     // A typo in the watched flags fails now rather than at every refresh.
     watch
@@ -181,16 +145,4 @@ async fn shutdown_signal() {
         () = interrupt => tracing::info!("SIGINT received: shutting down"),
         () = terminate => tracing::info!("SIGTERM received: shutting down"),
     }
-}
-
-/// Logs go to stderr, at the level `SLA_LOG` names (`info` by default), in colour only on a
-/// terminal. Request logs name method, path and status; never a header, so never a token.
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SLA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
 }

@@ -1,0 +1,73 @@
+//! Process plumbing both binaries share: `.env` and the command line, logging, the runtime, the
+//! system zone, the config file, and the usage errors that exit with status 2.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+use sla_core::Zone;
+
+/// Exit status of a runtime failure (network, API, bad response).
+pub const EXIT_RUNTIME: u8 = 1;
+/// Exit status of a usage or input error.
+pub const EXIT_USAGE: u8 = 2;
+
+/// An input the user can fix: the process exits with [`EXIT_USAGE`].
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Everything before the work starts: loads `.env`, parses the command line (printing help,
+/// the version or a usage error and giving the exit status when that is all there is to do),
+/// starts logging at `SLA_LOG` or `default_log`, and builds the async runtime.
+pub fn start<C: Parser>(default_log: &str) -> Result<(C, tokio::runtime::Runtime), ExitCode> {
+    // Loaded before parsing, so that settings read from the environment (the region, the API
+    // base) can come from `.env` too. Variables already set win.
+    let _ = dotenvy::dotenv();
+    let cli = C::try_parse().map_err(|e| {
+        // clap prints help and version to stdout with status 0, and usage errors with 2.
+        let _ = e.print();
+        ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(EXIT_USAGE))
+    })?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SLA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_log));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            tracing::error!("cannot start the async runtime: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        })?;
+    Ok((cli, runtime))
+}
+
+/// The exit status of a failed run: [`EXIT_USAGE`] when a [`UsageError`] is in the chain.
+pub fn failure_status<'a>(
+    mut chain: impl Iterator<Item = &'a (dyn std::error::Error + 'static)>,
+) -> ExitCode {
+    let usage = chain.any(<dyn std::error::Error>::is::<UsageError>);
+    ExitCode::from(if usage { EXIT_USAGE } else { EXIT_RUNTIME })
+}
+
+/// The system's zone, or UTC (with a warning) when the system's has no IANA name.
+pub fn system_zone() -> Zone {
+    Zone::from_time_zone(jiff::tz::TimeZone::system()).unwrap_or_else(|| {
+        tracing::warn!("the system time zone has no IANA name; using UTC (set --tz to choose)");
+        Zone::utc()
+    })
+}
+
+/// The text of the objectives config file, when one is named.
+pub fn read_config(path: Option<&Path>) -> Result<Option<String>, UsageError> {
+    path.map(|path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| UsageError(format!("cannot read config file {}: {e}", path.display())))
+    })
+    .transpose()
+}
