@@ -11,7 +11,7 @@ use crate::model::{
     QueueInfo, Threshold, TimeWindow, Zone,
 };
 use crate::ports::{OutcomeKind, Visit, VisitSink};
-use crate::render::Format;
+use crate::render::{Format, csv_field};
 
 /// One visit that missed an objective.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -196,14 +196,6 @@ pub fn render_breaches(breaches: &[Breach], format: Format, zone: &Zone) -> Stri
             out
         }
         Format::Table | Format::Markdown => table(breaches, zone),
-    }
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
     }
 }
 

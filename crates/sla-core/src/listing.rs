@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::model::{MediaType, QueueInfo};
-use crate::render::Format;
+use crate::render::{Format, csv_field};
 
 /// One queue of a listing, as JSON shows it.
 #[derive(Serialize)]
@@ -21,18 +21,6 @@ struct ListedTarget {
     media_type: &'static str,
     threshold_ms: u64,
     target_percent: f64,
-}
-
-fn sorted(queues: &[QueueInfo]) -> Vec<&QueueInfo> {
-    let mut sorted: Vec<&QueueInfo> = queues.iter().collect();
-    sorted.sort_by(|a, b| {
-        a.queue
-            .name
-            .to_lowercase()
-            .cmp(&b.queue.name.to_lowercase())
-            .then_with(|| a.queue.id.cmp(&b.queue.id))
-    });
-    sorted
 }
 
 fn listed(queue: &QueueInfo) -> ListedQueue<'_> {
@@ -56,7 +44,10 @@ fn listed(queue: &QueueInfo) -> ListedQueue<'_> {
 /// ordered by name ignoring case.
 #[must_use]
 pub fn queues_json(queues: &[QueueInfo]) -> serde_json::Value {
-    let listed: Vec<ListedQueue<'_>> = sorted(queues).into_iter().map(listed).collect();
+    let listed: Vec<ListedQueue<'_>> = QueueInfo::in_report_order(queues)
+        .into_iter()
+        .map(listed)
+        .collect();
     serde_json::json!({ "queues": listed })
 }
 
@@ -73,7 +64,7 @@ pub fn render_queues(queues: &[QueueInfo], format: Format) -> String {
             let mut out = String::from(
                 "queue_id,queue_name,division,media_type,threshold_ms,target_percent\n",
             );
-            for queue in sorted(queues) {
+            for queue in QueueInfo::in_report_order(queues) {
                 let q = listed(queue);
                 let division = q.division.unwrap_or_default();
                 let name = csv_field(q.name);
@@ -95,16 +86,8 @@ pub fn render_queues(queues: &[QueueInfo], format: Format) -> String {
     }
 }
 
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_owned()
-    }
-}
-
 fn table(queues: &[QueueInfo]) -> String {
-    let rows: Vec<[String; 4]> = sorted(queues)
+    let rows: Vec<[String; 4]> = QueueInfo::in_report_order(queues)
         .into_iter()
         .map(|q| {
             let targets: Vec<String> = q

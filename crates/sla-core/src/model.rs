@@ -47,6 +47,22 @@ pub struct QueueRef {
     pub name: String,
 }
 
+impl QueueInfo {
+    /// The queues in report order: by name ignoring case, then by id, each queue once.
+    pub(crate) fn in_report_order(queues: &[QueueInfo]) -> Vec<&QueueInfo> {
+        let mut sorted: Vec<&QueueInfo> = queues.iter().collect();
+        sorted.sort_by(|a, b| {
+            a.queue
+                .name
+                .to_lowercase()
+                .cmp(&b.queue.name.to_lowercase())
+                .then_with(|| a.queue.id.cmp(&b.queue.id))
+        });
+        sorted.dedup_by(|a, b| a.queue.id == b.queue.id);
+        sorted
+    }
+}
+
 /// A configured service-level target of one queue for one media type.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ServiceLevelTarget {

@@ -429,7 +429,8 @@ fn markdown(report: &SlaReport) -> String {
     out
 }
 
-fn csv_field(text: &str) -> String {
+/// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+pub(crate) fn csv_field(text: &str) -> String {
     if text.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", text.replace('"', "\"\""))
     } else {

@@ -509,15 +509,7 @@ pub fn build_report(
     tallies: &TallySet,
 ) -> SlaReport {
     let plan = BucketPlan::new(&request.window, request.granularity, &request.zone);
-    let mut queues: Vec<&QueueInfo> = queues.iter().collect();
-    queues.sort_by(|a, b| {
-        a.queue
-            .name
-            .to_lowercase()
-            .cmp(&b.queue.name.to_lowercase())
-            .then_with(|| a.queue.id.cmp(&b.queue.id))
-    });
-    queues.dedup_by(|a, b| a.queue.id == b.queue.id);
+    let queues = QueueInfo::in_report_order(queues);
 
     let per_queue = group_tallies(request, &plan, tallies);
     let empty = QueueTallies::new(plan.len());
