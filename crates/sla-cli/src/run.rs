@@ -63,14 +63,11 @@ pub(crate) async fn report(
             }
             _ => UsageError(e.to_string()),
         })?;
-    if args.connection.demo && request.queues.is_empty() {
-        request.queues.all = true;
-    }
-    check_window(&request)?;
-    request.max_cells = Some(MAX_CELLS);
-    if let Some(path) = &args.output.out {
-        check_out(path)?;
-    }
+    prepare(
+        &mut request,
+        args.connection.demo,
+        args.output.out.as_deref(),
+    )?;
     let sources = Sources {
         directory: ports.directory.as_ref(),
         tallies: ports.tallies.as_ref(),
@@ -79,12 +76,7 @@ pub(crate) async fn report(
     let report = fetch_report(&request, sources)
         .await
         .map_err(service_error)?;
-    let format: Format = args
-        .output
-        .format
-        .parse()
-        .map_err(|e: SlaError| UsageError(e.to_string()))?;
-    let text = render(&report, format);
+    let text = render(&report, format(&args.output.format)?);
     emit(&text, args.output.out.as_deref(), out)?;
     let below = args.output.fail_below.is_some_and(|p| report.any_below(p));
     Ok(if below {
@@ -92,6 +84,26 @@ pub(crate) async fn report(
     } else {
         Outcome::Done
     })
+}
+
+/// What every subcommand that reads a window settles before any request: with `--demo` and no
+/// queue named, every queue; the bounds on the window and the report's size; a writable `--out`.
+fn prepare(
+    request: &mut sla_core::ReportRequest,
+    demo: bool,
+    out: Option<&Path>,
+) -> Result<(), UsageError> {
+    if demo && request.queues.is_empty() {
+        request.queues.all = true;
+    }
+    check_window(request)?;
+    request.max_cells = Some(MAX_CELLS);
+    out.map_or(Ok(()), check_out)
+}
+
+fn format(text: &str) -> Result<Format, UsageError> {
+    text.parse()
+        .map_err(|e: SlaError| UsageError(e.to_string()))
 }
 
 /// The longest window a run takes: three years, far beyond any service-level question, and short
@@ -150,13 +162,7 @@ pub(crate) async fn breaches(
         .query_input()
         .parse(context.now, &context.zone)
         .map_err(|e| UsageError(e.to_string()))?;
-    if args.connection.demo && request.queues.is_empty() {
-        request.queues.all = true;
-    }
-    check_window(&request)?;
-    if let Some(path) = &args.out {
-        check_out(path)?;
-    }
+    prepare(&mut request, args.connection.demo, args.out.as_deref())?;
     let visits = ports
         .visits
         .as_deref()
@@ -179,12 +185,8 @@ pub(crate) async fn breaches(
         .visits(&query, &mut finder)
         .await
         .context("cannot fetch the conversation details")?;
-    let format: Format = args
-        .format
-        .parse()
-        .map_err(|e: SlaError| UsageError(e.to_string()))?;
     emit(
-        &render_breaches(&finder.finish(), format, &request.zone),
+        &render_breaches(&finder.finish(), format(&args.format)?, &request.zone),
         args.out.as_deref(),
         out,
     )?;
@@ -218,11 +220,7 @@ pub(crate) async fn queues(
         .queues(&selector)
         .await
         .context("cannot list the queues")?;
-    let format: Format = args
-        .format
-        .parse()
-        .map_err(|e: SlaError| UsageError(e.to_string()))?;
-    emit(&render_queues(&queues, format), None, out)?;
+    emit(&render_queues(&queues, format(&args.format)?), None, out)?;
     Ok(Outcome::Done)
 }
 
