@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use jiff::Timestamp;
-use sla_core::ports::{QueueDirectory, QueueSelector, TallySource, VisitQuery, VisitSource};
+use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
 use sla_core::{
-    BreachFinder, Format, ServiceError, SlaError, Sources, Zone, fetch_report, render,
-    render_breaches, render_queues, resolve_queues,
+    Limits, QueryContext, ServiceError, SlaError, Sources, Zone, fetch_report, find_breaches,
+    list_queues, render, render_breaches, render_queues,
 };
 
-use sla_connect::process::{UsageError, read_config};
+use sla_connect::process::{UsageError, read_objectives};
 
 use crate::cli::{BreachesArgs, QueuesArgs, ReportArgs};
 
@@ -46,6 +46,29 @@ pub(crate) struct Context {
     pub(crate) zone: Zone,
 }
 
+impl Ports {
+    fn sources(&self) -> Sources<'_> {
+        Sources {
+            directory: self.directory.as_ref(),
+            tallies: self.tallies.as_ref(),
+            visits: self.visits.as_deref(),
+        }
+    }
+}
+
+impl Context {
+    /// How queries are read: at this instant in this zone, within the CLI's limits, and with
+    /// every queue of the demo org when none is named.
+    fn query(&self, demo: bool) -> QueryContext {
+        QueryContext {
+            now: self.now,
+            zone: self.zone.clone(),
+            limits: Limits::CLI,
+            all_queues_by_default: demo,
+        }
+    }
+}
+
 /// `sla report`.
 pub(crate) async fn report(
     args: &ReportArgs,
@@ -53,31 +76,17 @@ pub(crate) async fn report(
     context: &Context,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let config = read_config(args.objectives.config.as_deref())?;
-    let mut request = args
-        .query_input(config)
-        .parse(context.now, &context.zone)
-        .map_err(|e| match &args.objectives.config {
-            Some(path) if matches!(e, SlaError::InvalidConfig(_)) => {
-                UsageError(format!("{}: {e}", path.display()))
-            }
-            _ => UsageError(e.to_string()),
-        })?;
-    prepare(
-        &mut request,
-        args.connection.demo,
-        args.output.out.as_deref(),
-    )?;
-    let sources = Sources {
-        directory: ports.directory.as_ref(),
-        tallies: ports.tallies.as_ref(),
-        visits: ports.visits.as_deref(),
-    };
-    let report = fetch_report(&request, sources)
+    let objectives = read_objectives(args.objectives.config.as_deref())?;
+    let request = args
+        .query_input(objectives)
+        .parse(&context.query(args.connection.demo))
+        .map_err(|e| usage(&e))?;
+    let path = args.output.out.as_deref();
+    path.map_or(Ok(()), check_out)?;
+    let report = fetch_report(&request, ports.sources())
         .await
-        .map_err(service_error)?;
-    let text = render(&report, format(&args.output.format)?);
-    emit(&text, args.output.out.as_deref(), out)?;
+        .map_err(service_error("cannot fetch the counts"))?;
+    emit(&render(&report, args.output.format), path, out)?;
     let below = args.output.fail_below.is_some_and(|p| report.any_below(p));
     Ok(if below {
         Outcome::BelowThreshold
@@ -86,48 +95,9 @@ pub(crate) async fn report(
     })
 }
 
-/// What every subcommand that reads a window settles before any request: with `--demo` and no
-/// queue named, every queue; the bounds on the window and the report's size; a writable `--out`.
-fn prepare(
-    request: &mut sla_core::ReportRequest,
-    demo: bool,
-    out: Option<&Path>,
-) -> Result<(), UsageError> {
-    if demo && request.queues.is_empty() {
-        request.queues.all = true;
-    }
-    check_window(request)?;
-    request.max_cells = Some(MAX_CELLS);
-    out.map_or(Ok(()), check_out)
+fn usage(e: &SlaError) -> UsageError {
+    UsageError(e.to_string())
 }
-
-fn format(text: &str) -> Result<Format, UsageError> {
-    text.parse()
-        .map_err(|e: SlaError| UsageError(e.to_string()))
-}
-
-/// The longest window a run takes: three years, far beyond any service-level question, and short
-/// enough that a mistyped year fails at once instead of planning thousands of requests.
-const MAX_WINDOW_DAYS: i64 = 3 * 366;
-
-fn check_window(request: &sla_core::ReportRequest) -> Result<(), UsageError> {
-    let seconds = request.window.end().as_second() - request.window.start().as_second();
-    let days = (seconds + 86_399) / 86_400;
-    if days > MAX_WINDOW_DAYS {
-        return Err(UsageError(
-            SlaError::WindowTooLong {
-                days,
-                max_days: MAX_WINDOW_DAYS,
-            }
-            .to_string(),
-        ));
-    }
-    Ok(())
-}
-
-/// The largest report a run builds: about a gigabyte of JSON at the most, which a year of half
-/// hours for a hundred queues at one objective stays below.
-const MAX_CELLS: usize = 2_000_000;
 
 /// Refuses an `--out` that can never be written, before any counting starts.
 fn check_out(path: &Path) -> Result<(), UsageError> {
@@ -158,45 +128,29 @@ pub(crate) async fn breaches(
     context: &Context,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let mut request = args
+    let request = args
         .query_input()
-        .parse(context.now, &context.zone)
-        .map_err(|e| UsageError(e.to_string()))?;
-    prepare(&mut request, args.connection.demo, args.out.as_deref())?;
-    let visits = ports
-        .visits
-        .as_deref()
-        .context("this connection cannot list visits")?;
-    let queues = resolve_queues(&request.queues, ports.directory.as_ref())
+        .parse(&context.query(args.connection.demo))
+        .map_err(|e| usage(&e))?;
+    let path = args.out.as_deref();
+    path.map_or(Ok(()), check_out)?;
+    let breaches = find_breaches(&request, ports.sources())
         .await
-        .map_err(service_error)?;
-    let query = VisitQuery {
-        queues: queues.iter().map(|q| q.queue.id.clone()).collect(),
-        media: request.media.clone(),
-        window: request.window,
-    };
-    let mut finder = BreachFinder::new(
-        request.window,
-        &request.objectives,
-        request.formula,
-        &queues,
-    );
-    visits
-        .visits(&query, &mut finder)
-        .await
-        .context("cannot fetch the conversation details")?;
+        .map_err(service_error("cannot fetch the conversation details"))?;
     emit(
-        &render_breaches(&finder.finish(), format(&args.format)?, &request.zone),
-        args.out.as_deref(),
+        &render_breaches(&breaches, args.format, &request.zone),
+        path,
         out,
     )?;
     Ok(Outcome::Done)
 }
 
-fn service_error(e: ServiceError) -> anyhow::Error {
-    match e {
-        ServiceError::Input(e) => anyhow::Error::new(UsageError(e.to_string())),
-        ServiceError::Source(e) => anyhow::Error::new(e).context("cannot fetch the counts"),
+/// Input errors exit with status 2; a failing source is a runtime error, said with `what` could
+/// not be done.
+fn service_error(what: &'static str) -> impl Fn(ServiceError) -> anyhow::Error {
+    move |e| match e {
+        ServiceError::Input(e) => anyhow::Error::new(usage(&e)),
+        ServiceError::Source(e) => anyhow::Error::new(e).context(what),
     }
 }
 
@@ -206,21 +160,10 @@ pub(crate) async fn queues(
     directory: &dyn QueueDirectory,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
-    let selector = match &args.name {
-        Some(pattern) if pattern.trim().is_empty() => {
-            return Err(UsageError(
-                "--name is empty: give a name or a pattern like 'Sales*'".to_owned(),
-            )
-            .into());
-        }
-        Some(pattern) => QueueSelector::Name(pattern.clone()),
-        None => QueueSelector::All,
-    };
-    let queues = directory
-        .queues(&selector)
+    let queues = list_queues(args.name.as_deref(), directory)
         .await
-        .context("cannot list the queues")?;
-    emit(&render_queues(&queues, format(&args.format)?), None, out)?;
+        .map_err(service_error("cannot list the queues"))?;
+    emit(&render_queues(&queues, args.format), None, out)?;
     Ok(Outcome::Done)
 }
 

@@ -13,7 +13,9 @@ use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
 mod flags;
 pub mod process;
 
-pub use crate::flags::{FormulaArgs, ObjectiveArgs, QueueArgs, duration_arg, names, threshold_arg};
+pub use crate::flags::{
+    FormulaArgs, ObjectiveArgs, QueueArgs, WindowArgs, duration_arg, named, parse, period_help,
+};
 
 /// The environment variable holding the OAuth client id.
 pub const CLIENT_ID: &str = "GENESYSCLOUD_OAUTHCLIENT_ID";

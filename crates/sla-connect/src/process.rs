@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use sla_core::Zone;
+use sla_core::{Objective, Zone, parse_config};
 
 /// Exit status of a runtime failure (network, API, bad response).
 pub const EXIT_RUNTIME: u8 = 1;
@@ -63,11 +63,12 @@ pub fn system_zone() -> Zone {
     })
 }
 
-/// The text of the objectives config file, when one is named.
-pub fn read_config(path: Option<&Path>) -> Result<Option<String>, UsageError> {
-    path.map(|path| {
-        std::fs::read_to_string(path)
-            .map_err(|e| UsageError(format!("cannot read config file {}: {e}", path.display())))
-    })
-    .transpose()
+/// The objectives of the config file, when one is named; none otherwise.
+pub fn read_objectives(path: Option<&Path>) -> Result<Vec<Objective>, UsageError> {
+    let Some(path) = path else {
+        return Ok(Vec::new());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read config file {}: {e}", path.display())))?;
+    parse_config(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())))
 }

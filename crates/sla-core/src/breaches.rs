@@ -6,12 +6,13 @@ use std::fmt::Write as _;
 use jiff::Timestamp;
 use serde::{Serialize, Serializer};
 
+use crate::model::Format;
 use crate::model::{
     AbandonPolicy, FlowOutPolicy, Formula, MediaType, Objective, ObjectiveThreshold, QueueId,
     QueueInfo, Threshold, TimeWindow, Zone,
 };
 use crate::ports::{OutcomeKind, Visit, VisitSink};
-use crate::render::{Format, csv_field};
+use crate::render::csv_field;
 
 /// One visit that missed an objective.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -8,22 +8,27 @@
 //!
 //! ```
 //! use sla_core::{
-//!     build_report, render, Format, QueryInput, QueueId, QueueInfo, QueueRef, Tally, TallyKey,
-//!     TallySet, Threshold, Within, Zone, MediaType,
+//!     build_report, render, AbandonPolicy, Format, Limits, MediaType, QueryContext,
+//!     QueryInput, QueueId, QueueInfo, QueueRef, Tally, TallyKey, TallySet, Threshold, Within,
+//!     Zone,
 //! };
 //!
 //! // The query, as a user would type it.
 //! let input = QueryInput {
 //!     queues: vec!["Support".into()],
-//!     from: Some("2024-01-01".into()),
-//!     to: Some("2024-01-31".into()),
-//!     tz: Some("UTC".into()),
-//!     thresholds: vec!["20s".into()],
-//!     abandons: Some("against".into()),
+//!     from: Some("2024-01-01".parse().unwrap()),
+//!     to: Some("2024-01-31".parse().unwrap()),
+//!     thresholds: vec!["20s".parse().unwrap()],
+//!     abandons: AbandonPolicy::Against,
 //!     ..QueryInput::default()
 //! };
-//! let now = "2024-02-01T12:00:00Z".parse().unwrap();
-//! let request = input.parse(now, &Zone::utc()).unwrap();
+//! let context = QueryContext {
+//!     now: "2024-02-01T12:00:00Z".parse().unwrap(),
+//!     zone: Zone::utc(),
+//!     limits: Limits::CLI,
+//!     all_queues_by_default: false,
+//! };
+//! let request = input.parse(&context).unwrap();
 //!
 //! // Counts the caller already has: 1000 answered (860 within 20 s), 60 abandoned (20 within).
 //! let support = QueueInfo {
@@ -46,8 +51,10 @@
 #![warn(clippy::must_use_candidate, missing_docs)]
 
 mod breaches;
+mod config;
 mod error;
 mod formula;
+mod limits;
 mod listing;
 mod model;
 pub mod ports;
@@ -59,26 +66,31 @@ mod service;
 mod tally;
 #[cfg(test)]
 mod tests;
+mod window;
 
 pub use crate::breaches::{Breach, BreachFinder, missed, render_breaches};
+pub use crate::config::parse_config;
 pub use crate::error::SlaError;
 pub use crate::formula::{Figures, evaluate, percent};
+pub use crate::limits::Limits;
 pub use crate::listing::{queues_json, render_queues};
 pub use crate::model::{
-    AbandonPolicy, FlowOutPolicy, Formula, Granularity, MediaType, Objective, ObjectiveThreshold,
-    QueueId, QueueInfo, QueueRef, ServiceLevelTarget, SourceKind, Threshold, TimeWindow, Zone,
+    AbandonPolicy, CalendarPeriod, FlowOutPolicy, Format, Formula, Granularity, MediaType,
+    Objective, ObjectiveThreshold, QueueId, QueueInfo, QueueRef, ServiceLevelTarget, SourceKind,
+    Threshold, ThresholdArg, TimeWindow, Zone,
 };
 pub use crate::query::{
-    DEFAULT_PERIOD, DEFAULT_THRESHOLD, QueryInput, QueueSelection, ReportRequest, parse_config,
-    parse_objective_threshold, parse_percent, parse_window,
+    DEFAULT_THRESHOLD, QueryContext, QueryInput, QueueSelection, ReportRequest, parse_percent,
 };
-pub use crate::render::{Format, render};
+pub use crate::render::render;
 pub use crate::report::{
     Counts, IntervalRow, QueueRow, ReportFormula, ReportWindow, SCHEMA, ServiceLevel, SlaReport,
     TotalRow, build_report, report_cells, thresholds_needed,
 };
 pub use crate::rollup::{BucketPlan, native_granularity};
 pub use crate::service::{
-    ServiceError, Sources, fetch_report, resolve_queues, tally_query, tally_visits,
+    Counted, ServiceError, Sources, count, fetch_report, find_breaches, list_queues, resolve,
+    resolve_queues, tally_query, tally_visits,
 };
 pub use crate::tally::{Tallier, Tally, TallyKey, TallySet, Within};
+pub use crate::window::{Period, TimeArg, resolve_window};

@@ -4,8 +4,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::model::Format;
 use crate::model::{MediaType, QueueInfo};
-use crate::render::{Format, csv_field};
+use crate::render::csv_field;
 
 /// One queue of a listing, as JSON shows it.
 #[derive(Serialize)]

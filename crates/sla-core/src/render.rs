@@ -1,41 +1,11 @@
 //! Renderers: table, JSON, CSV and Markdown as text. They return strings and write nothing.
 
 use std::fmt::Write as _;
-use std::str::FromStr;
 
 use jiff::Timestamp;
 
-use crate::error::SlaError;
-use crate::model::{Granularity, Threshold, Zone};
+use crate::model::{Format, Granularity, Threshold, Zone};
 use crate::report::{Counts, ServiceLevel, SlaReport};
-
-/// An output format.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// An aligned text table for terminals.
-    #[default]
-    Table,
-    /// The `sla-report/v1` JSON document.
-    Json,
-    /// Tidy CSV: one row per queue × media type × interval × objective.
-    Csv,
-    /// A GitHub-flavoured Markdown table.
-    Markdown,
-}
-
-impl FromStr for Format {
-    type Err = SlaError;
-
-    fn from_str(s: &str) -> Result<Self, SlaError> {
-        match s.trim() {
-            "table" => Ok(Format::Table),
-            "json" => Ok(Format::Json),
-            "csv" => Ok(Format::Csv),
-            "markdown" | "md" => Ok(Format::Markdown),
-            _ => Err(SlaError::InvalidFormat(s.to_owned())),
-        }
-    }
-}
 
 /// Renders `report` in `format`. Every format ends with a newline.
 #[must_use]

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
-use sla_core::{IntervalRow, QueueRow, ServiceLevel, SlaReport, Zone};
+use sla_core::{IntervalRow, Period, QueueRow, ServiceLevel, SlaReport, Zone};
 
 use crate::state::WatchStatus;
 
@@ -21,7 +21,7 @@ pub(crate) struct PageContext<'a> {
     /// Whether any queue is watched at all.
     pub(crate) watching: bool,
     /// The watched period as configured (`today`, `last-7-days`, ...).
-    pub(crate) period: Option<&'a str>,
+    pub(crate) period: Option<Period>,
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
@@ -162,7 +162,7 @@ fn board(html: &mut String, report: &SlaReport, status: &WatchStatus, context: &
     };
     if let Some(period) = context.period {
         // `last-7-days` reads as "Last 7 days".
-        let words = period.replace('-', " ");
+        let words = period.to_string().replace('-', " ");
         let mut chars = words.chars();
         if let Some(first) = chars.next() {
             days = format!("{}{} · {days}", first.to_uppercase(), chars.as_str());

@@ -20,8 +20,9 @@ use sla_core::ports::{
     QueueSelector, SourceError, TallyQuery, TallySource, Visit, VisitOutcome, VisitSource,
 };
 use sla_core::{
-    BucketPlan, Format, MediaType, QueryInput, QueueId, QueueInfo, QueueRef, ServiceLevelTarget,
-    Sources, Tally, TallyKey, TallySet, Threshold, Within, Zone, fetch_report, render,
+    BucketPlan, Format, Limits, MediaType, QueryInput, QueueId, QueueInfo, QueueRef,
+    ServiceLevelTarget, Sources, Tally, TallyKey, TallySet, Threshold, Within, Zone, fetch_report,
+    render,
 };
 use tower::ServiceExt as _;
 
@@ -31,7 +32,7 @@ use self::exposition::{parse_exposition, value};
 
 use crate::app::app;
 use crate::cache::CacheLimits;
-use crate::state::{AppState, Clock, Limits, Ports, Settings, Upstream, UpstreamCounts};
+use crate::state::{AppState, Clock, Ports, Settings, Upstream, UpstreamCounts};
 use crate::watch;
 
 // ---------------------------------------------------------------------------------------------
@@ -51,6 +52,22 @@ impl Clock for FixedClock {
     fn now(&self) -> Timestamp {
         self.0
     }
+}
+
+/// An option value read as the CLI and the API read it.
+#[track_caller]
+fn p<T: std::str::FromStr<Err = sla_core::SlaError>>(text: &str) -> T {
+    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+#[track_caller]
+fn ps(texts: &[&str]) -> Vec<sla_core::ThresholdArg> {
+    texts.iter().map(|t| p(t)).collect()
+}
+
+#[track_caller]
+fn media(entries: &[&str]) -> Vec<MediaType> {
+    entries.iter().flat_map(|e| e.split(',')).map(p).collect()
 }
 
 fn now() -> Timestamp {
@@ -232,9 +249,9 @@ fn tallies_mock() -> MockTallySource {
 fn watch_all() -> QueryInput {
     QueryInput {
         all_queues: true,
-        period: Some("today".into()),
-        granularity: Some("hour".into()),
-        thresholds: vec!["20s".into(), "configured".into()],
+        period: Some(p("today")),
+        granularity: p("hour"),
+        thresholds: ps(&["20s", "configured"]),
         ..QueryInput::default()
     }
 }
@@ -379,11 +396,11 @@ async fn report_is_what_sla_core_renders_for_the_same_query_input() {
             DAYS_QUERY,
             QueryInput {
                 queues: vec!["Support".into(), "sales".into()],
-                from: Some("2024-05-13".into()),
-                to: Some("2024-05-14".into()),
-                tz: Some("UTC".into()),
-                granularity: Some("day".into()),
-                thresholds: vec!["20s".into(), "configured".into()],
+                from: Some(p("2024-05-13")),
+                to: Some(p("2024-05-14")),
+                tz: Some(p("UTC")),
+                granularity: p("day"),
+                thresholds: ps(&["20s", "configured"]),
                 ..QueryInput::default()
             },
         ),
@@ -392,14 +409,14 @@ async fn report_is_what_sla_core_renders_for_the_same_query_input() {
              &abandons=against&short_abandon=5s&flowouts=against&granularity=30m&media=voice,chat",
             QueryInput {
                 queue_names: vec!["S*".into()],
-                period: Some("yesterday".into()),
-                tz: Some("Europe/London".into()),
+                period: Some(p("yesterday")),
+                tz: Some(p("Europe/London")),
                 by_media: true,
-                abandons: Some("against".into()),
-                short_abandon: Some("5s".into()),
-                flowouts: Some("against".into()),
-                granularity: Some("30m".into()),
-                media: vec!["voice,chat".into()],
+                abandons: p("against"),
+                short_abandon: Some(p("5s")),
+                flowouts: p("against"),
+                granularity: p("30m"),
+                media: media(&["voice,chat"]),
                 ..QueryInput::default()
             },
         ),
@@ -409,10 +426,10 @@ async fn report_is_what_sla_core_renders_for_the_same_query_input() {
             ),
             QueryInput {
                 queues: vec![SALES.into()],
-                from: Some("2024-05-01T08:00:00Z".into()),
-                to: Some("2024-05-01T12:00:00Z".into()),
-                granularity: Some("hour".into()),
-                thresholds: vec!["1m30s".into()],
+                from: Some(p("2024-05-01T08:00:00Z")),
+                to: Some(p("2024-05-01T12:00:00Z")),
+                granularity: p("hour"),
+                thresholds: ps(&["1m30s"]),
                 ..QueryInput::default()
             },
         ),
@@ -420,7 +437,14 @@ async fn report_is_what_sla_core_renders_for_the_same_query_input() {
     for (uri, input) in cases {
         let reply = get(&h.app, uri).await;
         assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.body);
-        let request = input.parse(now(), &Zone::utc()).unwrap();
+        let request = input
+            .parse(&sla_core::QueryContext {
+                now: now(),
+                zone: Zone::utc(),
+                limits: Limits::SERVICE,
+                all_queues_by_default: false,
+            })
+            .unwrap();
         let (directory, tallies) = (directory(), tallies_mock());
         let sources = Sources {
             directory: &directory,
@@ -507,7 +531,7 @@ async fn bad_parameters_are_400_naming_the_value() {
         ),
         ("too_many", many_queues.join("&")),
         (
-            "too_many",
+            "report_too_large",
             format!(
                 "queue=Support&from=2023-05-01&to=2024-05-01&granularity=30m&{}",
                 many_thresholds[..20].join("&")
@@ -605,7 +629,7 @@ async fn a_selection_resolving_to_too_many_queues_is_refused_before_counting() {
         settings: Settings {
             limits: Limits {
                 max_queues: 2,
-                ..Limits::default()
+                ..Limits::SERVICE
             },
             ..Settings::default()
         },
@@ -1144,11 +1168,14 @@ async fn unknown_routes_methods_and_bodies_get_json_errors() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.json()["error"]["code"], "not_found");
 
-    let post = Request::post("/api/v1/report").body(Body::empty()).unwrap();
-    let reply = send(&h.app, post).await;
+    let delete = Request::delete("/api/v1/report")
+        .body(Body::empty())
+        .unwrap();
+    let reply = send(&h.app, delete).await;
     assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(reply.json()["error"]["code"], "method_not_allowed");
     assert!(reply.header(header::ALLOW).contains("GET"));
+    assert!(reply.header(header::ALLOW).contains("POST"));
 
     let big = Request::get("/healthz")
         .header(header::CONTENT_LENGTH, 1_000_000)
@@ -1174,7 +1201,7 @@ async fn by_media_rows_count_toward_the_cell_bound() {
         settings: Settings {
             limits: Limits {
                 max_cells: 10,
-                ..Limits::default()
+                ..Limits::SERVICE
             },
             ..Settings::default()
         },
@@ -1193,13 +1220,13 @@ async fn by_media_rows_count_toward_the_cell_bound() {
         let reply = get(&h.app, &format!("{DAYS_QUERY}{extra}")).await;
         assert_eq!(reply.status, status, "{extra}: {}", reply.body);
         if status == StatusCode::BAD_REQUEST {
-            assert_eq!(reply.json()["error"]["code"], "too_many", "{extra}");
+            assert_eq!(reply.json()["error"]["code"], "report_too_large", "{extra}");
         }
     }
     let reply = get(&h.app, &format!("{DAYS_QUERY}&by_media=true")).await;
     assert_eq!(
         reply.json()["error"]["message"],
-        "too many report cells (queues × media types × intervals × objectives): 88, at most 10 are allowed"
+        "report too large: 88 cells (rows × intervals × objectives), at most 10: choose a coarser granularity, a shorter window, fewer queues or objectives"
     );
 }
 
@@ -1451,7 +1478,11 @@ async fn a_network_failure_after_retries_is_a_502_naming_the_transport_error() {
 #[tokio::test]
 async fn with_a_token_unknown_api_paths_and_methods_are_401_too() {
     let h = with_token();
-    let post = || Request::post("/api/v1/report").body(Body::empty()).unwrap();
+    let delete = || {
+        Request::delete("/api/v1/report")
+            .body(Body::empty())
+            .unwrap()
+    };
     for uri in ["/api/v2/report", "/api/v1/report/extra", "/api/", "/api"] {
         let reply = get(&h.app, uri).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{uri}");
@@ -1460,13 +1491,16 @@ async fn with_a_token_unknown_api_paths_and_methods_are_401_too() {
             "Bearer realm=\"sla\""
         );
     }
-    assert_eq!(send(&h.app, post()).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(&h.app, delete()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     // With the token, they are what they are.
     let reply = get_with(&h.app, "/api/v2/report", "Bearer s3cret-token").await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.json()["error"]["code"], "not_found");
-    let mut request = post();
+    let mut request = delete();
     request.headers_mut().insert(
         header::AUTHORIZATION,
         "Bearer s3cret-token".parse().unwrap(),
@@ -1506,8 +1540,8 @@ async fn daily_bars_on_the_dashboard_are_labelled_with_their_day() {
     let h = Built {
         settings: Settings {
             watch: QueryInput {
-                period: Some("this-week".into()),
-                granularity: Some("day".into()),
+                period: Some(p("this-week")),
+                granularity: p("day"),
                 ..watch_all()
             },
             ..Settings::default()

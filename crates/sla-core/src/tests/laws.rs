@@ -1,6 +1,7 @@
 //! Algebraic laws as proptest properties: tallies of concatenated visit lists merge, chunked
 //! windows merge into the whole, counts add up through reports, percents stay in [0, 100].
 
+use crate::tests::fixtures::{config, p, ps};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
@@ -93,15 +94,17 @@ fn query() -> impl Strategy<Value = QueryInput> {
         any::<bool>(),
     )
         .prop_map(|(granularity, thresholds, abandons, short, flowouts, by_media, contract)| QueryInput {
-            tz: Some("Europe/London".into()),
-            granularity: Some(granularity.as_str().into()),
-            thresholds: thresholds.into_iter().map(str::to_owned).collect(),
-            config: contract.then(|| {
-                "[[objective]]\nname = \"contract\"\nthreshold = \"25s\"\ntarget = 80\nqueues = [\"A\", \"q-c\"]\n".to_owned()
-            }),
-            abandons: Some(abandons.into()),
-            short_abandon: short.map(str::to_owned),
-            flowouts: Some(flowouts.into()),
+            tz: Some(p("Europe/London")),
+            granularity,
+            thresholds: ps(&thresholds),
+            objectives: if contract {
+                config("[[objective]]\nname = \"contract\"\nthreshold = \"25s\"\ntarget = 80\nqueues = [\"A\", \"q-c\"]\n")
+            } else {
+                Vec::new()
+            },
+            abandons: p(abandons),
+            short_abandon: short.map(p),
+            flowouts: p(flowouts),
             by_media,
             ..input(FROM, TO)
         })
@@ -146,8 +149,8 @@ proptest! {
         short in prop::option::of(wait()),
     ) {
         let request = request(&QueryInput {
-            tz: Some("Europe/London".into()),
-            short_abandon: short.map(|s| ms(s).to_string()),
+            tz: Some(p("Europe/London")),
+            short_abandon: short.map(ms),
             ..input(FROM, TO)
         });
         let thresholds = [ms(3_000), ms(20_000), ms(60_000)];

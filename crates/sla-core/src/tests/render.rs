@@ -1,6 +1,8 @@
 //! Renderers: file snapshots of the table, JSON, CSV and Markdown of a realistic week of three
 //! queues and four objectives, built from seeded visits; the table fits 100 columns.
 
+use crate::Granularity;
+use crate::tests::fixtures::{config, p, ps};
 use jiff::civil::date;
 
 use crate::tests::fixtures::{
@@ -63,15 +65,14 @@ const PROFILES: [QueueProfile; 3] = [
 /// the given query options on top.
 pub(crate) fn week(extra: impl FnOnce(QueryInput) -> QueryInput) -> SlaReport {
     let input = extra(QueryInput {
-        tz: Some("Europe/London".into()),
-        granularity: Some("day".into()),
-        thresholds: vec!["20s".into(), "60s".into(), "configured".into()],
-        config: Some(
-            "[[objective]]\nname = \"contract\"\nthreshold = \"30s\"\ntarget = 90\nqueues = [\"Sales\", \"Support\"]\n"
-                .into(),
+        tz: Some(p("Europe/London")),
+        granularity: p("day"),
+        thresholds: ps(&["20s", "60s", "configured"]),
+        objectives: config(
+            "[[objective]]\nname = \"contract\"\nthreshold = \"30s\"\ntarget = 90\nqueues = [\"Sales\", \"Support\"]\n",
         ),
-        abandons: Some("against".into()),
-        short_abandon: Some("5s".into()),
+        abandons: p("against"),
+        short_abandon: Some(p("5s")),
         ..input("2026-03-23", "2026-03-29")
     });
     let request = request(&input);
@@ -126,12 +127,12 @@ fn markdown() {
 fn by_media() -> SlaReport {
     week(|i| QueryInput {
         by_media: true,
-        granularity: None,
-        config: None,
+        granularity: Granularity::Total,
+        objectives: Vec::new(),
         short_abandon: None,
-        abandons: None,
-        flowouts: Some("against".into()),
-        thresholds: vec!["20s".into(), "configured".into()],
+        abandons: crate::AbandonPolicy::Ignore,
+        flowouts: p("against"),
+        thresholds: ps(&["20s", "configured"]),
         ..i
     })
 }
@@ -156,7 +157,7 @@ fn by_media_table() {
 fn every_format_ends_with_a_newline_and_the_table_fits_100_columns_at_any_granularity() {
     for granularity in ["total", "30m", "hour", "day", "week", "month"] {
         let report = week(|i| QueryInput {
-            granularity: Some(granularity.into()),
+            granularity: p(granularity),
             ..i
         });
         for format in [Format::Table, Format::Json, Format::Csv, Format::Markdown] {
@@ -224,7 +225,7 @@ fn csv_has_one_tidy_row_per_queue_interval_and_objective() {
     // With granularity total, the whole window is the one interval.
     let total = render(
         &week(|i| QueryInput {
-            granularity: None,
+            granularity: Granularity::Total,
             ..i
         }),
         Format::Csv,

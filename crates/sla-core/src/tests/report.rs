@@ -2,6 +2,7 @@
 //! configured and per-queue objectives, raw counts beside short abandons, transfers, ordering
 //! and filters.
 
+use crate::tests::fixtures::{config, media, p, ps};
 use std::fmt::Write as _;
 
 use jiff::{SignedDuration, Timestamp};
@@ -116,7 +117,7 @@ fn check(input: &QueryInput, queues: &[QueueInfo], visits: &[Visit], expect: &st
 
 fn with(abandons: &str) -> QueryInput {
     QueryInput {
-        abandons: Some(abandons.into()),
+        abandons: p(abandons),
         ..input(DAY, DAY)
     }
 }
@@ -182,7 +183,7 @@ fn flow_outs_count_against_only_when_asked() {
     let queues = [queue("q-support", "Support")];
     let visits = worked_visits("q-support", "2026-03-02T09:00:00Z");
     let against = |abandons: &str| QueryInput {
-        flowouts: Some("against".into()),
+        flowouts: p("against"),
         ..with(abandons)
     };
     check(
@@ -210,7 +211,7 @@ fn short_abandons_leave_the_formula_but_stay_in_the_reported_counts() {
     let queues = [queue("q-support", "Support")];
     let visits = worked_visits("q-support", "2026-03-02T09:00:00Z");
     let short = |s: &str| QueryInput {
-        short_abandon: Some(s.into()),
+        short_abandon: Some(p(s)),
         ..with("against")
     };
     // S = 3 s ≤ T: the 5 abandons after 2 s leave; 55 abandons remain, 15 of them within T.
@@ -244,7 +245,7 @@ fn short_abandons_leave_the_formula_but_stay_in_the_reported_counts() {
     ",
     );
     let for_short = QueryInput {
-        abandons: Some("for".into()),
+        abandons: p("for"),
         ..short("3s")
     };
     check(
@@ -308,7 +309,7 @@ fn idle_queues_and_intervals_have_no_percent() {
     let queues = [queue("q-idle", "Idle"), queue("q-busy", "Busy")];
     let visits = visits("q-busy", Voice, "2026-03-03T10:00:00Z", 4, Answered, 5_000);
     let input = QueryInput {
-        granularity: Some("day".into()),
+        granularity: p("day"),
         ..input("2026-03-02", "2026-03-04")
     };
     let r = report(&input, &queues, &visits);
@@ -456,7 +457,7 @@ fn configured_visits() -> Vec<Visit> {
 
 fn configured(extra: impl FnOnce(QueryInput) -> QueryInput) -> QueryInput {
     extra(QueryInput {
-        thresholds: vec!["configured".into()],
+        thresholds: ps(&["configured"]),
         ..input(DAY, DAY)
     })
 }
@@ -500,7 +501,7 @@ fn configured_objectives_measure_each_visit_against_its_own_media_target() {
     let two = [queues[0].clone(), queues[2].clone()];
     check(
         &configured(|i| QueryInput {
-            media: vec!["voice".into()],
+            media: media(&["voice"]),
             ..i
         }),
         &two,
@@ -516,7 +517,7 @@ fn configured_objectives_measure_each_visit_against_its_own_media_target() {
 #[test]
 fn configured_thresholds_are_counted_beside_fixed_ones() {
     let request = request(&configured(|i| QueryInput {
-        thresholds: vec!["configured".into(), "20s".into(), "45s".into()],
+        thresholds: ps(&["configured", "20s", "45s"]),
         ..i
     }));
     let got = thresholds_needed(&request, &configured_queues());
@@ -550,7 +551,7 @@ fn an_idle_configured_row_still_shows_its_target() {
 fn config_objectives_apply_to_their_queues_only() {
     let queues = configured_queues();
     let visits = configured_visits();
-    let config = r#"
+    let text = r#"
         [[objective]]
         name = "contract"
         threshold = "25s"
@@ -565,8 +566,8 @@ fn config_objectives_apply_to_their_queues_only() {
     "#;
     check(
         &QueryInput {
-            thresholds: vec!["20s".into()],
-            config: Some(config.into()),
+            thresholds: ps(&["20s"]),
+            objectives: config(text),
             ..input(DAY, DAY)
         },
         &queues,
@@ -588,8 +589,8 @@ fn config_objectives_apply_to_their_queues_only() {
 #[test]
 fn met_target_is_percent_at_least_the_target() {
     let queues = [queue("q", "Q")];
-    let config = |target: &str| QueryInput {
-        config: Some(format!(
+    let goal = |target: &str| QueryInput {
+        objectives: config(format!(
             "[[objective]]\nname = \"goal\"\nthreshold = \"20s\"\ntarget = {target}\n"
         )),
         ..input(DAY, DAY)
@@ -608,7 +609,7 @@ fn met_target_is_percent_at_least_the_target() {
         ("0", "true"),
         ("100", "false"),
     ] {
-        let r = report(&config(target), &queues, &visits);
+        let r = report(&goal(target), &queues, &visits);
         let sl = &r.queues[0].service_levels[0];
         assert_eq!(
             sl.met_target.map(|m| m.to_string()).as_deref(),
@@ -715,7 +716,7 @@ fn tallies_of_other_queues_media_and_times_are_left_out() {
     };
     assert_eq!(offered(&with("ignore")), (vec![(None, 3)], 3));
     let voice_chat = QueryInput {
-        media: vec!["voice,chat".into()],
+        media: media(&["voice,chat"]),
         ..with("ignore")
     };
     assert_eq!(offered(&voice_chat), (vec![(None, 2)], 2));
@@ -730,7 +731,7 @@ fn tallies_of_other_queues_media_and_times_are_left_out() {
     // With a media filter, by-media rows list every media type asked for, even when idle.
     let by_media_filtered = QueryInput {
         by_media: true,
-        media: vec!["message".into(), "voice".into()],
+        media: media(&["message", "voice"]),
         ..with("ignore")
     };
     assert_eq!(
@@ -758,12 +759,12 @@ fn any_below_looks_at_queue_rows_and_never_at_absent_percents() {
 fn the_report_echoes_its_window_zone_formula_and_source() {
     let r = report(
         &QueryInput {
-            tz: Some("Europe/London".into()),
-            granularity: Some("week".into()),
-            source: Some("details".into()),
-            abandons: Some("after-threshold".into()),
-            flowouts: Some("against".into()),
-            short_abandon: Some("4s".into()),
+            tz: Some(p("Europe/London")),
+            granularity: p("week"),
+            source: p("details"),
+            abandons: p("after-threshold"),
+            flowouts: p("against"),
+            short_abandon: Some(p("4s")),
             ..input("2026-03-29", "2026-03-29")
         },
         &[],
@@ -816,7 +817,7 @@ fn idle_queues_by_media_get_a_row_per_media_type_they_serve() {
     )];
     let input = QueryInput {
         by_media: true,
-        thresholds: vec!["20s".into()],
+        thresholds: ps(&["20s"]),
         ..input("2026-03-02", "2026-03-02")
     };
     let report = crate::build_report(&request(&input), &queues, &crate::TallySet::new());
@@ -827,9 +828,9 @@ fn idle_queues_by_media_get_a_row_per_media_type_they_serve() {
 #[test]
 fn a_fixed_objective_keeps_its_threshold_in_the_total_even_when_no_queue_has_it() {
     let input = QueryInput {
-        thresholds: vec!["20s".into()],
-        config: Some(
-            "[[objective]]\nname = \"other\"\nthreshold = \"10s\"\nqueues = [\"Nobody\"]\n".into(),
+        thresholds: ps(&["20s"]),
+        objectives: config(
+            "[[objective]]\nname = \"other\"\nthreshold = \"10s\"\nqueues = [\"Nobody\"]\n",
         ),
         ..input("2026-03-02", "2026-03-02")
     };

@@ -1,6 +1,8 @@
 //! The JSON renderer against `schemas/sla-report-v1.schema.json`: several reports validate,
 //! and the schema is strict enough to refuse what the contract forbids.
 
+use crate::Granularity;
+use crate::tests::fixtures::{media, p, ps};
 use serde_json::{Value, json};
 
 use crate::tests::fixtures::{input, queue, request};
@@ -62,7 +64,7 @@ fn every_kind_of_report_validates() {
     check_valid(
         "total granularity",
         &week(|i| QueryInput {
-            granularity: None,
+            granularity: Granularity::Total,
             ..i
         }),
     );
@@ -71,40 +73,40 @@ fn every_kind_of_report_validates() {
         &week(|i| QueryInput {
             by_media: true,
             short_abandon: None,
-            flowouts: Some("against".into()),
+            flowouts: p("against"),
             ..i
         }),
     );
     check_valid(
         "half hours, for, details",
         &week(|i| QueryInput {
-            granularity: Some("30m".into()),
-            abandons: Some("for".into()),
-            source: Some("details".into()),
+            granularity: p("30m"),
+            abandons: p("for"),
+            source: p("details"),
             ..i
         }),
     );
     check_valid(
         "months, after-threshold",
         &week(|i| QueryInput {
-            granularity: Some("month".into()),
-            abandons: Some("after-threshold".into()),
+            granularity: p("month"),
+            abandons: p("after-threshold"),
             ..i
         }),
     );
     check_valid(
         "weeks, a media filter",
         &week(|i| QueryInput {
-            granularity: Some("week".into()),
-            media: vec!["chat,email".into()],
+            granularity: p("week"),
+            media: media(&["chat,email"]),
             ..i
         }),
     );
     // Nothing counted: every percent is null.
     let idle = build_report(
         &request(&QueryInput {
-            granularity: Some("hour".into()),
-            thresholds: vec!["configured".into()],
+            granularity: p("hour"),
+            thresholds: ps(&["configured"]),
             ..input("2026-03-02", "2026-03-02")
         }),
         &org(),
