@@ -5,5 +5,6 @@ mod details;
 mod faults;
 mod http;
 mod load;
+mod out;
 mod python_sdk;
 mod secrets;

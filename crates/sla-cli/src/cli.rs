@@ -36,11 +36,18 @@ pub(crate) enum Command {
     #[command(after_help = EXAMPLES)]
     Report(Box<ReportArgs>),
     /// List queues with their ids, divisions and configured service levels.
+    #[command(after_help = QUEUE_EXAMPLES)]
     Queues(QueuesArgs),
     /// List every visit that missed an objective (from conversation details).
     #[command(after_help = BREACH_EXAMPLES)]
     Breaches(Box<BreachesArgs>),
 }
+
+const QUEUE_EXAMPLES: &str = "\
+Examples:
+  sla queues --demo
+  sla queues --name 'Support*'
+  sla queues --format csv --out queues.csv";
 
 const BREACH_EXAMPLES: &str = "\
 Examples:
@@ -117,6 +124,9 @@ pub(crate) struct QueuesArgs {
     /// Output format.
     #[arg(long, default_value_t, value_parser = named(Format::ALL, Format::as_str))]
     pub(crate) format: Format,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
 }

@@ -1,7 +1,6 @@
 //! What each subcommand does, over the ports, writing to a given output.
 
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -15,6 +14,7 @@ use sla_core::{
 use sla_connect::process::{UsageError, read_objectives};
 
 use crate::cli::{BreachesArgs, QueuesArgs, ReportArgs};
+use crate::out::Out;
 
 /// How a successful run ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -81,12 +81,11 @@ pub(crate) async fn report(
         .query_input(objectives)
         .parse(&context.query(args.connection.demo))
         .map_err(|e| usage(&e))?;
-    let path = args.output.out.as_deref();
-    path.map_or(Ok(()), check_out)?;
+    let target = args.output.out.as_deref().map(Out::prepare).transpose()?;
     let report = fetch_report(&request, ports.sources())
         .await
         .map_err(service_error("cannot fetch the counts"))?;
-    emit(&render(&report, args.output.format), path, out)?;
+    emit(&render(&report, args.output.format), target, out)?;
     let below = args.output.fail_below.is_some_and(|p| report.any_below(p));
     Ok(if below {
         Outcome::BelowThreshold
@@ -97,28 +96,6 @@ pub(crate) async fn report(
 
 fn usage(e: &SlaError) -> UsageError {
     UsageError(e.to_string())
-}
-
-/// Refuses an `--out` that can never be written, before any counting starts.
-fn check_out(path: &Path) -> Result<(), UsageError> {
-    if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') {
-        return Err(UsageError(format!(
-            "--out {} is a directory: name a file",
-            path.display()
-        )));
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(UsageError(format!(
-            "--out {}: the folder {} does not exist",
-            path.display(),
-            dir.display()
-        )));
-    }
-    Ok(())
 }
 
 /// `sla breaches`: streams visits from conversation details and lists those that missed.
@@ -132,14 +109,13 @@ pub(crate) async fn breaches(
         .query_input()
         .parse(&context.query(args.connection.demo))
         .map_err(|e| usage(&e))?;
-    let path = args.out.as_deref();
-    path.map_or(Ok(()), check_out)?;
+    let target = args.out.as_deref().map(Out::prepare).transpose()?;
     let breaches = find_breaches(&request, ports.sources())
         .await
         .map_err(service_error("cannot fetch the conversation details"))?;
     emit(
         &render_breaches(&breaches, args.format, &request.zone),
-        path,
+        target,
         out,
     )?;
     Ok(Outcome::Done)
@@ -160,41 +136,27 @@ pub(crate) async fn queues(
     directory: &dyn QueueDirectory,
     out: &mut dyn Write,
 ) -> anyhow::Result<Outcome> {
+    let target = args.out.as_deref().map(Out::prepare).transpose()?;
     let queues = list_queues(args.name.as_deref(), directory)
         .await
         .map_err(service_error("cannot list the queues"))?;
-    emit(&render_queues(&queues, args.format), None, out)?;
+    emit(&render_queues(&queues, args.format), target, out)?;
     Ok(Outcome::Done)
 }
 
-/// Writes `text` to `path` atomically (a temporary file beside it, renamed into place, so a
-/// failed run never leaves a partial file), or to `out`.
-fn emit(text: &str, path: Option<&Path>, out: &mut dyn Write) -> anyhow::Result<()> {
-    let Some(path) = path else {
-        return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-            // A reader that stopped early (`sla ... | head`) is not a failure of the run.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            written => written.context("cannot write the report"),
-        };
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| UsageError(format!("--out {} names no file", path.display())))?;
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+/// Writes `text` to `out` when given, or to `stdout`.
+fn emit(text: &str, out: Option<Out>, stdout: &mut dyn Write) -> anyhow::Result<()> {
+    if let Some(out) = out {
+        return out.write(text);
     }
-    Ok(())
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A reader that stopped early (`sla ... | head`) is not a failure of the run.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written.context("cannot write the report"),
+    }
 }
 
 #[cfg(test)]
