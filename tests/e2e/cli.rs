@@ -418,6 +418,7 @@ fn usage_errors(cases: &[(&[&str], &str)]) {
 
 /// Each usage error exits 2 with a message naming the problem.
 #[test]
+#[expect(clippy::too_many_lines, reason = "one table of cases")]
 fn bad_input_exits_2_naming_the_problem() {
     let dir = scratch_dir("bad-config");
     let config = dir.join("broken.toml");
@@ -430,6 +431,9 @@ fn bad_input_exits_2_naming_the_problem() {
     let typo = typo.to_str().unwrap();
     std::fs::write(&config, "[[objective]]\nname = \"x\"\nthreshold = 30\n").unwrap();
     let config = config.to_str().unwrap();
+    let empty = dir.join("empty.toml");
+    std::fs::write(&empty, "# objectives to come\n").unwrap();
+    let empty = empty.to_str().unwrap();
     let cases: &[(&[&str], &str)] = &[
         (&["report", "--all-queues", "--frobnicate"], "--frobnicate"),
         (&["report", "--all-queues", "--threshold", "20x"], "20x"),
@@ -463,7 +467,27 @@ fn bad_input_exits_2_naming_the_problem() {
             "/nonexistent/sla.toml",
         ),
         (&["report", "--all-queues", "--config", typo], "Suport"),
-        (&["report", "--all-queues", "--out", "/"], "directory"),
+        (&["report", "--all-queues", "--out", "/"], "is a folder"),
+        (
+            &["report", "--all-queues", "--threshold", "0s"],
+            "threshold '0s' is zero",
+        ),
+        (
+            &["report", "--all-queues", "--threshold", "-5s"],
+            "invalid threshold '-5s'",
+        ),
+        (
+            &["report", "--all-queues", "--fail-below", "-1"],
+            "invalid percent '-1'",
+        ),
+        (
+            &["report", "--all-queues", "--queue", "Sales"],
+            "--all-queues already covers every queue",
+        ),
+        (
+            &["report", "--all-queues", "--config", empty],
+            "no objectives",
+        ),
         (
             &[
                 "report",

@@ -8,3 +8,4 @@ mod load;
 mod out;
 mod python_sdk;
 mod secrets;
+mod surprises;

@@ -6,9 +6,7 @@ use clap::{Args, Parser, Subcommand};
 use sla_connect::{
     ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, WindowArgs, named, parse,
 };
-use sla_core::{
-    Format, Granularity, Objective, QueryInput, SourceKind, ThresholdArg, parse_percent,
-};
+use sla_core::{FailBelow, Format, Granularity, Objective, QueryInput, SourceKind, ThresholdArg};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -111,9 +109,13 @@ pub(crate) struct OutputArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
     /// Exit with status 3 when any queue's service level for any objective is below this
-    /// percent (n/a never fails); the report is still written in full.
-    #[arg(long, value_name = "PERCENT", allow_hyphen_values = true, value_parser = percent_arg)]
-    pub(crate) fail_below: Option<f64>,
+    /// percent, or below each objective's own target with `target` (n/a never fails); the
+    /// report is still written in full, and stderr names what fell short.
+    #[arg(long, value_name = "PERCENT|target", allow_hyphen_values = true, value_parser = parse::<FailBelow>)]
+    pub(crate) fail_below: Option<FailBelow>,
+    /// With --fail-below, each interval counts too, not only the whole window.
+    #[arg(long, requires = "fail_below")]
+    pub(crate) fail_intervals: bool,
 }
 
 #[derive(Debug, Args)]
@@ -129,10 +131,6 @@ pub(crate) struct QueuesArgs {
     pub(crate) out: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
-}
-
-fn percent_arg(text: &str) -> Result<f64, String> {
-    parse_percent(text).map_err(|e| e.to_string())
 }
 
 impl ReportArgs {

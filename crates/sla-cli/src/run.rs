@@ -7,8 +7,8 @@ use anyhow::Context as _;
 use jiff::Timestamp;
 use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
 use sla_core::{
-    Limits, QueryContext, ServiceError, SlaError, Sources, Zone, fetch_report, find_breaches,
-    list_queues, render, render_breaches, render_queues,
+    FailScope, Limits, QueryContext, ReportRequest, ServiceError, SlaError, Sources, Zone,
+    fetch_report, find_breaches, list_queues, render, render_breaches, render_queues,
 };
 
 use sla_connect::process::{UsageError, read_objectives};
@@ -36,6 +36,27 @@ pub(crate) struct Ports {
 impl std::fmt::Debug for Ports {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ports").finish_non_exhaustive()
+    }
+}
+
+/// Where a run writes: the report to `out` (unless `--out` names a file), messages for the
+/// person running it to `err`.
+pub(crate) struct Io<'a> {
+    pub(crate) out: &'a mut dyn Write,
+    pub(crate) err: &'a mut dyn Write,
+}
+
+impl std::fmt::Debug for Io<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Io").finish_non_exhaustive()
+    }
+}
+
+impl Io<'_> {
+    /// Tells the person running `sla` something they should know; a closed stderr is no reason
+    /// to fail the run.
+    fn note(&mut self, message: &str) {
+        let _ = writeln!(self.err, "{message}");
     }
 }
 
@@ -74,25 +95,56 @@ pub(crate) async fn report(
     args: &ReportArgs,
     ports: &Ports,
     context: &Context,
-    out: &mut dyn Write,
+    io: &mut Io<'_>,
 ) -> anyhow::Result<Outcome> {
     let objectives = read_objectives(args.objectives.config.as_deref())?;
     let request = args
         .query_input(objectives)
         .parse(&context.query(args.connection.demo))
         .map_err(|e| usage(&e))?;
+    warn_if_future(&request, context, io);
     let target = args.output.out.as_deref().map(Out::prepare).transpose()?;
     let report = fetch_report(&request, ports.sources())
         .await
         .map_err(service_error("cannot fetch the counts"))?;
-    emit(&render(&report, args.output.format), target, out)?;
-    let below = args.output.fail_below.is_some_and(|p| report.any_below(p));
-    Ok(if below {
-        Outcome::BelowThreshold
-    } else {
-        Outcome::Done
-    })
+    emit(&render(&report, args.output.format), target, io.out)?;
+    let Some(bar) = args.output.fail_below else {
+        return Ok(Outcome::Done);
+    };
+    let scope = FailScope {
+        intervals: args.output.fail_intervals,
+    };
+    let shortfalls = report.shortfalls(bar, scope);
+    if shortfalls.is_empty() {
+        return Ok(Outcome::Done);
+    }
+    for shortfall in shortfalls.iter().take(MAX_SHORTFALLS_SHOWN) {
+        io.note(&format!("below --fail-below: {shortfall}"));
+    }
+    if let Some(more) = shortfalls
+        .len()
+        .checked_sub(MAX_SHORTFALLS_SHOWN)
+        .filter(|&n| n > 0)
+    {
+        io.note(&format!("below --fail-below: and {more} more"));
+    }
+    Ok(Outcome::BelowThreshold)
 }
+
+/// A window wholly after now is allowed (a scheduled run may ask for today before it starts),
+/// but its counts can only be zero, which deserves a word.
+fn warn_if_future(request: &ReportRequest, context: &Context, io: &mut Io<'_>) {
+    if request.window.start() >= context.now {
+        io.note(&format!(
+            "warning: the window starts at {}, after now: every count will be zero",
+            request.window.start()
+        ));
+    }
+}
+
+/// How many shortfalls `--fail-below` lists before it only counts the rest: enough to act on,
+/// few enough to read.
+const MAX_SHORTFALLS_SHOWN: usize = 20;
 
 fn usage(e: &SlaError) -> UsageError {
     UsageError(e.to_string())
@@ -103,12 +155,13 @@ pub(crate) async fn breaches(
     args: &BreachesArgs,
     ports: &Ports,
     context: &Context,
-    out: &mut dyn Write,
+    io: &mut Io<'_>,
 ) -> anyhow::Result<Outcome> {
     let request = args
         .query_input()
         .parse(&context.query(args.connection.demo))
         .map_err(|e| usage(&e))?;
+    warn_if_future(&request, context, io);
     let target = args.out.as_deref().map(Out::prepare).transpose()?;
     let breaches = find_breaches(&request, ports.sources())
         .await
@@ -116,7 +169,7 @@ pub(crate) async fn breaches(
     emit(
         &render_breaches(&breaches, args.format, &request.zone),
         target,
-        out,
+        io.out,
     )?;
     Ok(Outcome::Done)
 }
@@ -134,13 +187,13 @@ fn service_error(what: &'static str) -> impl Fn(ServiceError) -> anyhow::Error {
 pub(crate) async fn queues(
     args: &QueuesArgs,
     directory: &dyn QueueDirectory,
-    out: &mut dyn Write,
+    io: &mut Io<'_>,
 ) -> anyhow::Result<Outcome> {
     let target = args.out.as_deref().map(Out::prepare).transpose()?;
     let queues = list_queues(args.name.as_deref(), directory)
         .await
         .map_err(service_error("cannot list the queues"))?;
-    emit(&render_queues(&queues, args.format), target, out)?;
+    emit(&render_queues(&queues, args.format), target, io.out)?;
     Ok(Outcome::Done)
 }
 
@@ -172,7 +225,7 @@ mod tests {
 
     use sla_connect::process::UsageError;
 
-    use super::{Context, Outcome, Ports};
+    use super::{Context, Io, Outcome, Ports};
     use crate::cli::{Cli, Command, ReportArgs};
 
     fn support() -> QueueInfo {
@@ -246,16 +299,26 @@ mod tests {
             .block_on(f)
     }
 
+    /// Runs `sla report ARGS` over `source`; gives the outcome, stdout and stderr.
+    fn run(args: &[&str], source: MockTallySource) -> (anyhow::Result<Outcome>, String, String) {
+        let args = report_args(args);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut io = Io {
+            out: &mut out,
+            err: &mut err,
+        };
+        let result = block_on(super::report(&args, &ports(source), &context(), &mut io));
+        let text = |bytes| String::from_utf8(bytes).unwrap();
+        (result, text(out), text(err))
+    }
+
     #[track_caller]
     fn check(args: &[&str], expect: &[&str]) -> (anyhow::Result<Outcome>, String) {
-        let args = report_args(args);
         let mut source = MockTallySource::new();
         source
             .expect_tallies()
             .returning(|q| Ok(worked_example(q.window.start())));
-        let mut out = Vec::new();
-        let result = block_on(super::report(&args, &ports(source), &context(), &mut out));
-        let text = String::from_utf8(out).unwrap();
+        let (result, text, _) = run(args, source);
         for needle in expect {
             assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
         }
@@ -283,6 +346,21 @@ mod tests {
             let (result, _) = check(&args, &[percent]);
             assert_eq!(result.unwrap(), Outcome::Done);
         }
+    }
+
+    #[test]
+    fn fail_below_names_what_fell_short_on_stderr() {
+        let mut source = MockTallySource::new();
+        source
+            .expect_tallies()
+            .returning(|q| Ok(worked_example(q.window.start())));
+        let (result, out, err) = run(&["--queue", "Support", "--fail-below", "90"], source);
+        assert_eq!(result.unwrap(), Outcome::BelowThreshold);
+        assert!(out.contains("86.00"), "{out}");
+        assert_eq!(
+            err,
+            "below --fail-below: Support, objective 20s: 86.00 % is below 90.00 %\n"
+        );
     }
 
     #[test]
@@ -326,7 +404,6 @@ mod tests {
 
     #[test]
     fn a_failing_source_is_a_runtime_error_with_its_cause() {
-        let args = report_args(&["--queue", "Support"]);
         let mut source = MockTallySource::new();
         source.expect_tallies().returning(|_| {
             Err(SourceError::Unavailable {
@@ -334,8 +411,8 @@ mod tests {
                 source: "HTTP 503: service unavailable".into(),
             })
         });
-        let mut out = Vec::new();
-        let err = block_on(super::report(&args, &ports(source), &context(), &mut out)).unwrap_err();
+        let (result, out, _) = run(&["--queue", "Support"], source);
+        let err = result.unwrap_err();
         assert!(!err.chain().any(<dyn std::error::Error>::is::<UsageError>));
         let message = format!("{err:#}");
         assert!(message.contains("after 8 attempts"), "{message}");

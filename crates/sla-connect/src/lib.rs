@@ -27,13 +27,28 @@ pub const CLIENT_SECRET: &str = "GENESYSCLOUD_OAUTHCLIENT_SECRET";
 #[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
     /// Genesys Cloud region: an SDK name (us-east-1, eu-west-1, ...) or a domain (mypurecloud.ie).
-    #[arg(long, env = "GENESYSCLOUD_REGION", value_name = "REGION")]
+    #[arg(
+        long,
+        env = "GENESYSCLOUD_REGION",
+        hide_env_values = true,
+        value_name = "REGION"
+    )]
     pub region: Option<String>,
     /// API base URL, overriding the region.
-    #[arg(long, env = "GENESYSCLOUD_API_BASE", value_name = "URL")]
+    #[arg(
+        long,
+        env = "GENESYSCLOUD_API_BASE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub api_base: Option<String>,
     /// Login base URL [default: the API base with a leading `api.` replaced by `login.`].
-    #[arg(long, env = "GENESYSCLOUD_LOGIN_BASE", value_name = "URL")]
+    #[arg(
+        long,
+        env = "GENESYSCLOUD_LOGIN_BASE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub login_base: Option<String>,
     /// Client-side request budget, below Genesys's 300 per minute per token.
     #[arg(long, default_value_t = DEFAULT_REQUESTS_PER_MINUTE, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -135,6 +150,28 @@ impl Connection {
 /// it first), never from a flag, since flags show in `ps`.
 pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> {
     let (mut config, sim) = if args.demo {
+        let ignored: Vec<&str> = [
+            (args.region.is_some(), "--region (GENESYSCLOUD_REGION)"),
+            (
+                args.api_base.is_some(),
+                "--api-base (GENESYSCLOUD_API_BASE)",
+            ),
+            (
+                args.login_base.is_some(),
+                "--login-base (GENESYSCLOUD_LOGIN_BASE)",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect();
+        if !ignored.is_empty() {
+            // A warning, not an error: these are often set in the environment or a .env file
+            // for real runs, and trying --demo beside them is reasonable.
+            tracing::warn!(
+                "--demo runs against the built-in org on loopback and ignores {}",
+                ignored.join(", ")
+            );
+        }
         let sim = SimServer::start(SimConfig::default())
             .await
             .map_err(|e| ConnectError::Demo(Box::new(e)))?;
@@ -147,17 +184,25 @@ pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> 
         config.api_base = sim.base_url();
         (config, Some(sim))
     } else {
-        let region: Region = match &args.region {
-            Some(r) => r
-                .parse()
-                .map_err(|e: GenesysError| ConnectError::Usage(e.to_string()))?,
-            None => Region::default(),
-        };
         let (Some(id), Some(secret)) = (non_empty_var(CLIENT_ID), non_empty_var(CLIENT_SECRET))
         else {
             return Err(ConnectError::Usage(format!(
                 "missing credentials: set {CLIENT_ID} and {CLIENT_SECRET} in the environment or a .env file (or try --demo)"
             )));
+        };
+        let region: Region = match (&args.region, &args.api_base) {
+            (Some(r), _) => r
+                .parse()
+                .map_err(|e: GenesysError| ConnectError::Usage(e.to_string()))?,
+            // The API base names the host; the region only fills in what it leaves out.
+            (None, Some(_)) => Region::default(),
+            // Guessing the US would send the credentials to the wrong region and end, after
+            // retries, in a login error that does not say why.
+            (None, None) => {
+                return Err(ConnectError::Usage(
+                    "no region: set --region or GENESYSCLOUD_REGION to your org's region, an SDK name such as us-east-1 or eu-west-1, or a domain such as mypurecloud.ie".to_owned(),
+                ));
+            }
         };
         let mut config = GenesysConfig::new(region, id, SecretString::from(secret));
         if let Some(base) = &args.api_base {

@@ -35,6 +35,12 @@ struct ConfigObjective {
 pub fn parse_config(text: &str) -> Result<Vec<Objective>, SlaError> {
     let file: ConfigFile = toml::from_str(text)
         .map_err(|e| SlaError::InvalidConfig(e.to_string().trim().to_owned()))?;
+    // An empty file would silently measure the default 20 s: most likely the wrong file.
+    if file.objective.is_empty() {
+        return Err(SlaError::InvalidConfig(
+            "no objectives: add an [[objective]] with a name and a threshold".to_owned(),
+        ));
+    }
     file.objective
         .into_iter()
         .map(|o| {

@@ -22,6 +22,11 @@ pub enum SlaError {
         "invalid threshold '{0}': expected a duration like 20s, 1m30s or 45000ms, or 'configured'"
     )]
     InvalidThreshold(String),
+    /// A threshold of zero.
+    #[error(
+        "threshold '{0}' is zero: only a visit answered in the millisecond it arrived would meet it; give a duration like 20s"
+    )]
+    ZeroThreshold(String),
     /// An unknown media type.
     #[error("unknown media type '{0}': expected one of {expected}", expected = one_of(MediaType::ALL))]
     InvalidMediaType(String),
@@ -95,6 +100,9 @@ pub enum SlaError {
     /// A blank name pattern.
     #[error("the name pattern is empty: give a name or a pattern like 'Sales*'")]
     EmptyPattern,
+    /// Named queues beside every queue.
+    #[error("--all-queues already covers every queue: drop it, or drop --queue and --queue-name")]
+    AllQueuesAndNamed,
     /// A query that names no queues.
     #[error("no queues selected: name them with --queue, --queue-name or --all-queues")]
     NoQueues,

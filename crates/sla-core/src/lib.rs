@@ -63,6 +63,7 @@ mod render;
 mod report;
 mod rollup;
 mod service;
+mod shortfall;
 mod tally;
 #[cfg(test)]
 mod tests;
@@ -80,7 +81,7 @@ pub use crate::model::{
     Threshold, ThresholdArg, TimeWindow, Zone,
 };
 pub use crate::query::{
-    DEFAULT_THRESHOLD, QueryContext, QueryInput, QueueSelection, ReportRequest, parse_percent,
+    DEFAULT_THRESHOLD, QueryContext, QueryInput, QueueSelection, ReportRequest,
 };
 pub use crate::render::render;
 pub use crate::report::{
@@ -92,5 +93,6 @@ pub use crate::service::{
     Counted, ServiceError, Sources, count, fetch_report, find_breaches, list_queues, resolve,
     resolve_queues, tally_query, tally_visits,
 };
+pub use crate::shortfall::{FailBelow, FailScope, Shortfall};
 pub use crate::tally::{Tallier, Tally, TallyKey, TallySet, Within};
 pub use crate::window::{Period, TimeArg, resolve_window};

@@ -245,14 +245,18 @@ pub enum ObjectiveThreshold {
 impl FromStr for ObjectiveThreshold {
     type Err = SlaError;
 
-    /// Reads a `--threshold`: a duration, or `configured`.
+    /// Reads a `--threshold`: a duration longer than zero, or `configured`.
     fn from_str(text: &str) -> Result<Self, SlaError> {
         if text.trim().eq_ignore_ascii_case("configured") {
             return Ok(ObjectiveThreshold::Configured);
         }
-        Threshold::parse(text)
-            .map(ObjectiveThreshold::Fixed)
-            .map_err(|_| SlaError::InvalidThreshold(text.to_owned()))
+        match Threshold::parse(text) {
+            // Only a visit answered in the very millisecond it arrived meets 0 s: a slip, not
+            // an objective.
+            Ok(t) if t.as_millis() == 0 => Err(SlaError::ZeroThreshold(text.to_owned())),
+            Ok(t) => Ok(ObjectiveThreshold::Fixed(t)),
+            Err(_) => Err(SlaError::InvalidThreshold(text.to_owned())),
+        }
     }
 }
 

@@ -136,6 +136,9 @@ impl QueryInput {
                 media.push(*m);
             }
         }
+        if self.all_queues && !(self.queues.is_empty() && self.queue_names.is_empty()) {
+            return Err(SlaError::AllQueuesAndNamed);
+        }
         let mut queues = self.queue_selection();
         if context.all_queues_by_default && queues.is_empty() {
             queues.all = true;
@@ -180,13 +183,4 @@ impl QueryInput {
 /// Whether `text` is a queue id: a UUID in its hyphenated form, as Genesys writes them.
 pub(crate) fn is_uuid(text: &str) -> bool {
     text.len() == 36 && uuid::Uuid::try_parse(text).is_ok()
-}
-
-/// Parses a percentage from 0 to 100, as `--fail-below` takes it.
-pub fn parse_percent(text: &str) -> Result<f64, SlaError> {
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|p| (0.0..=100.0).contains(p))
-        .ok_or_else(|| SlaError::InvalidPercent(text.to_owned()))
 }

@@ -601,16 +601,6 @@ pub fn thresholds_needed(request: &ReportRequest, queues: &[QueueInfo]) -> Vec<T
 }
 
 impl SlaReport {
-    /// Whether any queue row's service level, for any objective, is below `percent`. Absent
-    /// percentages never count as below.
-    #[must_use]
-    pub fn any_below(&self, percent: f64) -> bool {
-        self.queues
-            .iter()
-            .flat_map(|q| &q.service_levels)
-            .any(|sl| sl.percent.is_some_and(|p| p < percent))
-    }
-
     /// The report's window.
     #[must_use]
     pub fn time_window(&self) -> Option<TimeWindow> {

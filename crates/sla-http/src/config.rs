@@ -43,17 +43,18 @@ pub(crate) struct Cli {
     #[arg(
         long,
         env = "SLA_HTTP_BIND",
+        hide_env_values = true,
         default_value = "127.0.0.1:8080",
         value_name = "ADDR"
     )]
     pub(crate) bind: SocketAddr,
     /// IANA time zone of the watched window and the default of API requests [default: the
     /// system zone].
-    #[arg(long, env = "SLA_HTTP_TZ", value_name = "ZONE", value_parser = parse::<Zone>)]
+    #[arg(long, env = "SLA_HTTP_TZ", hide_env_values = true, value_name = "ZONE", value_parser = parse::<Zone>)]
     pub(crate) tz: Option<Zone>,
     /// How often the watched queues are refreshed for /metrics and the dashboard, which
     /// reloads itself as often.
-    #[arg(long, env = "SLA_HTTP_REFRESH_INTERVAL", default_value = "60s", value_name = "DURATION", value_parser = duration_arg)]
+    #[arg(long, env = "SLA_HTTP_REFRESH_INTERVAL", hide_env_values = true, default_value = "60s", value_name = "DURATION", value_parser = duration_arg)]
     pub(crate) refresh_interval: Duration,
     /// The longest a request may take before it is answered 504.
     #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = duration_arg)]

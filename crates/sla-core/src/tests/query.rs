@@ -7,7 +7,7 @@ use crate::tests::fixtures::{ms, ts, zone};
 use crate::{
     AbandonPolicy, FlowOutPolicy, Format, Granularity, MediaType, Objective, ObjectiveThreshold,
     QueryInput, QueueId, QueueSelection, SlaError, SourceKind, Threshold, Zone, parse_config,
-    parse_percent, resolve_window,
+    resolve_window,
 };
 use crate::{Period, ThresholdArg, TimeArg};
 
@@ -471,6 +471,7 @@ fn options_are_parsed_into_the_request() {
 }
 
 #[test]
+#[expect(clippy::too_many_lines, reason = "one table of cases")]
 fn bad_option_values_are_named_in_the_error() {
     #[track_caller]
     fn check<T: std::fmt::Debug>(got: Result<T, SlaError>, expect: &SlaError, shows: &str) {
@@ -478,6 +479,7 @@ fn bad_option_values_are_named_in_the_error() {
         assert_eq!(&err, expect);
         assert!(err.to_string().contains(shows), "{err}");
     }
+    let base = QueryInput::default;
     check(
         "20".parse::<ThresholdArg>(),
         &SlaError::InvalidThreshold("20".into()),
@@ -502,6 +504,37 @@ fn bad_option_values_are_named_in_the_error() {
         "15m".parse::<Granularity>(),
         &SlaError::InvalidGranularity("15m".into()),
         "'15m': expected total, 30m, hour, day, week or month",
+    );
+    for zero in ["0s", "0ms", " 0m "] {
+        check(
+            zero.parse::<ThresholdArg>(),
+            &SlaError::ZeroThreshold(zero.into()),
+            "is zero",
+        );
+    }
+    assert!(
+        parse_config("[[objective]]\nname = \"x\"\nthreshold = \"0s\"\n")
+            .unwrap_err()
+            .to_string()
+            .contains("is zero")
+    );
+    check(
+        parse(&QueryInput {
+            queues: vec!["Sales".into()],
+            all_queues: true,
+            ..base()
+        }),
+        &SlaError::AllQueuesAndNamed,
+        "--all-queues already covers every queue",
+    );
+    check(
+        parse(&QueryInput {
+            queue_names: vec!["Sales*".into()],
+            all_queues: true,
+            ..base()
+        }),
+        &SlaError::AllQueuesAndNamed,
+        "drop --queue and --queue-name",
     );
     check(
         "api".parse::<SourceKind>(),
@@ -535,7 +568,6 @@ fn bad_option_values_are_named_in_the_error() {
         &SlaError::InvalidFormat("xml".into()),
         "'xml': expected table, json, csv or markdown",
     );
-    let base = QueryInput::default;
     check(
         parse(&QueryInput {
             thresholds: ps(&["20s", "20s"]),
@@ -624,7 +656,6 @@ fn queue_arguments_that_look_like_uuids_are_ids_and_the_rest_names() {
             "Sales*".into(),
         ],
         queue_names: vec!["Billing*".into()],
-        all_queues: true,
         ..QueryInput::default()
     })
     .unwrap();
@@ -639,7 +670,7 @@ fn queue_arguments_that_look_like_uuids_are_ids_and_the_rest_names() {
                 "Sales*".into(),
             ],
             patterns: vec!["Billing*".into()],
-            all: true,
+            all: false,
         }
     );
     assert!(!request.queues.is_empty());
@@ -684,8 +715,8 @@ fn config_files() {
         target_percent: target,
         queues: queues.map(|q| q.iter().map(|s| (*s).to_owned()).collect()),
     };
-    check("", Ok(vec![]));
-    check("# nothing yet\n", Ok(vec![]));
+    check("", Err("no objectives"));
+    check("# nothing yet\n", Err("no objectives"));
     check(
         r#"
         [[objective]]
@@ -800,13 +831,16 @@ fn config_objectives_follow_the_threshold_objectives() {
     })
     .unwrap();
     assert_eq!(request.objectives.len(), 1);
-    // An empty config file leaves the default.
-    let request = parse(&QueryInput {
-        objectives: config(""),
-        ..QueryInput::default()
-    })
-    .unwrap();
-    assert_eq!(request.objectives, [Objective::fixed(ms(20_000))]);
+    // An empty config file is an error rather than a silent 20 s.
+    for empty in ["", "# nothing yet\n", "objective = []"] {
+        assert_eq!(
+            parse_config(empty),
+            Err(SlaError::InvalidConfig(
+                "no objectives: add an [[objective]] with a name and a threshold".into()
+            )),
+            "{empty:?}"
+        );
+    }
     assert_eq!(
         parse_config("objective = 3")
             .unwrap_err()
@@ -837,21 +871,6 @@ fn objectives_apply_to_queues_by_id_or_name_ignoring_case() {
         ..Objective::configured()
     };
     assert!(accented.applies_to(&q("q-ventes", "Ventes Été")));
-}
-
-#[test]
-fn percents_from_0_to_100() {
-    assert_eq!(parse_percent("95"), Ok(95.0));
-    assert_eq!(parse_percent(" 82.5 "), Ok(82.5));
-    assert_eq!(parse_percent("0"), Ok(0.0));
-    assert_eq!(parse_percent("100"), Ok(100.0));
-    for bad in ["100.01", "-1", "ninety", "", "NaN", "inf"] {
-        assert_eq!(
-            parse_percent(bad),
-            Err(SlaError::InvalidPercent(bad.into())),
-            "{bad}"
-        );
-    }
 }
 
 #[test]

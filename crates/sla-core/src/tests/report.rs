@@ -371,7 +371,12 @@ fn idle_queues_and_intervals_have_no_percent() {
     // Nothing at all: the total has no percent either.
     let nothing = report(&input, &queues, &[]);
     assert_eq!(nothing.total.service_levels[0].percent, None);
-    assert!(!nothing.any_below(100.0));
+    let all = crate::FailScope { intervals: true };
+    assert!(
+        nothing
+            .shortfalls(crate::FailBelow::Percent(100.0), all)
+            .is_empty()
+    );
 }
 
 /// Alpha: voice 20 s / 80 %, chat 60 s / 90 %; Bravo: voice 30 s / 85 %; Charlie: voice
@@ -741,18 +746,66 @@ fn tallies_of_other_queues_media_and_times_are_left_out() {
 }
 
 #[test]
-fn any_below_looks_at_queue_rows_and_never_at_absent_percents() {
+fn shortfalls_name_rows_and_intervals_below_the_bar_and_never_absent_percents() {
+    use crate::{FailBelow, FailScope, Granularity, SlaError};
     let queues = [queue("q-a", "A"), queue("q-idle", "Idle")];
+    // Monday 75 % (3 of 4), Tuesday 50 % (1 of 2): 66.67 % over both days.
     let visits = [
         visits("q-a", Voice, "2026-03-02T09:00:00Z", 3, Answered, 1_000),
         visits("q-a", Voice, "2026-03-02T09:01:00Z", 1, Answered, 60_000),
+        visits("q-a", Voice, "2026-03-03T09:00:00Z", 1, Answered, 1_000),
+        visits("q-a", Voice, "2026-03-03T09:01:00Z", 1, Answered, 60_000),
     ]
     .concat();
-    let r = report(&with("ignore"), &queues, &visits);
-    assert_eq!(r.queues[0].service_levels[0].percent, Some(75.0));
-    assert!(r.any_below(75.01));
-    assert!(!r.any_below(75.0));
-    assert!(!r.any_below(0.0));
+    let input = QueryInput {
+        granularity: Granularity::Day,
+        objectives: config("[[objective]]\nname = \"goal\"\nthreshold = \"20s\"\ntarget = 70\n"),
+        ..input("2026-03-02", "2026-03-03")
+    };
+    let r = report(&input, &queues, &visits);
+    let rows = FailScope::default();
+    let all = FailScope { intervals: true };
+    let found = |bar, scope| -> Vec<String> {
+        r.shortfalls(bar, scope)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    assert!(
+        found(FailBelow::Percent(66.67), rows).is_empty(),
+        "a percent equal to the bar passes"
+    );
+    assert_eq!(
+        found(FailBelow::Percent(66.68), rows),
+        ["A, objective goal: 66.67 % is below 66.68 %"]
+    );
+    // The whole window passes 60 %, one day does not: only counted when intervals are.
+    assert!(found(FailBelow::Percent(60.0), rows).is_empty());
+    assert_eq!(
+        found(FailBelow::Percent(60.0), all),
+        [
+            "A from 2026-03-03T00:00:00Z to 2026-03-04T00:00:00Z, objective goal: 50.00 % is below 60.00 %"
+        ]
+    );
+    // Each objective's own target: the window's 66.67 % and Tuesday's 50 % miss 70 %; Monday's
+    // 75 % does not.
+    assert_eq!(
+        found(FailBelow::Target, all),
+        [
+            "A, objective goal: 66.67 % is below 70.00 %",
+            "A from 2026-03-03T00:00:00Z to 2026-03-04T00:00:00Z, objective goal: 50.00 % is below 70.00 %",
+        ]
+    );
+    assert!(found(FailBelow::Percent(0.0), all).is_empty());
+    assert_eq!("target".parse(), Ok(FailBelow::Target));
+    assert_eq!(" 82.5 ".parse(), Ok(FailBelow::Percent(82.5)));
+    for bad in ["100.01", "-1", "ninety", "", "NaN", "inf"] {
+        assert_eq!(
+            bad.parse::<FailBelow>(),
+            Err(SlaError::InvalidPercent(bad.into())),
+            "{bad}"
+        );
+    }
 }
 
 #[test]
