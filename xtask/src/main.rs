@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
+mod provision;
 mod purity;
 
 fn main() -> ExitCode {
@@ -30,7 +31,7 @@ fn run() -> anyhow::Result<()> {
         _ => {
             eprintln!("usage: cargo xtask <ci|bench>");
             eprintln!(
-                "  ci     fmt, purity gate, clippy, build, tests, docs (and cargo-deny when installed)"
+                "  ci     system packages, fmt, purity gate, clippy, build, tests, docs (and cargo-deny when installed)"
             );
             eprintln!("  bench  run the benchmarks recorded in docs/PERFORMANCE.md");
             bail!("unknown or missing command")
@@ -56,6 +57,10 @@ fn step(name: &str) {
 
 fn ci(sh: &Shell) -> anyhow::Result<()> {
     let cargo = cargo();
+    // First, so that a machine without what the tests need fails in seconds, before any build.
+    step("system packages the tests need");
+    provision::ensure(sh)?;
+
     step("cargo fmt --all --check");
     cmd!(sh, "{cargo} fmt --all --check")
         .run()
