@@ -318,7 +318,112 @@ fn names_a_queue(filter: &Filter<AggregatePredicate>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use jiff::{SignedDuration, Timestamp};
+    use serde_json::{Value, json};
+
     use super::*;
+    use crate::{LiveClock, ManualClock, SimConfig};
+
+    /// A quiet live org of three queues on a manual clock, with nobody on queue in the first.
+    fn org_and_live() -> (Org, LiveOrg) {
+        let start: Timestamp = "2026-06-01T10:00:00Z".parse().unwrap();
+        let mut config = SimConfig {
+            queues: 3,
+            days: 1,
+            visits_per_day: 10,
+            end_date: Some(jiff::civil::date(2026, 5, 31)),
+            ..SimConfig::default()
+        };
+        config.live.clock = LiveClock::Manual(ManualClock::new(start));
+        config.live.autopilot = false;
+        let org = Org::generate_until(&config, start);
+        let live = LiveOrg::new(&org, config.seed, &config.live, start);
+        live.set_agents(&org.queues[0].id, 0).unwrap();
+        (org, live)
+    }
+
+    fn answer(org: &Org, live: &LiveOrg, body: &Value) -> Result<Value, ApiError> {
+        let query: ObservationQuery = serde_json::from_value(body.clone()).unwrap();
+        run(org, Some(live), &query).map(|r| serde_json::to_value(r).unwrap())
+    }
+
+    #[test]
+    fn filters_pick_queues_and_media_types() {
+        let (org, live) = org_and_live();
+        let (a, b) = (&org.queues[0].id, &org.queues[1].id);
+        let now = live.now();
+        for i in 0..3 {
+            live.inject(a, MediaType::Chat, now - SignedDuration::from_secs(i))
+                .unwrap();
+        }
+        live.inject(a, MediaType::Voice, now).unwrap();
+        let body = json!({
+            "filter": {"type": "and", "predicates": [
+                {"dimension": "queueId", "value": a},
+                {"dimension": "mediaType", "value": "chat"}]},
+            "metrics": ["oWaiting", "oOnQueueUsers"],
+        });
+        let out = answer(&org, &live, &body).unwrap();
+        let groups: Vec<&Value> = out["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| &r["group"])
+            .collect();
+        assert_eq!(
+            groups,
+            [
+                &json!({"queueId": a}),
+                &json!({"queueId": a, "mediaType": "chat"})
+            ]
+        );
+        assert_eq!(out["results"][1]["data"][0]["stats"]["count"], 3);
+
+        let other = json!({"filter": {"type": "or", "predicates": [{"dimension": "queueId", "value": b}]}, "metrics": ["oWaiting"]});
+        let out = answer(&org, &live, &other).unwrap();
+        let results = out["results"].as_array().unwrap();
+        assert_eq!(results.len(), 5);
+        assert!(results.iter().all(|r| r["group"]["queueId"] == b.as_str()));
+        assert!(results.iter().all(|r| r["data"][0]["stats"]["count"] == 0));
+    }
+
+    #[test]
+    fn a_long_queue_lists_its_oldest_and_newest_fifty() {
+        let (org, live) = org_and_live();
+        let queue = &org.queues[0].id;
+        let now = live.now();
+        let ids: Vec<String> = (0..101)
+            .map(|i| {
+                let since = now - SignedDuration::from_secs(1_000 - i);
+                live.inject(queue, MediaType::Voice, since).unwrap()
+            })
+            .collect();
+        let body = json!({
+            "filter": {"type": "and", "predicates": [{"dimension": "queueId", "value": queue}, {"dimension": "mediaType", "value": "voice"}]},
+            "metrics": ["oWaiting"],
+            "detailMetrics": ["oWaiting"],
+        });
+        let out = answer(&org, &live, &body).unwrap();
+        let results = out["results"].as_array().unwrap();
+        assert_eq!(results.len(), 1);
+        let data = &results[0]["data"][0];
+        assert_eq!(
+            (data["stats"]["count"].as_u64(), data["truncated"].as_bool()),
+            (Some(101), Some(true))
+        );
+        let listed: Vec<&str> = data["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["conversationId"].as_str().unwrap())
+            .collect();
+        let expected: Vec<&str> = ids[..50]
+            .iter()
+            .chain(&ids[51..])
+            .map(String::as_str)
+            .collect();
+        assert_eq!(listed, expected, "only the middle one is left out");
+    }
 
     #[test]
     fn truncation_keeps_the_oldest_and_newest_halves() {

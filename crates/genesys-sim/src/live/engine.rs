@@ -327,7 +327,10 @@ impl Engine {
         }
         let gap = round_ms(exp_sample(&mut self.rng, 3_600_000.0 / per_hour)).max(1);
         let epoch = self.epoch;
-        self.schedule(after + gap, EventKind::Arrival { queue, epoch });
+        self.schedule(
+            after.saturating_add(gap),
+            EventKind::Arrival { queue, epoch },
+        );
     }
 
     /// A new conversation from the autopilot: its media type, patience and flow timeout follow
@@ -349,11 +352,11 @@ impl Engine {
             .then(|| (10_000.0 + self.rng.f64() * 290_000.0) * model.wait_scale.sqrt());
         let key = self.enqueue(queue, media, at);
         if let Some(p) = patience {
-            let when = at + self.scaled(p);
+            let when = at.saturating_add(self.scaled(p));
             self.schedule(when, EventKind::Patience(key));
         }
         if let Some(f) = flow_out {
-            let when = at + self.scaled(f);
+            let when = at.saturating_add(self.scaled(f));
             self.schedule(when, EventKind::FlowOut(key));
         }
         self.dispatch(queue, at);
@@ -408,7 +411,7 @@ impl Engine {
             seat.busy = Some(key);
             let seat_id = seat.id;
             let ring = 1_000.0 + self.rng.f64() * 3_000.0;
-            let answer_at = at + self.scaled(ring);
+            let answer_at = at.saturating_add(self.scaled(ring));
             if let Some(c) = self.convs.get_mut(&key) {
                 c.state = ConvState::Alerting {
                     seat: seat_id,
@@ -432,7 +435,7 @@ impl Engine {
         };
         let model = media_model(media);
         let handle = 20_000.0 + exp_sample(&mut self.rng, model.handle_s * 1000.0);
-        let end = at + self.scaled(handle);
+        let end = at.saturating_add(self.scaled(handle));
         if let Some(c) = self.convs.get_mut(&key) {
             c.state = ConvState::Interacting {
                 seat,
@@ -462,7 +465,7 @@ impl Engine {
             return;
         };
         self.ids.remove(&c.id);
-        let end = outcome_at + handle;
+        let end = outcome_at.saturating_add(handle);
         if end < self.log_from {
             return;
         }

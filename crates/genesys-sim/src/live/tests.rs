@@ -409,3 +409,40 @@ fn the_history_ends_where_the_live_org_begins() {
     let whole = Org::generate_until(&config, start());
     assert!(whole.conversations.len() > org.conversations.len());
 }
+
+#[test]
+fn extreme_settings_neither_overflow_nor_stall() {
+    let (_, slow, clock) = live(|c| {
+        c.arrivals_per_hour = 1e-300;
+        c.speed_up = 0.01;
+    });
+    clock.advance(Duration::from_hours(365 * 24));
+    let snapshot = slow.snapshot();
+    assert_eq!(snapshot.as_of, start() + secs(365 * 86_400));
+    assert!(snapshot.visits.is_empty(), "nothing arrives at such a rate");
+    assert!(
+        LiveConfig {
+            speed_up: 0.0,
+            ..LiveConfig::default()
+        }
+        .validate()
+        .is_err()
+    );
+    assert!(
+        LiveConfig {
+            arrivals_per_hour: f64::NAN,
+            ..LiveConfig::default()
+        }
+        .validate()
+        .is_err()
+    );
+    assert!(
+        LiveConfig {
+            tick: Duration::ZERO,
+            ..LiveConfig::default()
+        }
+        .validate()
+        .is_err()
+    );
+    assert!(LiveConfig::default().validate().is_ok());
+}
