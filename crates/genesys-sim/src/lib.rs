@@ -259,8 +259,10 @@ impl SimServer {
         let local = listener
             .local_addr()
             .map_err(|source| SimError::Bind { addr, source })?;
-        // The history ends, and the live org begins, at this one instant.
-        let start = config.live.clock.now();
+        // The history ends, and the live org begins, at this one instant, in whole milliseconds
+        // like every instant of the org.
+        let now = config.live.clock.now().as_millisecond();
+        let start = jiff::Timestamp::from_millisecond(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         let generated = config.clone();
         // Generation is CPU work; keep it off the async workers.
         let (org, live) = tokio::task::spawn_blocking(move || generate(&generated, start))

@@ -1,4 +1,5 @@
-//! The aggregates endpoint against an independent count straight from `org().visits`.
+//! The aggregates endpoint against an independent count straight from `org().visits` (and the
+//! live org's finished visits, where it runs).
 //!
 //! The expected numbers are tallied here, visit by visit, with the documented rules: `nOffered`
 //! at entry, the rest at the outcome instant, each only inside the interval.
