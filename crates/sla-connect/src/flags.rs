@@ -56,7 +56,7 @@ pub struct WindowArgs {
     #[arg(long, value_name = "DATE|INSTANT", requires = "from", value_parser = parse::<TimeArg>)]
     pub to: Option<TimeArg>,
     /// A calendar period in the time zone, ending at local midnight, or a rolling
-    /// last-<duration> ending now [default: last-7-days].
+    /// `last-<duration>` ending now [default: last-7-days].
     #[arg(long, conflicts_with_all = ["from", "to"], value_parser = parse::<Period>, long_help = period_help())]
     pub period: Option<Period>,
     /// IANA time zone for dates, periods and intervals [default: the system zone].

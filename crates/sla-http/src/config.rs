@@ -73,7 +73,7 @@ pub(crate) struct WatchArgs {
     #[command(flatten)]
     pub(crate) queues: QueueArgs,
     /// The watched window: a calendar period in the service's zone, or a rolling
-    /// last-<duration> ending at each refresh.
+    /// `last-<duration>` ending at each refresh.
     #[arg(long, default_value_t = Period::Calendar(CalendarPeriod::Today), value_parser = parse::<Period>, long_help = period_help())]
     pub(crate) period: Period,
     /// The interval of the dashboard's bars.
