@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 
 mod details;
 mod fuzz;
+mod retry;
 
 /// The vendor schema's `$defs`, read from the repository.
 fn schema_defs() -> &'static serde_json::Value {
