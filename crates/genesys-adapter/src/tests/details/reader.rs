@@ -1,15 +1,12 @@
 //! Reading pages of conversation details into visits: which sessions count, with which dates,
 //! each conversation once, and what a malformed page is.
 
-use jiff::Timestamp;
-use proptest::prelude::*;
 use serde_json::{Value, json};
 use sla_core::ports::{OutcomeKind, Visit, VisitOutcome};
 use sla_core::{MediaType, QueueId};
 
 use super::emulator::dataset;
 use super::{Collect, visit_query};
-use crate::convert::instant;
 use crate::tests::{assert_valid, ts};
 use crate::{DetailsReader, GenesysError};
 
@@ -280,42 +277,4 @@ fn rendered_test_pages_are_valid_genesys_responses() {
         "AnalyticsConversationAsyncQueryResponse",
         &json!({"conversations": rows, "cursor": "c", "dataAvailabilityDate": "2024-05-04T00:00:00.000Z"}),
     );
-}
-
-#[test]
-fn genesys_instants_read_as_jiff_reads_them() {
-    for text in [
-        "2024-05-01T09:00:20.000Z",
-        "2024-02-29T23:59:59.999Z",
-        "2024-05-01T09:00:20Z",
-        "1970-01-01T00:00:00.000Z",
-        "2024-05-01T10:00:20.000+01:00",
-        "2024-05-01T09:00:20.123456Z",
-        "2024-05-01t09:00:20.000z",
-    ] {
-        assert_eq!(
-            instant(text).unwrap(),
-            text.parse::<Timestamp>().unwrap(),
-            "{text}"
-        );
-    }
-    for bad in [
-        "2023-02-29T00:00:00.000Z",
-        "2024-13-01T00:00:00.000Z",
-        "2024-05-01T24:00:00.000Z",
-        "",
-        "x",
-    ] {
-        assert!(instant(bad).is_err(), "{bad}");
-    }
-}
-
-proptest! {
-    #[test]
-    fn the_fast_instant_path_agrees_with_jiff(millis in -2_000_000_000_000i64..8_000_000_000_000) {
-        let t = Timestamp::from_millisecond(millis).unwrap();
-        for text in [format!("{t:.3}"), format!("{t:.0}")] {
-            prop_assert_eq!(instant(&text).unwrap(), text.parse::<Timestamp>().unwrap());
-        }
-    }
 }
