@@ -204,6 +204,7 @@ mod tests {
     use std::error::Error as _;
 
     use super::*;
+    use crate::tests::chain;
 
     fn api(status: u16) -> GenesysError {
         GenesysError::Api {
@@ -212,18 +213,6 @@ mod tests {
             message: "The interval is invalid".to_owned(),
             context_id: Some("ctx-1".to_owned()),
         }
-    }
-
-    /// The whole `source()` chain on one line, as `{:#}` prints it in the binaries.
-    fn chain(error: &dyn std::error::Error) -> String {
-        let mut text = error.to_string();
-        let mut next = error.source();
-        while let Some(e) = next {
-            text.push_str(": ");
-            text.push_str(&e.to_string());
-            next = e.source();
-        }
-        text
     }
 
     #[track_caller]

@@ -8,6 +8,7 @@ use jiff::ToSpan;
 use sla_core::ports::{SourceError, TallySource};
 use sla_core::{Granularity, Threshold};
 
+use crate::shared::chain;
 use crate::support::{fault_free, instant_client, query, real_client, sim_config, start, ts};
 
 fn window() -> (jiff::Timestamp, jiff::Timestamp) {
@@ -190,16 +191,4 @@ async fn a_spent_budget_says_how_many_attempts_were_made() {
         "{chain}"
     );
     assert_eq!(time.waits().len(), 2);
-}
-
-/// The error and its sources on one line, as the binaries print them with `{:#}`.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut next = error.source();
-    while let Some(e) = next {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        next = e.source();
-    }
-    text
 }
