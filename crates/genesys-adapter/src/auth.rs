@@ -145,10 +145,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::rate_limit::RateLimiter;
     use crate::retry::RetryPolicy;
     use crate::seams::TransportErrorKind;
-    use crate::test_util::{InstantSleep, ManualClock, Reply, ScriptedTransport};
+    use crate::test_util::{ManualClock, Reply, ScriptedTransport};
+    use crate::tests::retry;
 
     #[test]
     fn renewal_comes_a_minute_early_or_at_half_life() {
@@ -187,33 +187,23 @@ mod tests {
     const TOKEN_PATH: &str = "/oauth/token";
 
     fn harness() -> Harness {
-        let clock = ManualClock::new();
-        let sleep = InstantSleep::new(clock.clone());
-        let transport = ScriptedTransport::new();
-        let sender = Arc::new(Sender {
-            transport: Arc::new(transport.clone()),
-            sleep: Arc::new(sleep.clone()),
-            clock: Arc::new(clock.clone()),
-            policy: RetryPolicy {
+        let sending = retry::Harness::new(
+            RetryPolicy {
                 max_attempts: 3,
-                max_total_wait: Duration::from_mins(1),
-                max_retry_after: Duration::from_mins(3),
-                initial_backoff: Duration::from_secs(1),
                 max_backoff: Duration::from_secs(4),
+                ..retry::policy()
             },
-            jitter: Some(1.0),
-            limiter: RateLimiter::new(100, 4, Arc::new(clock.clone()), Arc::new(sleep)),
-            counters: Arc::default(),
-        });
+            1.0,
+        );
         let creds = Arc::new(ClientCredentials::new(
-            sender,
+            sending.sender,
             "http://sim.test/oauth/token".parse().unwrap(),
             "my-client",
             &SecretString::from("my-secret"),
         ));
         Harness {
-            transport,
-            clock,
+            transport: sending.transport,
+            clock: sending.clock,
             creds,
         }
     }

@@ -8,7 +8,7 @@ mod config;
 mod details;
 mod fuzz;
 mod queues;
-mod retry;
+pub(crate) mod retry;
 mod secrets;
 mod shared;
 mod tokens;
@@ -21,7 +21,7 @@ use sla_core::{BucketPlan, Granularity, QueueId, Tallier, TallySet, Threshold, T
 
 pub(crate) use crate::tests::shared::{assert_valid, chain};
 use crate::{
-    GenesysClient, GenesysConfig, HttpRequest, InstantSleep, ManualClock, Region,
+    GenesysClient, GenesysConfig, HttpRequest, InstantSleep, ManualClock, Region, Reply,
     ScriptedTransport, Seams,
 };
 
@@ -44,6 +44,13 @@ fn client(
         clock,
         sleep,
     )
+}
+
+/// A scripted transport whose login host hands out one token, good for a day.
+fn with_token() -> ScriptedTransport {
+    let transport = ScriptedTransport::new();
+    transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+    transport
 }
 
 fn body_of(request: &HttpRequest) -> Value {

@@ -166,6 +166,7 @@ pub(crate) fn schedule(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tests::retry::policy;
 
     #[expect(clippy::unnecessary_wraps, reason = "rows of a table of outcomes")]
     fn response(status: u16, headers: &[(&str, &str)]) -> Result<HttpResponse, TransportError> {
@@ -283,16 +284,6 @@ mod tests {
         // Out-of-range factors and huge retry counts neither overflow nor exceed the cap.
         assert_eq!(backoff(u32::MAX, initial, max, 7.0), max);
         assert_eq!(backoff(3, initial, max, -1.0), Duration::ZERO);
-    }
-
-    fn policy() -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 4,
-            max_total_wait: Duration::from_mins(1),
-            max_retry_after: Duration::from_mins(3),
-            initial_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(8),
-        }
     }
 
     #[test]

@@ -12,9 +12,11 @@ use serde_json::json;
 use sla_core::ports::{SourceError, TallySource as _};
 use sla_core::{Granularity, MediaType, TallySet, Zone};
 
+use crate::Reply;
 use crate::tests::aggregates::emulator::{emulate, serve_aggregates, visits};
-use crate::tests::{AGGREGATES, TOKEN_PATH, body_of, client, expected, tally_query, ts};
-use crate::{Reply, ScriptedTransport};
+use crate::tests::{
+    AGGREGATES, TOKEN_PATH, body_of, client, expected, tally_query, ts, with_token,
+};
 
 #[track_caller]
 fn assert_same(got: &TallySet, want: &TallySet) {
@@ -22,20 +24,19 @@ fn assert_same(got: &TallySet, want: &TallySet) {
     assert_eq!(got, want);
 }
 
+/// The local midnight that starts `date` in `zone`.
+fn midnight(zone: &Zone, date: jiff::civil::Date) -> Timestamp {
+    date.to_zoned(zone.tz().clone()).unwrap().timestamp()
+}
+
 #[tokio::test]
 async fn chunks_batches_and_view_parts_merge_into_the_core_tally_across_dst() {
     let queues = ["q-a", "q-b", "q-c"];
     let zone = Zone::get("Europe/London").unwrap();
-    let from = jiff::civil::date(2026, 3, 22)
-        .to_zoned(zone.tz().clone())
-        .unwrap()
-        .timestamp();
-    let to = jiff::civil::date(2026, 4, 5)
-        .to_zoned(zone.tz().clone())
-        .unwrap()
-        .timestamp();
+    let from = midnight(&zone, jiff::civil::date(2026, 3, 22));
+    let to = midnight(&zone, jiff::civil::date(2026, 4, 5));
     let visits = Arc::new(visits(1, &queues, from, to, 3_000));
-    let transport = ScriptedTransport::new();
+    let transport = with_token();
     serve_aggregates(&transport, Arc::clone(&visits));
     let (client, _, sleep) = client(&transport, |c| c.queues_per_request = 2);
     let query = tally_query(&queues, "Europe/London", from, to, Granularity::Hour);
@@ -68,7 +69,7 @@ async fn off_grid_windows_and_media_filters_match_the_core_tally() {
         Granularity::HalfHour,
         Granularity::Total,
     ] {
-        let transport = ScriptedTransport::new();
+        let transport = with_token();
         serve_aggregates(&transport, Arc::clone(&visits));
         let (client, _, _) = client(&transport, |_| {});
         let mut query = tally_query(&queues, "America/New_York", from, to, granularity);
@@ -95,16 +96,10 @@ async fn off_grid_windows_and_media_filters_match_the_core_tally() {
 async fn the_fall_back_day_has_fifty_half_hours() {
     let queues = ["q-a"];
     let zone = Zone::get("Europe/London").unwrap();
-    let from = jiff::civil::date(2026, 10, 25)
-        .to_zoned(zone.tz().clone())
-        .unwrap()
-        .timestamp();
-    let to = jiff::civil::date(2026, 10, 26)
-        .to_zoned(zone.tz().clone())
-        .unwrap()
-        .timestamp();
+    let from = midnight(&zone, jiff::civil::date(2026, 10, 25));
+    let to = midnight(&zone, jiff::civil::date(2026, 10, 26));
     let visits = Arc::new(visits(3, &queues, from, to, 3_000));
-    let transport = ScriptedTransport::new();
+    let transport = with_token();
     serve_aggregates(&transport, Arc::clone(&visits));
     let (client, _, _) = client(&transport, |_| {});
     let query = tally_query(&queues, "Europe/London", from, to, Granularity::HalfHour);
@@ -121,8 +116,7 @@ async fn faults_on_the_way_leave_the_tallies_unchanged() {
     let from = ts("2024-05-01T00:00:00Z");
     let to = ts("2024-05-11T00:00:00Z");
     let visits = Arc::new(visits(4, &queues, from, to, 2_000));
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok-1", 86_400)]);
+    let transport = with_token();
     let calls = Arc::new(Mutex::new(0_u32));
     let served = Arc::clone(&visits);
     transport.respond(AGGREGATES, move |request| {
@@ -154,8 +148,7 @@ async fn faults_on_the_way_leave_the_tallies_unchanged() {
 
 #[tokio::test]
 async fn missing_groups_and_an_empty_answer_mean_zero() {
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok-1", 86_400)]);
+    let transport = with_token();
     transport.script(AGGREGATES, [Reply::json(200, &json!({}))]);
     let (client, _, _) = client(&transport, |_| {});
     let query = tally_query(
@@ -175,8 +168,7 @@ async fn missing_groups_and_an_empty_answer_mean_zero() {
 
 #[tokio::test]
 async fn api_errors_reach_the_core_with_genesys_details() {
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok-1", 86_400)]);
+    let transport = with_token();
     transport.script(
         AGGREGATES,
         [Reply::genesys_error(

@@ -19,7 +19,6 @@ use crate::tests::ts;
 const QUERY: &str = "/api/v2/analytics/conversations/details/query";
 const JOBS: &str = "/api/v2/analytics/conversations/details/jobs";
 const AVAILABILITY: &str = "/api/v2/analytics/conversations/details/jobs/availability";
-const TOKEN_PATH: &str = "/oauth/token";
 
 #[derive(Default)]
 pub(crate) struct Collect(Vec<Visit>);

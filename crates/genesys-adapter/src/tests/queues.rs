@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use sla_core::ports::{QueueDirectory as _, QueueSelector};
 use sla_core::{MediaType, QueueId, Threshold};
 
-use crate::tests::{QUEUES, TOKEN_PATH, assert_valid, client};
+use crate::tests::{QUEUES, assert_valid, client, with_token};
 use crate::{HttpRequest, Reply, ScriptedTransport};
 
 /// A queue entity as Genesys lists it.
@@ -33,7 +33,6 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
 /// Serves `names` as queues `q-0`, `q-1`, ... three per page, paging by `pageCount` or, when
 /// `page_count` is false, by `nextUri` only.
 fn serve_queues(transport: &ScriptedTransport, names: &'static [&'static str], page_count: bool) {
-    transport.script(TOKEN_PATH, [Reply::token("tok-1", 86_400)]);
     transport.respond(QUEUES, move |request| {
         let pairs = query_pairs(request);
         assert_eq!(param(&pairs, "pageSize"), ["100"]);
@@ -76,7 +75,7 @@ const NAMES: &[&str] = &[
 #[tokio::test]
 async fn every_queue_is_listed_across_pages() {
     for by_page_count in [true, false] {
-        let transport = ScriptedTransport::new();
+        let transport = with_token();
         serve_queues(&transport, NAMES, by_page_count);
         let (client, _, _) = client(&transport, |_| {});
         let got = client.queues(&QueueSelector::All).await.unwrap();
@@ -97,8 +96,7 @@ async fn every_queue_is_listed_across_pages() {
 
 #[tokio::test]
 async fn names_are_sent_to_genesys_and_exact_names_kept_exact() {
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok-1", 86_400)]);
+    let transport = with_token();
     // Whatever Genesys matched for the name, only exact (case-insensitive) names are kept.
     transport.respond(QUEUES, |request| {
         let pairs = query_pairs(request);
@@ -141,7 +139,7 @@ async fn names_are_sent_to_genesys_and_exact_names_kept_exact() {
 
 #[tokio::test]
 async fn ids_are_batched_as_repeated_parameters() {
-    let transport = ScriptedTransport::new();
+    let transport = with_token();
     serve_queues(&transport, NAMES, true);
     let (client, _, _) = client(&transport, |c| c.queues_per_request = 2);
     let ids: Vec<QueueId> = ["q-0", "q-2", "q-4", "q-6", "q-2", "q-missing"]

@@ -9,10 +9,13 @@ use secrecy::{ExposeSecret as _, SecretString};
 use crate::error::GenesysError;
 use crate::rate_limit::RateLimiter;
 use crate::retry::{Endpoint, RetryPolicy, Sender};
-use crate::seams::{AccessToken, HttpRequest, Method, MockTokenSource, TransportErrorKind};
+use crate::seams::{
+    AccessToken, HttpRequest, HttpResponse, Method, MockTokenSource, TransportErrorKind,
+};
 use crate::test_util::{InstantSleep, ManualClock, Reply, ScriptedTransport};
 
-fn policy() -> RetryPolicy {
+/// Four attempts within a minute of waiting, backoffs from 1 s up to 8 s.
+pub(crate) fn policy() -> RetryPolicy {
     RetryPolicy {
         max_attempts: 4,
         max_total_wait: Duration::from_mins(1),
@@ -22,30 +25,47 @@ fn policy() -> RetryPolicy {
     }
 }
 
-struct Harness {
-    transport: ScriptedTransport,
-    sleep: InstantSleep,
-    sender: Sender,
+/// A sender over a scripted transport, with instant time.
+pub(crate) struct Harness {
+    pub(crate) transport: ScriptedTransport,
+    pub(crate) clock: ManualClock,
+    pub(crate) sleep: InstantSleep,
+    pub(crate) sender: Arc<Sender>,
+}
+
+impl Harness {
+    /// A sender under `policy` whose backoffs are `jitter` (0 to 1) of their ceiling.
+    pub(crate) fn new(policy: RetryPolicy, jitter: f64) -> Self {
+        let clock = ManualClock::new();
+        let sleep = InstantSleep::new(clock.clone());
+        let transport = ScriptedTransport::new();
+        let sender = Arc::new(Sender {
+            transport: Arc::new(transport.clone()),
+            sleep: Arc::new(sleep.clone()),
+            clock: Arc::new(clock.clone()),
+            policy,
+            jitter: Some(jitter),
+            limiter: RateLimiter::new(1000, 4, Arc::new(clock.clone()), Arc::new(sleep.clone())),
+            counters: Arc::default(),
+        });
+        Self {
+            transport,
+            clock,
+            sleep,
+            sender,
+        }
+    }
+
+    /// Sends [`request`] to the API host with a token that is never refused.
+    async fn send(&self) -> Result<HttpResponse, GenesysError> {
+        self.sender
+            .send(&request(), Endpoint::Api, Some(&fixed_tokens()))
+            .await
+    }
 }
 
 fn harness(policy: RetryPolicy) -> Harness {
-    let clock = ManualClock::new();
-    let sleep = InstantSleep::new(clock.clone());
-    let transport = ScriptedTransport::new();
-    let sender = Sender {
-        transport: Arc::new(transport.clone()),
-        sleep: Arc::new(sleep.clone()),
-        clock: Arc::new(clock.clone()),
-        policy,
-        jitter: Some(0.0),
-        limiter: RateLimiter::new(1000, 4, Arc::new(clock), Arc::new(sleep.clone())),
-        counters: Arc::default(),
-    };
-    Harness {
-        transport,
-        sleep,
-        sender,
-    }
+    Harness::new(policy, 0.0)
 }
 
 fn request() -> HttpRequest {
@@ -120,11 +140,7 @@ async fn retry_after_above_the_ceiling_is_not_waited_for() {
         )
         .with_header("Retry-After", "3600")],
     );
-    let err = h
-        .sender
-        .send(&request(), Endpoint::Api, Some(&fixed_tokens()))
-        .await
-        .unwrap_err();
+    let err = h.send().await.unwrap_err();
     assert!(h.sleep.waits().is_empty());
     assert!(
         matches!(err, GenesysError::Throttled { attempts: 1, retry_after, .. } if retry_after == Duration::from_hours(1)),
@@ -147,11 +163,7 @@ async fn exhausted_budget_reports_the_attempts_and_the_last_error() {
             Reply::status(500),
         ],
     );
-    let err = h
-        .sender
-        .send(&request(), Endpoint::Api, Some(&fixed_tokens()))
-        .await
-        .unwrap_err();
+    let err = h.send().await.unwrap_err();
     assert_eq!(h.transport.count(PATH), 4);
     assert_eq!(h.sleep.waits().len(), 3);
     assert_eq!(err.to_string(), "the last of 4 attempts failed");
@@ -175,11 +187,7 @@ async fn total_wait_budget_stops_the_loop_before_sleeping_past_it() {
     });
     h.transport
         .script(PATH, [Reply::status(429).with_header("Retry-After", "4")]);
-    let err = h
-        .sender
-        .send(&request(), Endpoint::Api, Some(&fixed_tokens()))
-        .await
-        .unwrap_err();
+    let err = h.send().await.unwrap_err();
     // 4 + 4 = 8 s waited; a third wait would make 12 s.
     assert_eq!(h.sleep.total(), Duration::from_secs(8));
     assert!(
@@ -198,11 +206,7 @@ async fn other_client_errors_fail_at_once_with_genesys_details() {
                 .with_header("ININ-Correlation-Id", "corr-1"),
         ],
     );
-    let err = h
-        .sender
-        .send(&request(), Endpoint::Api, Some(&fixed_tokens()))
-        .await
-        .unwrap_err();
+    let err = h.send().await.unwrap_err();
     assert_eq!(h.transport.count(PATH), 1);
     assert!(h.sleep.waits().is_empty());
     assert_eq!(
@@ -221,11 +225,7 @@ async fn correlation_header_stands_in_for_a_missing_context_id() {
                 .with_header("ININ-Correlation-Id", "corr-2"),
         ],
     );
-    let err = h
-        .sender
-        .send(&request(), Endpoint::Api, Some(&fixed_tokens()))
-        .await
-        .unwrap_err();
+    let err = h.send().await.unwrap_err();
     assert_eq!(
         err.to_string(),
         "genesys cloud answered 404: <html>Not Found</html> [contextId corr-2]"

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sla_core::ports::{OutcomeKind, Visit, VisitOutcome};
 use sla_core::{BucketPlan, Granularity, MediaType, QueueId, TimeWindow, Zone};
 
-use crate::tests::{AGGREGATES, TOKEN_PATH, assert_valid, body_of, ts};
+use crate::tests::{AGGREGATES, assert_valid, body_of, ts};
 use crate::{Reply, ScriptedTransport};
 
 /// An aggregates request as the stand-in below reads it.
@@ -211,7 +211,6 @@ pub(crate) fn visits(
 }
 
 pub(crate) fn serve_aggregates(transport: &ScriptedTransport, visits: Arc<Vec<Visit>>) {
-    transport.script(TOKEN_PATH, [Reply::token("tok-1", 86_400)]);
     transport.respond(AGGREGATES, move |request| {
         Reply::json(200, &emulate(&visits, &body_of(request)))
     });

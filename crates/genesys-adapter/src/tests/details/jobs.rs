@@ -9,9 +9,10 @@ use sla_core::Granularity;
 use sla_core::ports::VisitSource as _;
 
 use super::emulator::{dataset, requests_to, serve_jobs};
-use super::{AVAILABILITY, Collect, JOBS, QUERY, TOKEN_PATH, visit_query};
+use super::{AVAILABILITY, Collect, JOBS, QUERY, visit_query};
+use crate::tests::with_token;
 use crate::tests::{body_of, client, expected, tally_query, ts};
-use crate::{DetailsMode, HttpRequest, Reply, ScriptedTransport};
+use crate::{DetailsMode, HttpRequest, Reply};
 
 #[tokio::test]
 async fn jobs_are_polled_with_backoff_and_read_until_the_cursor_runs_out() {
@@ -19,8 +20,7 @@ async fn jobs_are_polled_with_backoff_and_read_until_the_cursor_runs_out() {
     let from = ts("2024-05-01T00:00:00Z");
     let to = ts("2024-05-15T00:00:00Z");
     let data = Arc::new(dataset(8, &queues, from, to, 1_500));
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+    let transport = with_token();
     serve_jobs(
         &transport,
         &data,
@@ -86,8 +86,7 @@ async fn failed_expired_and_cancelled_jobs_are_clear_errors() {
             "source failed: details job job-1 ended CANCELLED, it was cancelled before it finished",
         ),
     ] {
-        let transport = ScriptedTransport::new();
-        transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+        let transport = with_token();
         serve_jobs(
             &transport,
             &data,
@@ -115,8 +114,7 @@ async fn a_job_still_running_at_the_timeout_is_cancelled() {
         ts("2024-05-02T00:00:00Z"),
         10,
     ));
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+    let transport = with_token();
     serve_jobs(
         &transport,
         &data,
@@ -150,8 +148,7 @@ async fn a_job_still_running_at_the_timeout_is_cancelled() {
 
 #[tokio::test]
 async fn a_repeated_cursor_is_an_error_rather_than_a_loop() {
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+    let transport = with_token();
     transport.script(
         AVAILABILITY,
         [Reply::json(

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use sla_core::Granularity;
 
 use super::emulator::{Quirks, dataset, serve_jobs, serve_query};
-use super::{AVAILABILITY, JOBS, QUERY, TOKEN_PATH};
+use super::{AVAILABILITY, JOBS, QUERY};
+use crate::DetailsMode;
+use crate::tests::with_token;
 use crate::tests::{client, expected, tally_query, ts};
-use crate::{DetailsMode, Reply, ScriptedTransport};
 
 #[tokio::test]
 async fn the_mode_picks_jobs_only_for_windows_the_data_lake_holds() {
@@ -71,8 +72,7 @@ async fn the_mode_picks_jobs_only_for_windows_the_data_lake_holds() {
         ),
     ];
     for (mode, (from, to), available, (asked, jobs)) in table {
-        let transport = ScriptedTransport::new();
-        transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+        let transport = with_token();
         serve_query(&transport, &data, Quirks::default());
         serve_jobs(&transport, &data, available, &["FULFILLED"], 100);
         let (client, _, _) = client(&transport, |c| c.details_mode = mode);

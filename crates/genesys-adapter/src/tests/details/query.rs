@@ -11,9 +11,10 @@ use sla_core::{Granularity, MediaType};
 use super::emulator::{
     Quirks, dataset, filters_of, interval_of, page_numbers, pieces, requests_to, serve_query,
 };
-use super::{Collect, QUERY, TOKEN_PATH, assert_each_once, query_mode, visit_query};
+use super::{Collect, QUERY, assert_each_once, query_mode, visit_query};
+use crate::tests::with_token;
 use crate::tests::{body_of, client, expected, tally_query, ts};
-use crate::{DetailsMode, DetailsProgress, Reply, ScriptedTransport};
+use crate::{DetailsMode, DetailsProgress, ScriptedTransport};
 
 #[tokio::test]
 async fn paging_ends_at_the_page_without_conversations() {
@@ -32,8 +33,7 @@ async fn paging_ends_at_the_page_without_conversations() {
         .collect();
     data.visits.retain(|v| kept.contains(&v.conversation_id));
     let data = Arc::new(data);
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+    let transport = with_token();
     serve_query(&transport, &data, Quirks::default());
     let (client, _, _) = client(&transport, |c| {
         query_mode(c);
@@ -54,8 +54,7 @@ async fn long_windows_are_read_in_pieces_of_at_most_a_week_with_a_lookback() {
     let from = ts("2024-05-01T06:00:00Z");
     let to = ts("2024-05-11T00:00:00Z");
     let data = Arc::new(dataset(2, &queues, from, to, 3_000));
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+    let transport = with_token();
     serve_query(&transport, &data, Quirks::default());
     let (client, _, _) = client(&transport, query_mode);
     for granularity in [Granularity::Total, Granularity::HalfHour, Granularity::Day] {
@@ -93,8 +92,7 @@ async fn conversations_from_before_the_window_are_missed_without_a_lookback() {
     let query = tally_query(&queues, "UTC", from, to, Granularity::Total);
     let mut totals = Vec::new();
     for lookback in [Duration::ZERO, Duration::from_hours(24)] {
-        let transport = ScriptedTransport::new();
-        transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+        let transport = with_token();
         serve_query(&transport, &data, Quirks::default());
         let (client, _, _) = client(&transport, |c| {
             query_mode(c);
@@ -117,8 +115,7 @@ async fn a_piece_past_the_result_cap_is_split_by_days_then_by_queues() {
     let from = ts("2024-05-01T00:00:00Z");
     let to = ts("2024-05-08T00:00:00Z");
     let data = Arc::new(dataset(4, &queues, from, to, 2_000));
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+    let transport = with_token();
     // Genesys says a piece touching three days or more, or one day of the 4th and 5th of May
     // with more than one queue, holds more than 100,000 conversations.
     serve_query(
@@ -184,8 +181,7 @@ async fn one_queue_on_one_day_past_the_cap_is_a_clear_error() {
     let from = ts("2024-05-01T08:00:00Z");
     let to = ts("2024-05-01T09:00:00Z");
     let data = Arc::new(dataset(5, &queues, from, to, 100));
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+    let transport = with_token();
     serve_query(
         &transport,
         &data,
@@ -219,8 +215,7 @@ async fn repeated_rows_across_pages_pieces_and_queue_batches_count_once() {
     let from = ts("2024-05-01T00:00:00Z");
     let to = ts("2024-05-03T00:00:00Z");
     let data = Arc::new(dataset(6, &queues, from, to, 2_500));
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+    let transport = with_token();
     serve_query(
         &transport,
         &data,
@@ -264,8 +259,7 @@ async fn the_media_filter_goes_into_the_segment_filter() {
     let from = ts("2024-05-01T00:00:00Z");
     let to = ts("2024-05-02T00:00:00Z");
     let data = Arc::new(dataset(7, &queues, from, to, 1_000));
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+    let transport = with_token();
     serve_query(&transport, &data, Quirks::default());
     let (client, _, _) = client(&transport, query_mode);
     let mut query = tally_query(&queues, "UTC", from, to, Granularity::Hour);
