@@ -5,10 +5,11 @@
 //! (16 bytes per UUID), whatever the number of conversations.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 
+use foldhash::fast::FixedState;
 use jiff::Timestamp;
 use sla_core::ports::{VisitQuery, VisitSink};
+use uuid::Uuid;
 
 use crate::convert::{self, VisitFilter};
 use crate::error::GenesysError;
@@ -188,9 +189,13 @@ impl DetailsReader {
 
 /// The conversation ids already read. UUIDs (every Genesys id) are kept as 16-byte keys; any
 /// other id as text.
+///
+/// The keys are hashed with foldhash's fixed-seed hasher: Genesys's ids are random and come from
+/// Genesys rather than an adversary, so `SipHash`'s flooding resistance buys nothing here and
+/// costs as much as the rest of reading a conversation's id.
 #[derive(Debug, Default)]
 struct Seen {
-    uuids: HashSet<u128, BuildHasherDefault<UuidHasher>>,
+    uuids: HashSet<u128, FixedState>,
     others: HashSet<Box<str>>,
 }
 
@@ -208,53 +213,14 @@ impl Seen {
     }
 }
 
-/// A canonical `8-4-4-4-12` hex UUID as a number, ignoring the case of its digits.
+/// A canonical `8-4-4-4-12` hex UUID as a number, ignoring the case of its digits. The uuid
+/// crate also reads the simple, braced and URN forms; they are kept as text, so that only the
+/// form Genesys writes is folded into a key.
 fn parse_uuid(text: &str) -> Option<u128> {
-    let bytes = text.as_bytes();
-    if bytes.len() != 36 {
+    if text.len() != 36 {
         return None;
     }
-    let mut value: u128 = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if matches!(i, 8 | 13 | 18 | 23) {
-            if b != b'-' {
-                return None;
-            }
-            continue;
-        }
-        let digit = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            _ => return None,
-        };
-        value = (value << 4) | u128::from(digit);
-    }
-    Some(value)
-}
-
-/// Hashes UUID keys by folding their halves and multiplying. Genesys's ids are random, and they
-/// come from Genesys rather than an adversary, so `SipHash`'s flooding resistance buys nothing
-/// here and costs as much as the rest of reading a conversation's id.
-#[derive(Default)]
-struct UuidHasher(u64);
-
-impl Hasher for UuidHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-
-    #[expect(clippy::cast_possible_truncation, reason = "folding 128 bits into 64")]
-    fn write_u128(&mut self, n: u128) {
-        let folded = (n as u64) ^ ((n >> 64) as u64).rotate_left(32);
-        self.0 = (self.0 ^ folded).wrapping_mul(0xf135_7aea_2e62_a9c5);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 29)
-    }
+    Uuid::try_parse(text).ok().map(|uuid| uuid.as_u128())
 }
 
 #[cfg(test)]
