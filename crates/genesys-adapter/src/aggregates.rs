@@ -6,16 +6,14 @@ use std::sync::Arc;
 use futures_util::{StreamExt as _, TryStreamExt as _};
 use jiff::Timestamp;
 use sla_core::ports::TallyQuery;
-use sla_core::{BucketPlan, Granularity, MediaType, QueueId, TallySet, Threshold};
+use sla_core::{BucketPlan, Granularity, TallySet, Threshold};
 
 use crate::chunking::{Segment, segments};
 use crate::client::Inner;
 use crate::convert;
 use crate::error::GenesysError;
-use crate::wire::{
-    AggregateResponse, AggregationQuery, AggregationRange, AggregationView, QueryClause,
-    QueryFilter, QueryPredicate,
-};
+use crate::selection::{aggregates_filter, distinct};
+use crate::wire::{AggregateResponse, AggregationQuery, AggregationRange, AggregationView};
 
 /// Where aggregates queries go.
 pub(crate) const PATH: &str = "/api/v2/analytics/conversations/aggregates/query";
@@ -165,22 +163,11 @@ pub(crate) fn plan(query: &TallyQuery, chunk_days: u32, queues_per_request: usiz
         .into_iter()
         .map(Arc::new)
         .collect();
-    let mut queues: Vec<&QueueId> = Vec::with_capacity(query.queues.len());
-    for queue in &query.queues {
-        if !queues.contains(&queue) {
-            queues.push(queue);
-        }
-    }
-    let mut media: Vec<MediaType> = Vec::with_capacity(query.media.len());
-    for m in &query.media {
-        if !media.contains(m) {
-            media.push(*m);
-        }
-    }
+    let (queues, media) = distinct(&query.queues, &query.media);
     let mut queries = Vec::new();
     for segment in segments(&buckets, query.granularity, &query.zone, chunk_days) {
         for batch in queues.chunks(queues_per_request.max(1)) {
-            let filter = filter(batch, &media);
+            let filter = aggregates_filter(batch, &media);
             for part in &parts {
                 let body = AggregationQuery {
                     interval: interval(segment.start, segment.end),
@@ -213,30 +200,6 @@ pub(crate) fn plan(query: &TallyQuery, chunk_days: u32, queues_per_request: usiz
         }
     }
     Plan { buckets, queries }
-}
-
-/// `queueId in batch and mediaType in media`, each list an `or` clause.
-fn filter(queues: &[&QueueId], media: &[MediaType]) -> QueryFilter {
-    let mut clauses = vec![QueryClause {
-        kind: "or",
-        predicates: queues
-            .iter()
-            .map(|q| QueryPredicate::matches("queueId", q.as_str()))
-            .collect(),
-    }];
-    if !media.is_empty() {
-        clauses.push(QueryClause {
-            kind: "or",
-            predicates: media
-                .iter()
-                .map(|m| QueryPredicate::matches("mediaType", m.as_str()))
-                .collect(),
-        });
-    }
-    QueryFilter {
-        kind: "and",
-        clauses,
-    }
 }
 
 /// Runs every planned query, at most `concurrency` at once, and adds up their tallies.

@@ -11,7 +11,6 @@ mod query;
 mod reader;
 
 use jiff::SignedDuration;
-use sla_core::QueueId;
 use sla_core::ports::{VisitQuery, VisitSink};
 
 use crate::client::Inner;
@@ -19,7 +18,7 @@ use crate::config::DetailsMode;
 use crate::convert;
 use crate::details::pieces::MAX_PIECE_DAYS;
 use crate::error::GenesysError;
-use crate::wire::{DataAvailability, DetailClause, DetailFilter, DetailPredicate};
+use crate::wire::DataAvailability;
 
 pub use crate::details::progress::DetailsProgress;
 pub(crate) use crate::details::progress::Observer;
@@ -94,58 +93,4 @@ async fn choose(inner: &Inner, query: &VisitQuery) -> Result<DetailsMode, Genesy
         "the data lake does not hold the whole window yet, reading the details query instead of jobs"
     );
     Ok(DetailsMode::Query)
-}
-
-/// The query's distinct queues and media types, in its order.
-pub(crate) fn distinct(query: &VisitQuery) -> (Vec<&QueueId>, Vec<sla_core::MediaType>) {
-    let mut queues: Vec<&QueueId> = Vec::with_capacity(query.queues.len());
-    for queue in &query.queues {
-        if !queues.contains(&queue) {
-            queues.push(queue);
-        }
-    }
-    let mut media = Vec::with_capacity(query.media.len());
-    for m in &query.media {
-        if !media.contains(m) {
-            media.push(*m);
-        }
-    }
-    (queues, media)
-}
-
-/// `conversationEnd exists`: finished conversations only, whose details no longer change.
-pub(crate) fn conversation_filters() -> Vec<DetailFilter> {
-    vec![DetailFilter {
-        kind: "and",
-        predicates: vec![DetailPredicate::exists("conversationEnd")],
-        clauses: Vec::new(),
-    }]
-}
-
-/// A segment on one of `queues` (and of one of `media`, when given).
-pub(crate) fn segment_filters(
-    queues: &[&QueueId],
-    media: &[sla_core::MediaType],
-) -> Vec<DetailFilter> {
-    let mut clauses = vec![DetailClause {
-        kind: "or",
-        predicates: queues
-            .iter()
-            .map(|q| DetailPredicate::matches("queueId", q.as_str()))
-            .collect(),
-    }];
-    if !media.is_empty() {
-        clauses.push(DetailClause {
-            kind: "or",
-            predicates: media
-                .iter()
-                .map(|m| DetailPredicate::matches("mediaType", m.as_str()))
-                .collect(),
-        });
-    }
-    vec![DetailFilter {
-        kind: "and",
-        predicates: Vec::new(),
-        clauses,
-    }]
 }

@@ -45,6 +45,7 @@ mod queues;
 mod rate_limit;
 mod retry;
 mod seams;
+mod selection;
 #[cfg(feature = "test-util")]
 mod test_util;
 #[cfg(test)]

@@ -11,9 +11,9 @@ use crate::aggregates::interval;
 use crate::client::Inner;
 use crate::details::progress::Progress;
 use crate::details::reader::DetailsReader;
-use crate::details::{conversation_filters, distinct, segment_filters};
 use crate::error::GenesysError;
 use crate::pagination::{CursorStep, MAX_PAGES, next_cursor};
+use crate::selection::{distinct, finished_conversations, segment_filters};
 use crate::wire::{AsyncDetailsQuery, JobStatus, JobSubmitted};
 
 /// Where details jobs are submitted; a job's status and results are below it.
@@ -64,7 +64,7 @@ pub(crate) async fn read(
     sink: &mut dyn VisitSink,
     progress: &mut Progress<'_>,
 ) -> Result<(), GenesysError> {
-    let (queues, media) = distinct(query);
+    let (queues, media) = distinct(&query.queues, &query.media);
     let batches: Vec<&[&QueueId]> = queues.chunks(inner.queues_per_request.max(1)).collect();
     progress.planned(batches.len());
     for batch in batches {
@@ -73,7 +73,7 @@ pub(crate) async fn read(
             interval: interval(query.window.start(), query.window.end()),
             order: "asc",
             order_by: "conversationStart",
-            conversation_filters: conversation_filters(),
+            conversation_filters: finished_conversations(),
             segment_filters: segment_filters(batch, &media),
         };
         let submitted: JobSubmitted = inner.post_json(JOBS_PATH, &body).await?;

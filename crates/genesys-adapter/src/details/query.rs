@@ -14,11 +14,11 @@ use crate::client::Inner;
 use crate::details::pieces::{Piece, plan, split, utc_midnight};
 use crate::details::progress::Progress;
 use crate::details::reader::{DetailsReader, Ends};
-use crate::details::{conversation_filters, distinct, segment_filters};
 use crate::error::GenesysError;
 use crate::pagination::{
     DETAILS_MAX_RESULTS, DETAILS_PAGE_SIZE, DetailsStep, details_batch, next_details_page,
 };
+use crate::selection::{distinct, finished_conversations, segment_filters};
 use crate::wire::{DetailsQuery, Paging};
 
 /// Where the synchronous details query goes.
@@ -68,7 +68,7 @@ pub(crate) async fn read(
     sink: &mut dyn VisitSink,
     progress: &mut Progress<'_>,
 ) -> Result<(), GenesysError> {
-    let (queues, media) = distinct(query);
+    let (queues, media) = distinct(&query.queues, &query.media);
     let mut pending: VecDeque<Piece> = plan(
         query,
         queues.len(),
@@ -131,7 +131,7 @@ async fn read_piece(
             page_size: DETAILS_PAGE_SIZE,
             page_number: 1,
         },
-        conversation_filters: conversation_filters(),
+        conversation_filters: finished_conversations(),
         segment_filters: segment_filters(&queues[piece.queues.clone()], media),
     };
     let describe = format!("POST {QUERY_PATH}");
