@@ -333,12 +333,14 @@ mod tests {
             [Reply::json(
                 400,
                 &serde_json::json!({"error": "invalid_client", "error_description": "client authentication failed"}),
-            )],
+            )
+            .with_header("ININ-Correlation-Id", "corr-7")],
         );
         let err = h.creds.token().await.unwrap_err();
         assert_eq!(
             err.to_string(),
-            "authentication failed with status 400: client authentication failed"
+            "authentication failed with status 400: client authentication failed; check \
+             GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET [correlationId corr-7]"
         );
         assert_eq!(h.transport.count(TOKEN_PATH), 1);
     }

@@ -50,6 +50,7 @@ mod selection;
 mod test_util;
 #[cfg(test)]
 mod tests;
+mod transport;
 mod wire;
 
 use std::fmt;

@@ -48,7 +48,7 @@ pub(crate) fn classify(outcome: &Result<HttpResponse, TransportError>) -> Verdic
                     kind: RetryKind::Transient,
                     retry_after: None,
                 },
-                TransportErrorKind::Other => Verdict::Fail,
+                TransportErrorKind::Invalid | TransportErrorKind::Other => Verdict::Fail,
             };
         }
     };
@@ -240,6 +240,7 @@ mod tests {
                 transport(TransportErrorKind::Interrupted),
                 retry(Transient, None),
             ),
+            (transport(TransportErrorKind::Invalid), Verdict::Fail),
             (transport(TransportErrorKind::Other), Verdict::Fail),
         ];
         for (outcome, expect) in table {

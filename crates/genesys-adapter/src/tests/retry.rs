@@ -149,7 +149,7 @@ async fn retry_after_above_the_ceiling_is_not_waited_for() {
     let chain = format!("{err}: {}", std::error::Error::source(&err).unwrap());
     assert_eq!(
         chain,
-        "throttled: genesys asked to retry after 3600 s, more than the 180 s the client waits (after 1 attempt): genesys cloud answered 429 (too.many.requests.retry.after): Rate limit exceeded [contextId ctx-9]"
+        "throttled: genesys asked to retry after 3600 s, more than the 180 s the client waits: genesys cloud answered 429 (too.many.requests.retry.after): Rate limit exceeded [contextId ctx-9]"
     );
 }
 
@@ -321,7 +321,8 @@ async fn login_errors_become_auth_errors_with_the_oauth_description() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "authentication failed with status 401: client not found"
+        "authentication failed with status 401: client not found; check \
+         GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET"
     );
     assert_eq!(h.transport.count("/oauth/token"), 1);
 }

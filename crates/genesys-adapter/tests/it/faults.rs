@@ -163,7 +163,7 @@ async fn a_retry_after_above_the_ceiling_fails_at_once() {
     );
     let chain = chain(&err);
     assert!(
-        chain.starts_with("upstream unavailable after 1 attempts: throttled: genesys asked to retry after 600 s, more than the 180 s the client waits (after 1 attempt): genesys cloud answered 429 (too.many.requests.retry.after)"),
+        chain.starts_with("upstream unavailable after 1 attempts: throttled: genesys asked to retry after 600 s, more than the 180 s the client waits: genesys cloud answered 429 (too.many.requests.retry.after)"),
         "{chain}"
     );
     assert!(chain.contains("[contextId "), "{chain}");
@@ -187,7 +187,7 @@ async fn a_spent_budget_says_how_many_attempts_were_made() {
     );
     let chain = chain(&err);
     assert!(
-        chain.starts_with("upstream unavailable after 3 attempts: the last of 3 attempts failed: genesys cloud answered 50"),
+        chain.starts_with("upstream unavailable after 3 attempts: genesys cloud answered 50"),
         "{chain}"
     );
     assert_eq!(time.waits().len(), 2);
