@@ -110,9 +110,14 @@ impl ClientCredentials {
             expires_in_s = lifetime.as_secs(),
             "obtained an access token"
         );
+        // A lifetime too long for the clock (Genesys never sends one) is, like a missing one,
+        // a token to use once.
+        let renew_at = sent_at
+            .checked_add(renew_after(lifetime))
+            .unwrap_or(sent_at);
         cache.current = Some(Cached {
             token: token.clone(),
-            renew_at: sent_at + renew_after(lifetime),
+            renew_at,
         });
         Ok(token)
     }
@@ -343,6 +348,24 @@ mod tests {
              GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET [correlationId corr-7]"
         );
         assert_eq!(h.transport.count(TOKEN_PATH), 1);
+    }
+
+    #[tokio::test]
+    async fn a_lifetime_too_long_for_the_clock_makes_a_token_to_use_once() {
+        let h = harness();
+        h.transport.script(
+            TOKEN_PATH,
+            [
+                Reply::json(
+                    200,
+                    &serde_json::json!({"access_token": "t1", "expires_in": u64::MAX}),
+                ),
+                Reply::token("t2", 3600),
+            ],
+        );
+        assert_eq!(value(&h.creds.token().await.unwrap()), "t1");
+        assert_eq!(value(&h.creds.token().await.unwrap()), "t2");
+        assert_eq!(h.transport.count(TOKEN_PATH), 2);
     }
 
     #[tokio::test]
