@@ -6,6 +6,7 @@ mod chunking;
 mod client;
 mod config;
 mod details;
+mod errors;
 mod fuzz;
 mod queues;
 pub(crate) mod retry;
