@@ -11,6 +11,7 @@ mod query;
 mod reader;
 
 use jiff::SignedDuration;
+use sla_core::TimeWindow;
 use sla_core::ports::{VisitQuery, VisitSink};
 
 use crate::client::Inner;
@@ -23,6 +24,7 @@ use crate::wire::DataAvailability;
 pub use crate::details::progress::DetailsProgress;
 pub(crate) use crate::details::progress::Observer;
 use crate::details::progress::Progress;
+use crate::details::reader::PageRead;
 pub use crate::details::reader::{DetailsReader, PageSummary};
 
 /// Where the data lake says how far its data reaches.
@@ -41,21 +43,53 @@ pub(crate) async fn stream(
         return Ok(());
     }
     let mode = choose(inner, query).await?;
-    let mut progress = Progress::new(mode, observer);
-    let mut reader = DetailsReader::new(query);
-    let result = match mode {
-        DetailsMode::Jobs => jobs::read(inner, query, &mut reader, sink, &mut progress).await,
-        _ => query::read(inner, query, &mut reader, sink, &mut progress).await,
+    let mut reading = Reading {
+        reader: DetailsReader::new(query),
+        sink,
+        progress: Progress::new(mode, observer),
     };
+    let result = match mode {
+        DetailsMode::Jobs => jobs::read(inner, query, &mut reading).await,
+        _ => query::read(inner, query, &mut reading).await,
+    };
+    let done = reading.progress.state;
     tracing::debug!(
         %mode,
-        pages = progress.state.pages,
-        conversations = progress.state.conversations,
-        visits = progress.state.visits,
+        pages = done.pages,
+        conversations = done.conversations,
+        visits = done.visits,
         ok = result.is_ok(),
         "details read"
     );
     result
+}
+
+/// Where the pages of one query go: the reader that turns them into visits (each conversation
+/// once), the sink that takes the visits, and the progress reported along the way.
+pub(crate) struct Reading<'a> {
+    reader: DetailsReader,
+    sink: &'a mut dyn VisitSink,
+    pub(crate) progress: Progress<'a>,
+}
+
+impl Reading<'_> {
+    /// Reads a page fetched by `request` (as `METHOD /path`, for errors) into the sink, collecting
+    /// its `conversationEnd`s when `want_ends`, and reports it.
+    pub(crate) fn page(
+        &mut self,
+        page: &[u8],
+        request: &str,
+        want_ends: bool,
+    ) -> Result<PageRead, GenesysError> {
+        let read = self.reader.read(page, self.sink, request, want_ends)?;
+        self.progress.page(&read.summary);
+        Ok(read)
+    }
+
+    /// The window whose visits are kept.
+    pub(crate) fn window(&self) -> TimeWindow {
+        self.reader.window()
+    }
 }
 
 /// Jobs for long windows (or when asked for) that the data lake already holds; the query

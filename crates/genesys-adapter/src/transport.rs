@@ -166,6 +166,7 @@ fn transport_error(error: reqwest::Error) -> TransportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Inner;
 
     fn transport() -> ReqwestTransport {
         let config = GenesysConfig::new(
@@ -176,16 +177,6 @@ mod tests {
         ReqwestTransport::new(&config).unwrap()
     }
 
-    fn get(url: Url) -> HttpRequest {
-        HttpRequest {
-            method: Method::Get,
-            url,
-            authorization: None,
-            content_type: None,
-            body: None,
-        }
-    }
-
     #[tokio::test]
     async fn a_url_longer_than_http_allows_is_refused_before_sending_in_few_words() {
         // The request fails before connecting anywhere.
@@ -194,7 +185,7 @@ mod tests {
             .unwrap();
         url.query_pairs_mut()
             .append_pair("name", &"q".repeat(100_000));
-        let err = transport().send(get(url)).await.unwrap_err();
+        let err = transport().send(Inner::get_request(url)).await.unwrap_err();
         assert_eq!(err.kind, TransportErrorKind::Invalid);
         assert_eq!(
             err.message,
@@ -239,7 +230,7 @@ mod tests {
             .unwrap();
         url.query_pairs_mut()
             .append_pair("name", &"q".repeat(5_000));
-        let err = transport().send(get(url)).await.unwrap_err();
+        let err = transport().send(Inner::get_request(url)).await.unwrap_err();
         assert_eq!(err.kind, TransportErrorKind::Connect, "{}", err.message);
         assert!(
             err.message.starts_with(&format!(

@@ -4,13 +4,12 @@
 use std::time::Duration;
 
 use sla_core::QueueId;
-use sla_core::ports::{VisitQuery, VisitSink};
+use sla_core::ports::VisitQuery;
 use url::Url;
 
 use crate::aggregates::interval;
 use crate::client::Inner;
-use crate::details::progress::Progress;
-use crate::details::reader::DetailsReader;
+use crate::details::Reading;
 use crate::error::GenesysError;
 use crate::pagination::{CursorStep, MAX_PAGES, next_cursor};
 use crate::selection::{distinct, finished_conversations, segment_filters};
@@ -60,13 +59,11 @@ fn job_url(inner: &Inner, job_id: &str, below: Option<&str>) -> Url {
 pub(crate) async fn read(
     inner: &Inner,
     query: &VisitQuery,
-    reader: &mut DetailsReader,
-    sink: &mut dyn VisitSink,
-    progress: &mut Progress<'_>,
+    reading: &mut Reading<'_>,
 ) -> Result<(), GenesysError> {
     let (queues, media) = distinct(&query.queues, &query.media);
     let batches: Vec<&[&QueueId]> = queues.chunks(inner.queues_per_request.max(1)).collect();
-    progress.planned(batches.len());
+    reading.progress.planned(batches.len());
     for batch in batches {
         // Jobs select conversations with activity in the interval, so no lookback is needed.
         let body = AsyncDetailsQuery {
@@ -94,8 +91,7 @@ pub(crate) async fn read(
                 url.query_pairs_mut().append_pair("cursor", cursor);
             }
             let page = inner.send_raw(&Inner::get_request(url)).await?;
-            let read = reader.read(&page, sink, &describe, false)?;
-            progress.page(&read.summary);
+            let read = reading.page(&page, &describe, false)?;
             match next_cursor(cursor.as_deref(), read.summary.cursor.as_deref()) {
                 CursorStep::Next(next) => cursor = Some(next),
                 CursorStep::End => break,
@@ -107,7 +103,7 @@ pub(crate) async fn read(
                 }
             }
         }
-        progress.piece_done();
+        reading.progress.piece_done();
     }
     Ok(())
 }

@@ -6,14 +6,14 @@ use std::collections::VecDeque;
 
 use futures_util::StreamExt as _;
 use jiff::Timestamp;
-use sla_core::ports::{VisitQuery, VisitSink};
+use sla_core::ports::VisitQuery;
 use sla_core::{MediaType, QueueId};
 
 use crate::aggregates::interval;
 use crate::client::Inner;
+use crate::details::Reading;
 use crate::details::pieces::{Piece, plan, split, utc_midnight};
-use crate::details::progress::Progress;
-use crate::details::reader::{DetailsReader, Ends};
+use crate::details::reader::Ends;
 use crate::error::GenesysError;
 use crate::pagination::{
     DETAILS_MAX_RESULTS, DETAILS_PAGE_SIZE, DetailsStep, details_batch, next_details_page,
@@ -64,9 +64,7 @@ impl Tail {
 pub(crate) async fn read(
     inner: &Inner,
     query: &VisitQuery,
-    reader: &mut DetailsReader,
-    sink: &mut dyn VisitSink,
-    progress: &mut Progress<'_>,
+    reading: &mut Reading<'_>,
 ) -> Result<(), GenesysError> {
     let (queues, media) = distinct(&query.queues, &query.media);
     let mut pending: VecDeque<Piece> = plan(
@@ -76,10 +74,10 @@ pub(crate) async fn read(
         inner.queues_per_request,
     )
     .into();
-    progress.planned(pending.len());
+    reading.progress.planned(pending.len());
     while let Some(piece) = pending.pop_front() {
-        match read_piece(inner, &piece, &queues, &media, reader, sink, progress).await? {
-            None => progress.piece_done(),
+        match read_piece(inner, &piece, &queues, &media, reading).await? {
+            None => reading.progress.piece_done(),
             Some(total_hits) => {
                 let Some((first, second)) = split(&piece) else {
                     return Err(GenesysError::TooManyResults {
@@ -98,7 +96,7 @@ pub(crate) async fn read(
                 );
                 pending.push_front(second);
                 pending.push_front(first);
-                progress.split();
+                reading.progress.split();
             }
         }
     }
@@ -112,9 +110,7 @@ async fn read_piece(
     piece: &Piece,
     queues: &[&QueueId],
     media: &[MediaType],
-    reader: &mut DetailsReader,
-    sink: &mut dyn VisitSink,
-    progress: &mut Progress<'_>,
+    reading: &mut Reading<'_>,
 ) -> Result<Option<u64>, GenesysError> {
     // A lookback piece is read newest end first: once a page reaches conversations that ended
     // before the window, no later page holds a metric inside it.
@@ -135,13 +131,12 @@ async fn read_piece(
         segment_filters: segment_filters(&queues[piece.queues.clone()], media),
     };
     let describe = format!("POST {QUERY_PATH}");
-    let mut tail = Tail::new(reader.window().start());
+    let mut tail = Tail::new(reading.window().start());
     let first = inner
         .send_raw(&inner.post_request(QUERY_PATH, &body)?)
         .await?;
-    let read = reader.read(&first, sink, &describe, piece.tail)?;
+    let read = reading.page(&first, &describe, piece.tail)?;
     drop(first);
-    progress.page(&read.summary);
     let mut total_hits = read.summary.total_hits;
     if let Some(total) = total_hits.filter(|n| *n > DETAILS_MAX_RESULTS) {
         return Ok(Some(total));
@@ -174,8 +169,7 @@ async fn read_piece(
         let mut pages = futures_util::stream::iter(fetches).buffered(count as usize);
         let mut number = next;
         while let Some(page) = pages.next().await {
-            let read = reader.read(&page?, sink, &describe, piece.tail)?;
-            progress.page(&read.summary);
+            let read = reading.page(&page?, &describe, piece.tail)?;
             total_hits = read.summary.total_hits.or(total_hits);
             (current, on_page) = (number, read.summary.conversations);
             number += 1;

@@ -4,6 +4,7 @@
 mod emulator;
 mod plan;
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use sla_core::ports::{SourceError, TallySource as _};
 use sla_core::{Granularity, MediaType, TallySet, Zone};
 
 use crate::Reply;
-use crate::tests::aggregates::emulator::{emulate, serve_aggregates, visits};
+use crate::tests::aggregates::emulator::{emulate, serving, visits};
 use crate::tests::{
     AGGREGATES, TOKEN_PATH, body_of, client, expected, tally_query, ts, with_token,
 };
@@ -24,20 +25,24 @@ fn assert_same(got: &TallySet, want: &TallySet) {
     assert_eq!(got, want);
 }
 
-/// The local midnight that starts `date` in `zone`.
-fn midnight(zone: &Zone, date: jiff::civil::Date) -> Timestamp {
-    date.to_zoned(zone.tz().clone()).unwrap().timestamp()
+/// The distinct buckets `got` counts in.
+fn buckets(got: &TallySet) -> BTreeSet<Timestamp> {
+    got.iter().map(|(k, _)| k.bucket).collect()
+}
+
+/// The midnight that starts `date` in London.
+fn london_midnight(date: jiff::civil::Date) -> Timestamp {
+    let london = Zone::get("Europe/London").unwrap();
+    date.to_zoned(london.tz().clone()).unwrap().timestamp()
 }
 
 #[tokio::test]
 async fn chunks_batches_and_view_parts_merge_into_the_core_tally_across_dst() {
     let queues = ["q-a", "q-b", "q-c"];
-    let zone = Zone::get("Europe/London").unwrap();
-    let from = midnight(&zone, jiff::civil::date(2026, 3, 22));
-    let to = midnight(&zone, jiff::civil::date(2026, 4, 5));
+    let from = london_midnight(jiff::civil::date(2026, 3, 22));
+    let to = london_midnight(jiff::civil::date(2026, 4, 5));
     let visits = Arc::new(visits(1, &queues, from, to, 3_000));
-    let transport = with_token();
-    serve_aggregates(&transport, Arc::clone(&visits));
+    let transport = serving(&visits);
     let (client, _, sleep) = client(&transport, |c| c.queues_per_request = 2);
     let query = tally_query(&queues, "Europe/London", from, to, Granularity::Hour);
     let got = client.tallies(&query).await.unwrap();
@@ -47,14 +52,10 @@ async fn chunks_batches_and_view_parts_merge_into_the_core_tally_across_dst() {
     assert_eq!(transport.count(TOKEN_PATH), 1);
     assert!(sleep.waits().is_empty());
     // The 23-hour day has 23 hourly buckets.
-    let dst_day = got
-        .iter()
-        .filter(|(k, _)| {
-            k.bucket >= ts("2026-03-29T00:00:00Z") && k.bucket < ts("2026-03-29T23:00:00Z")
-        })
-        .map(|(k, _)| k.bucket)
-        .collect::<std::collections::BTreeSet<_>>();
-    assert_eq!(dst_day.len(), 23);
+    let dst_day = buckets(&got)
+        .range(ts("2026-03-29T00:00:00Z")..ts("2026-03-29T23:00:00Z"))
+        .count();
+    assert_eq!(dst_day, 23);
 }
 
 #[tokio::test]
@@ -69,8 +70,7 @@ async fn off_grid_windows_and_media_filters_match_the_core_tally() {
         Granularity::HalfHour,
         Granularity::Total,
     ] {
-        let transport = with_token();
-        serve_aggregates(&transport, Arc::clone(&visits));
+        let transport = serving(&visits);
         let (client, _, _) = client(&transport, |_| {});
         let mut query = tally_query(&queues, "America/New_York", from, to, granularity);
         query.media = vec![MediaType::Voice, MediaType::Chat];
@@ -95,19 +95,15 @@ async fn off_grid_windows_and_media_filters_match_the_core_tally() {
 #[tokio::test]
 async fn the_fall_back_day_has_fifty_half_hours() {
     let queues = ["q-a"];
-    let zone = Zone::get("Europe/London").unwrap();
-    let from = midnight(&zone, jiff::civil::date(2026, 10, 25));
-    let to = midnight(&zone, jiff::civil::date(2026, 10, 26));
+    let from = london_midnight(jiff::civil::date(2026, 10, 25));
+    let to = london_midnight(jiff::civil::date(2026, 10, 26));
     let visits = Arc::new(visits(3, &queues, from, to, 3_000));
-    let transport = with_token();
-    serve_aggregates(&transport, Arc::clone(&visits));
+    let transport = serving(&visits);
     let (client, _, _) = client(&transport, |_| {});
     let query = tally_query(&queues, "Europe/London", from, to, Granularity::HalfHour);
     let got = client.tallies(&query).await.unwrap();
     assert_same(&got, &expected(&query, &visits));
-    let buckets: std::collections::BTreeSet<Timestamp> =
-        got.iter().map(|(k, _)| k.bucket).collect();
-    assert_eq!(buckets.len(), 50);
+    assert_eq!(buckets(&got).len(), 50);
 }
 
 #[tokio::test]

@@ -92,6 +92,21 @@ fn fixed_tokens() -> MockTokenSource {
     tokens
 }
 
+/// Hands out token "old" once, and renews it once (when refused) into "new".
+fn renewing_tokens() -> MockTokenSource {
+    let mut tokens = MockTokenSource::new();
+    tokens
+        .expect_token()
+        .times(1)
+        .returning(|| Ok(token("old", 1)));
+    tokens
+        .expect_renew()
+        .times(1)
+        .withf(|rejected| rejected.generation == 1)
+        .returning(|_| Ok(token("new", 2)));
+    tokens
+}
+
 const PATH: &str = "/api/v2/routing/queues";
 
 #[tokio::test]
@@ -239,16 +254,7 @@ async fn a_refused_token_is_renewed_once_and_the_request_repeated() {
         PATH,
         [Reply::status(401), Reply::json(200, &serde_json::json!({}))],
     );
-    let mut tokens = MockTokenSource::new();
-    tokens
-        .expect_token()
-        .times(1)
-        .returning(|| Ok(token("old", 1)));
-    tokens
-        .expect_renew()
-        .times(1)
-        .withf(|rejected| rejected.generation == 1)
-        .returning(|_| Ok(token("new", 2)));
+    let tokens = renewing_tokens();
     let got = h
         .sender
         .send(&request(), Endpoint::Api, Some(&tokens))
@@ -276,15 +282,7 @@ async fn a_second_refusal_fails_as_unauthorized() {
             "ctx-4",
         )],
     );
-    let mut tokens = MockTokenSource::new();
-    tokens
-        .expect_token()
-        .times(1)
-        .returning(|| Ok(token("old", 1)));
-    tokens
-        .expect_renew()
-        .times(1)
-        .returning(|_| Ok(token("new", 2)));
+    let tokens = renewing_tokens();
     let err = h
         .sender
         .send(&request(), Endpoint::Api, Some(&tokens))

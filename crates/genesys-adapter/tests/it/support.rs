@@ -75,6 +75,16 @@ pub(crate) struct CheckedHttp {
     pub(crate) details_checked: Mutex<usize>,
 }
 
+impl CheckedHttp {
+    fn new() -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            checked: Mutex::default(),
+            details_checked: Mutex::default(),
+        }
+    }
+}
+
 /// The vendor model of a details request's body and of its successful answer, by method and
 /// path; `None` for requests that are not the details path's.
 fn details_models(method: Method, path: &str) -> Option<(Option<&'static str>, &'static str)> {
@@ -168,11 +178,7 @@ pub(crate) fn checked_client(
 ) -> (GenesysClient, Arc<CheckedHttp>) {
     let mut config = config_for(sim);
     tweak(&mut config);
-    let http = Arc::new(CheckedHttp {
-        http: reqwest::Client::new(),
-        checked: Mutex::default(),
-        details_checked: Mutex::default(),
-    });
+    let http = Arc::new(CheckedHttp::new());
     let real = Seams::real();
     let seams = Seams {
         transport: Some(http.clone()),
@@ -189,11 +195,7 @@ pub(crate) fn checked_instant_client(
 ) -> (GenesysClient, Arc<CheckedHttp>, Arc<SharedTime>) {
     let mut config = config_for(sim);
     tweak(&mut config);
-    let http = Arc::new(CheckedHttp {
-        http: reqwest::Client::new(),
-        checked: Mutex::default(),
-        details_checked: Mutex::default(),
-    });
+    let http = Arc::new(CheckedHttp::new());
     let time = Arc::new(SharedTime {
         clock: ManualClock::new(),
         sim: Arc::clone(sim),

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sla_core::ports::{OutcomeKind, Visit, VisitOutcome};
 use sla_core::{BucketPlan, Granularity, MediaType, QueueId, TimeWindow, Zone};
 
-use crate::tests::{AGGREGATES, assert_valid, body_of, ts};
+use crate::tests::{AGGREGATES, assert_valid, body_of, ts, with_token};
 use crate::{Reply, ScriptedTransport};
 
 /// An aggregates request as the stand-in below reads it.
@@ -210,8 +210,12 @@ pub(crate) fn visits(
         .collect()
 }
 
-pub(crate) fn serve_aggregates(transport: &ScriptedTransport, visits: Arc<Vec<Visit>>) {
+/// A scripted transport with a token that answers aggregates queries over `visits`.
+pub(crate) fn serving(visits: &Arc<Vec<Visit>>) -> ScriptedTransport {
+    let transport = with_token();
+    let visits = Arc::clone(visits);
     transport.respond(AGGREGATES, move |request| {
         Reply::json(200, &emulate(&visits, &body_of(request)))
     });
+    transport
 }

@@ -6,13 +6,21 @@ use std::time::Duration;
 
 use serde_json::json;
 use sla_core::Granularity;
-use sla_core::ports::VisitSource as _;
+use sla_core::ports::{SourceError, VisitSource as _};
 
 use super::emulator::{dataset, requests_to, serve_jobs};
 use super::{AVAILABILITY, Collect, JOBS, QUERY, visit_query};
-use crate::tests::with_token;
-use crate::tests::{body_of, client, expected, tally_query, ts};
-use crate::{DetailsMode, HttpRequest, Reply};
+use crate::tests::{body_of, client, expected, tally_query, ts, with_token};
+use crate::{DetailsMode, GenesysClient, HttpRequest, Reply};
+
+/// The error reading queue `q-a`'s visits on 1 May 2024 ends in.
+async fn first_of_may_fails(client: &GenesysClient) -> SourceError {
+    let query = visit_query(&["q-a"], "2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z");
+    client
+        .visits(&query, &mut Collect::default())
+        .await
+        .unwrap_err()
+}
 
 #[tokio::test]
 async fn jobs_are_polled_with_backoff_and_read_until_the_cursor_runs_out() {
@@ -95,11 +103,7 @@ async fn failed_expired_and_cancelled_jobs_are_clear_errors() {
             10,
         );
         let (client, _, _) = client(&transport, |c| c.details_mode = DetailsMode::Jobs);
-        let query = visit_query(&["q-a"], "2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z");
-        let err = client
-            .visits(&query, &mut Collect::default())
-            .await
-            .unwrap_err();
+        let err = first_of_may_fails(&client).await;
         assert_eq!(crate::tests::chain(&err), expect);
         assert_eq!(transport.count(&format!("{JOBS}/job-1/results")), 0);
     }
@@ -126,11 +130,7 @@ async fn a_job_still_running_at_the_timeout_is_cancelled() {
         c.details_mode = DetailsMode::Jobs;
         c.job_timeout = Duration::from_secs(20);
     });
-    let query = visit_query(&["q-a"], "2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z");
-    let err = client
-        .visits(&query, &mut Collect::default())
-        .await
-        .unwrap_err();
+    let err = first_of_may_fails(&client).await;
     assert_eq!(
         crate::tests::chain(&err),
         "upstream unavailable after 5 attempts: details job job-1 was still QUEUED after 15 s, \
@@ -169,11 +169,7 @@ async fn a_repeated_cursor_is_an_error_rather_than_a_loop() {
         )],
     );
     let (client, _, _) = client(&transport, |c| c.details_mode = DetailsMode::Jobs);
-    let query = visit_query(&["q-a"], "2024-05-01T00:00:00Z", "2024-05-02T00:00:00Z");
-    let err = client
-        .visits(&query, &mut Collect::default())
-        .await
-        .unwrap_err();
+    let err = first_of_may_fails(&client).await;
     assert!(
         crate::tests::chain(&err).ends_with("details job job-1 returned the same cursor twice"),
         "{err}"
