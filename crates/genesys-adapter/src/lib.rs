@@ -45,10 +45,12 @@ mod queues;
 mod rate_limit;
 mod retry;
 mod seams;
+mod selection;
 #[cfg(feature = "test-util")]
 mod test_util;
 #[cfg(test)]
 mod tests;
+mod transport;
 mod wire;
 
 use std::fmt;

@@ -8,4 +8,6 @@ mod details;
 mod directory;
 mod faults;
 mod secrecy;
+#[path = "../../src/tests/shared.rs"]
+mod shared;
 mod support;
