@@ -27,7 +27,10 @@ pub enum SourceError {
     Rejected(#[source] BoxError),
     /// The upstream stayed unavailable (throttled, failing or unreachable) until the retry
     /// budget ran out.
-    #[error("upstream unavailable after {attempts} attempts")]
+    #[error(
+        "upstream unavailable after {attempts} {}",
+        if *attempts == 1 { "attempt" } else { "attempts" }
+    )]
     Unavailable {
         /// How many attempts were made.
         attempts: u32,

@@ -110,13 +110,12 @@ fn through_the_port_the_attempts_are_stated_once() {
         },
         "upstream unavailable after 8 attempts: genesys cloud answered 503 (bad.request): The interval is invalid [contextId ctx-1]",
     );
-    // FIXME: sla-core's `Unavailable` says "after 1 attempts"; it should say "after 1 attempt".
     check(
         GenesysError::RetriesExhausted {
             attempts: 1,
             last: Box::new(api(503)),
         },
-        "upstream unavailable after 1 attempts: genesys cloud answered 503 (bad.request): The interval is invalid [contextId ctx-1]",
+        "upstream unavailable after 1 attempt: genesys cloud answered 503 (bad.request): The interval is invalid [contextId ctx-1]",
     );
     check(
         GenesysError::Throttled {
@@ -125,14 +124,14 @@ fn through_the_port_the_attempts_are_stated_once() {
             attempts: 1,
             last: Box::new(api(429)),
         },
-        "upstream unavailable after 1 attempts: throttled: genesys asked to retry after 3600 s, more than the 180 s the client waits: genesys cloud answered 429 (bad.request): The interval is invalid [contextId ctx-1]",
+        "upstream unavailable after 1 attempt: throttled: genesys asked to retry after 3600 s, more than the 180 s the client waits: genesys cloud answered 429 (bad.request): The interval is invalid [contextId ctx-1]",
     );
     check(
         GenesysError::Transport {
             request: "GET /api/v2/routing/queues".to_owned(),
             reason: "connection refused".to_owned(),
         },
-        "upstream unavailable after 1 attempts: request GET /api/v2/routing/queues failed: connection refused",
+        "upstream unavailable after 1 attempt: request GET /api/v2/routing/queues failed: connection refused",
     );
     check(
         GenesysError::JobTimedOut {

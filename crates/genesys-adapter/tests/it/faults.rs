@@ -163,7 +163,7 @@ async fn a_retry_after_above_the_ceiling_fails_at_once() {
     );
     let chain = chain(&err);
     assert!(
-        chain.starts_with("upstream unavailable after 1 attempts: throttled: genesys asked to retry after 600 s, more than the 180 s the client waits: genesys cloud answered 429 (too.many.requests.retry.after)"),
+        chain.starts_with("upstream unavailable after 1 attempt: throttled: genesys asked to retry after 600 s, more than the 180 s the client waits: genesys cloud answered 429 (too.many.requests.retry.after)"),
         "{chain}"
     );
     assert!(chain.contains("[contextId "), "{chain}");
