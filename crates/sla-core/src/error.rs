@@ -27,6 +27,9 @@ pub enum SlaError {
         "threshold '{0}' is zero: only a visit answered in the millisecond it arrived would meet it; give a duration like 20s"
     )]
     ZeroThreshold(String),
+    /// A live window outside 5 minutes to 24 hours.
+    #[error("invalid window '{0}': expected a duration from 5m to 24h, like 30m")]
+    InvalidLiveWindow(String),
     /// An unknown media type.
     #[error("unknown media type '{0}': expected one of {expected}", expected = one_of(MediaType::ALL))]
     InvalidMediaType(String),

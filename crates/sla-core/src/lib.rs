@@ -56,6 +56,7 @@ mod error;
 mod formula;
 mod limits;
 mod listing;
+mod live;
 mod model;
 pub mod ports;
 mod query;
@@ -75,6 +76,7 @@ pub use crate::error::SlaError;
 pub use crate::formula::{Figures, evaluate, percent};
 pub use crate::limits::Limits;
 pub use crate::listing::{queues_json, render_queues};
+pub use crate::live::{LiveQuery, LiveState, LiveWindow, MediaState};
 pub use crate::model::{
     AbandonPolicy, CalendarPeriod, FlowOutPolicy, Format, Formula, Granularity, MediaType,
     Objective, ObjectiveThreshold, QueueId, QueueInfo, QueueRef, ServiceLevelTarget, SourceKind,

@@ -8,6 +8,7 @@ use std::error::Error as StdError;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use crate::live::{LiveQuery, LiveState};
 use crate::model::{Granularity, MediaType, QueueId, QueueInfo, Threshold, TimeWindow, Zone};
 use crate::tally::TallySet;
 
@@ -165,4 +166,13 @@ pub trait VisitSource: Send + Sync {
         query: &VisitQuery,
         sink: &mut (dyn VisitSink + 'static),
     ) -> Result<(), SourceError>;
+}
+
+/// Observes what is happening now in queues: waiting and handled conversations and agents on
+/// queue.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LiveSource: Send + Sync {
+    /// The state of the queries' queues now.
+    async fn observe(&self, query: &LiveQuery) -> Result<LiveState, SourceError>;
 }

@@ -893,3 +893,22 @@ fn an_empty_media_option_is_refused_rather_than_read_as_every_media_type() {
         Err(SlaError::InvalidMediaType(String::new()))
     );
 }
+
+#[test]
+fn live_windows_run_from_5_minutes_to_24_hours() {
+    use crate::LiveWindow;
+    assert_eq!(LiveWindow::default().to_string(), "30m");
+    assert_eq!(p::<LiveWindow>("5m").length(), ms(300_000));
+    assert_eq!(p::<LiveWindow>("24h").length(), ms(86_400_000));
+    for bad in ["4m59s", "24h1ms", "0s", "1d1s"] {
+        assert_eq!(
+            bad.parse::<LiveWindow>(),
+            Err(SlaError::InvalidLiveWindow(bad.into())),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        "soon".parse::<LiveWindow>(),
+        Err(SlaError::InvalidDuration("soon".into()))
+    );
+}
