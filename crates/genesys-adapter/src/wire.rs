@@ -122,12 +122,16 @@ pub(crate) struct ViewData {
     pub(crate) stats: Option<Stats>,
 }
 
-/// `StatisticalSummary`: only the count matters to us. Kept as a JSON number so that a count
-/// written as `12.0` still reads.
+/// `StatisticalSummary`: the count, and for timers (`tAnswered`, `tAbandon`) the sum and the
+/// maximum in ms. Kept as JSON numbers so that a count written as `12.0` still reads.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Stats {
     #[serde(default)]
     pub(crate) count: Option<serde_json::Number>,
+    #[serde(default)]
+    pub(crate) sum: Option<serde_json::Number>,
+    #[serde(default)]
+    pub(crate) max: Option<serde_json::Number>,
 }
 
 /// `QueueEntityListing`: one page of queues.

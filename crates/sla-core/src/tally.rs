@@ -26,7 +26,8 @@ impl AddAssign for Within {
     }
 }
 
-/// Additive counts of queue visits. Totals, roll-ups and chunk merges are sums of tallies.
+/// Additive counts of queue visits. Totals, roll-ups and chunk merges are sums of tallies (the
+/// longest answer wait rolls up by max).
 ///
 /// Sums saturate rather than overflow: counts come from upstream responses, and no response,
 /// however absurd, may crash a report.
@@ -42,6 +43,13 @@ pub struct Tally {
     pub flow_outs: u64,
     /// Abandons with a wait below the short-abandon bound of the query.
     pub short_abandoned: u64,
+    /// The sum of the waits of the answered visits, in ms (Σ `tAnswered`).
+    pub answer_wait_ms_sum: u64,
+    /// The longest wait of an answered visit, in ms (max `tAnswered`); rolls up by max.
+    pub answer_wait_ms_max: u64,
+    /// The sum of the waits of the abandoned visits, short abandons included, in ms
+    /// (Σ `tAbandon`).
+    pub abandon_wait_ms_sum: u64,
     /// Per threshold, sorted by threshold, each threshold once.
     within: Vec<(Threshold, Within)>,
 }
@@ -82,6 +90,13 @@ impl AddAssign<&Tally> for Tally {
         self.abandoned = self.abandoned.saturating_add(rhs.abandoned);
         self.flow_outs = self.flow_outs.saturating_add(rhs.flow_outs);
         self.short_abandoned = self.short_abandoned.saturating_add(rhs.short_abandoned);
+        self.answer_wait_ms_sum = self
+            .answer_wait_ms_sum
+            .saturating_add(rhs.answer_wait_ms_sum);
+        self.answer_wait_ms_max = self.answer_wait_ms_max.max(rhs.answer_wait_ms_max);
+        self.abandon_wait_ms_sum = self
+            .abandon_wait_ms_sum
+            .saturating_add(rhs.abandon_wait_ms_sum);
         for (threshold, counts) in &rhs.within {
             self.add_within(*threshold, *counts);
         }
@@ -247,7 +262,10 @@ const ANSWERED: usize = 1;
 const ABANDONED: usize = 2;
 const FLOW_OUTS: usize = 3;
 const SHORT: usize = 4;
-const FIXED: usize = 5;
+const ANSWER_WAIT_SUM: usize = 5;
+const ANSWER_WAIT_MAX: usize = 6;
+const ABANDON_WAIT_SUM: usize = 7;
+const FIXED: usize = 8;
 
 impl Tallier {
     /// A tallier for `plan`'s buckets, counting within each of `thresholds` and short abandons
@@ -314,8 +332,15 @@ impl Tallier {
         };
         let slot = &mut series[bucket * stride..(bucket + 1) * stride];
         let (counter, within_offset) = match outcome.kind {
-            OutcomeKind::Answered => (ANSWERED, 0),
-            OutcomeKind::Abandoned => (ABANDONED, 1),
+            OutcomeKind::Answered => {
+                slot[ANSWER_WAIT_SUM] = slot[ANSWER_WAIT_SUM].saturating_add(outcome.wait_ms);
+                slot[ANSWER_WAIT_MAX] = slot[ANSWER_WAIT_MAX].max(outcome.wait_ms);
+                (ANSWERED, 0)
+            }
+            OutcomeKind::Abandoned => {
+                slot[ABANDON_WAIT_SUM] = slot[ABANDON_WAIT_SUM].saturating_add(outcome.wait_ms);
+                (ABANDONED, 1)
+            }
             OutcomeKind::FlowOut => {
                 slot[FLOW_OUTS] += 1;
                 return;
@@ -362,6 +387,9 @@ impl Tallier {
                     abandoned: slot[ABANDONED],
                     flow_outs: slot[FLOW_OUTS],
                     short_abandoned: slot[SHORT],
+                    answer_wait_ms_sum: slot[ANSWER_WAIT_SUM],
+                    answer_wait_ms_max: slot[ANSWER_WAIT_MAX],
+                    abandon_wait_ms_sum: slot[ABANDON_WAIT_SUM],
                     within: Vec::with_capacity(self.thresholds.len()),
                 };
                 for (i, threshold) in self.thresholds.iter().enumerate() {

@@ -19,10 +19,15 @@ fn decode(reason: String) -> GenesysError {
 
 /// A count as a whole, non-negative number.
 fn count(stats: Option<&Stats>) -> Result<u64, GenesysError> {
-    let Some(number) = stats.and_then(|s| s.count.as_ref()) else {
+    number(stats.and_then(|s| s.count.as_ref()), "count")
+}
+
+/// A statistic (`count`, `sum`, `max`) as a whole, non-negative number; 0 when absent.
+fn number(value: Option<&serde_json::Number>, what: &str) -> Result<u64, GenesysError> {
+    let Some(number) = value else {
         return Ok(0);
     };
-    whole(number).ok_or_else(|| decode(format!("a count of {number} is not a whole number")))
+    whole(number).ok_or_else(|| decode(format!("a {what} of {number} is not a whole number")))
 }
 
 /// The tallies in one aggregates answer, keyed by the core's buckets.
@@ -61,14 +66,26 @@ pub(crate) fn tallies(
             let mut tally = Tally::default();
             if query.part.base {
                 for metric in bucket.metrics.as_deref().unwrap_or_default() {
+                    let stats = metric.stats.as_ref();
                     let slot = match metric.metric.as_deref() {
                         Some("nOffered") => &mut tally.offered,
-                        Some("tAnswered") => &mut tally.answered,
-                        Some("tAbandon") => &mut tally.abandoned,
+                        Some("tAnswered") => {
+                            let sum = number(stats.and_then(|s| s.sum.as_ref()), "sum")?;
+                            tally.answer_wait_ms_sum = tally.answer_wait_ms_sum.saturating_add(sum);
+                            let max = number(stats.and_then(|s| s.max.as_ref()), "max")?;
+                            tally.answer_wait_ms_max = tally.answer_wait_ms_max.max(max);
+                            &mut tally.answered
+                        }
+                        Some("tAbandon") => {
+                            let sum = number(stats.and_then(|s| s.sum.as_ref()), "sum")?;
+                            tally.abandon_wait_ms_sum =
+                                tally.abandon_wait_ms_sum.saturating_add(sum);
+                            &mut tally.abandoned
+                        }
                         Some("tFlowOut") => &mut tally.flow_outs,
                         _ => continue,
                     };
-                    *slot += count(metric.stats.as_ref())?;
+                    *slot = slot.saturating_add(count(stats)?);
                 }
             }
             for view in bucket.views.as_deref().unwrap_or_default() {
@@ -254,7 +271,14 @@ mod tests {
                     "q-1",
                     "voice",
                     "2024-05-01T08:00:00Z",
-                    tally(12, 10, 2, 0, 1, (8, 1)),
+                    // The timers' sum and maximum are the waits the companion KPIs need.
+                    {
+                        let mut t = tally(12, 10, 2, 0, 1, (8, 1));
+                        t.answer_wait_ms_sum = 152_000;
+                        t.answer_wait_ms_max = 61_000;
+                        t.abandon_wait_ms_sum = 48_000;
+                        t
+                    },
                 ),
                 (
                     "q-1",

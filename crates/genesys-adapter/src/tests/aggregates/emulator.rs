@@ -22,7 +22,16 @@ struct Emulated {
 }
 
 /// Counts per (queue, media), bucket index and metric or view name (with "is a metric").
-type Counts = BTreeMap<(String, String), BTreeMap<usize, BTreeMap<String, (bool, u64)>>>;
+/// What one metric or view counted in one bucket.
+#[derive(Clone, Copy, Default)]
+struct Stat {
+    is_metric: bool,
+    count: u64,
+    /// The sum and the maximum of a timer metric's values.
+    timer: Option<(u64, u64)>,
+}
+
+type Counts = BTreeMap<(String, String), BTreeMap<usize, BTreeMap<String, Stat>>>;
 
 fn read_request(body: &Value) -> Emulated {
     assert_valid("ConversationAggregationQuery", body);
@@ -95,7 +104,8 @@ pub(crate) fn emulate(visits: &[Visit], body: &Value) -> Value {
             visit.queue.as_str().to_owned(),
             visit.media.as_str().to_owned(),
         );
-        let mut emit = |at: Timestamp, name: &str, is_metric: bool| {
+        // A timer metric's stats hold the sum and the maximum of its values too.
+        let mut emit = |at: Timestamp, name: &str, is_metric: bool, value: Option<u64>| {
             if let Some(i) = q.plan.index_of(at) {
                 let slot = counts
                     .entry(key.clone())
@@ -103,14 +113,21 @@ pub(crate) fn emulate(visits: &[Visit], body: &Value) -> Value {
                     .entry(i)
                     .or_default()
                     .entry(name.to_owned())
-                    .or_insert((is_metric, 0));
-                slot.1 += 1;
+                    .or_insert(Stat {
+                        is_metric,
+                        ..Stat::default()
+                    });
+                slot.count += 1;
+                if let Some(value) = value {
+                    let (sum, max) = slot.timer.unwrap_or_default();
+                    slot.timer = Some((sum + value, max.max(value)));
+                }
             }
         };
         if let Some(at) = visit.offered_at
             && asked("nOffered")
         {
-            emit(at, "nOffered", true);
+            emit(at, "nOffered", true, None);
         }
         if let Some(outcome) = visit.outcome {
             let metric = match outcome.kind {
@@ -119,10 +136,10 @@ pub(crate) fn emulate(visits: &[Visit], body: &Value) -> Value {
                 OutcomeKind::FlowOut => "tFlowOut",
             };
             if asked(metric) {
-                emit(outcome.at, metric, true);
+                emit(outcome.at, metric, true, Some(outcome.wait_ms));
                 for (name, target, lt) in &q.views {
                     if target == metric && outcome.wait_ms < *lt {
-                        emit(outcome.at, name, false);
+                        emit(outcome.at, name, false, None);
                     }
                 }
             }
@@ -145,8 +162,15 @@ fn render_counts(plan: &BucketPlan, counts: Counts) -> Value {
                     let pick = |want_metric: bool, field: &str| -> Vec<Value> {
                         names
                             .iter()
-                            .filter(|(_, (is_metric, _))| *is_metric == want_metric)
-                            .map(|(name, (_, n))| json!({field: name, "stats": {"count": n}}))
+                            .filter(|(_, stat)| stat.is_metric == want_metric)
+                            .map(|(name, stat)| {
+                                let mut stats = json!({"count": stat.count});
+                                if let Some((sum, max)) = stat.timer {
+                                    stats["sum"] = json!(sum);
+                                    stats["max"] = json!(max);
+                                }
+                                json!({field: name, "stats": stats})
+                            })
                             .collect()
                     };
                     let mut bucket = json!({
