@@ -63,7 +63,7 @@ mod tests;
 pub use crate::breaches::{Breach, BreachFinder, missed, render_breaches};
 pub use crate::error::SlaError;
 pub use crate::formula::{Figures, evaluate, percent};
-pub use crate::listing::{queues_json, render_queues};
+pub use crate::listing::{QUEUES_SCHEMA, queues_json, render_queues};
 pub use crate::model::{
     AbandonPolicy, FlowOutPolicy, Formula, Granularity, MediaType, Objective, ObjectiveThreshold,
     QueueId, QueueInfo, QueueRef, ServiceLevelTarget, SourceKind, Threshold, TimeWindow, Zone,
@@ -74,8 +74,8 @@ pub use crate::query::{
 };
 pub use crate::render::{Format, render};
 pub use crate::report::{
-    Counts, IntervalRow, QueueRow, ReportFormula, ReportWindow, SCHEMA, ServiceLevel, SlaReport,
-    TotalRow, build_report, report_cells, thresholds_needed,
+    Counts, IntervalRow, MediaTotal, QueueRow, ReportFormula, ReportWindow, SCHEMA, ServiceLevel,
+    SlaReport, TotalRow, build_report, report_cells, thresholds_needed,
 };
 pub use crate::rollup::{BucketPlan, native_granularity};
 pub use crate::service::{
