@@ -4,7 +4,7 @@
 
 use crate::ports::OutcomeKind;
 use crate::tests::fixtures::{ts, zone};
-use crate::tests::render::{AWKWARD_ID, AWKWARD_NAME, read_csv};
+use crate::tests::render::{AWKWARD_ID, AWKWARD_NAME, read_csv, widest};
 use crate::{Breach, Format, MediaType, render_breaches};
 
 fn breach(
@@ -99,11 +99,7 @@ fn configured() -> Vec<Breach> {
 fn table() {
     let text = render_breaches(&configured(), Format::Table, &zone("Europe/London"));
     insta::assert_snapshot!("breaches_table", text);
-    let widest = text
-        .lines()
-        .map(unicode_width::UnicodeWidthStr::width)
-        .max();
-    assert!(widest <= Some(100), "{widest:?} columns:\n{text}");
+    assert!(widest(&text) <= 100, "{} columns:\n{text}", widest(&text));
     // Each day heads its rows, and each row says which threshold it missed.
     assert!(
         text.contains("\n2026-03-23 (Europe/London)\n08:14:05  Sales Priority"),

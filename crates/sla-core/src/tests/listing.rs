@@ -5,7 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::tests::fixtures::{queue, queue_with_targets};
-use crate::tests::render::{AWKWARD_ID, AWKWARD_NAME, read_csv};
+use crate::tests::render::{AWKWARD_ID, AWKWARD_NAME, read_csv, widest};
 use crate::{Format, MediaType, QUEUES_SCHEMA, QueueInfo, queues_json, render_queues};
 
 use MediaType::{Callback, Chat, Email, Message, Voice};
@@ -99,11 +99,7 @@ fn org() -> Vec<QueueInfo> {
 fn table() {
     let text = render_queues(&org(), Format::Table);
     insta::assert_snapshot!("queues_table", text);
-    let widest = text
-        .lines()
-        .map(unicode_width::UnicodeWidthStr::width)
-        .max();
-    assert!(widest <= Some(100), "{widest:?} columns:\n{text}");
+    assert!(widest(&text) <= 100, "{} columns:\n{text}", widest(&text));
     // Ids are whole, so that `--queue ID` takes them as they are.
     assert!(
         text.contains("\nSales Priority  Home           9f02d4ae-e622-423d-acd8-f300807f4934\n")

@@ -76,8 +76,12 @@ pub(crate) fn week(extra: impl FnOnce(QueryInput) -> QueryInput) -> SlaReport {
         short_abandon: Some("5s".into()),
         ..input("2026-03-23", "2026-03-29")
     });
-    let request = request(&input);
-    let queues = org();
+    seeded(&input, &org())
+}
+
+/// The report of `input` over `queues` from the seeded visits of [`PROFILES`] around that week.
+fn seeded(input: &QueryInput, queues: &[QueueInfo]) -> SlaReport {
+    let request = request(input);
     let visits = generate_visits(
         2026,
         &PROFILES,
@@ -88,15 +92,18 @@ pub(crate) fn week(extra: impl FnOnce(QueryInput) -> QueryInput) -> SlaReport {
     let tallies = tally_visits(
         &request,
         native_granularity(request.granularity),
-        &thresholds_needed(&request, &queues),
+        &thresholds_needed(&request, queues),
         &visits,
     );
-    build_report(&request, &queues, &tallies)
+    build_report(&request, queues, &tallies)
 }
 
-/// The widest line of `text`, in characters.
-fn widest(text: &str) -> usize {
-    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+/// The widest line of `text`, in terminal columns.
+pub(crate) fn widest(text: &str) -> usize {
+    text.lines()
+        .map(unicode_width::UnicodeWidthStr::width)
+        .max()
+        .unwrap_or(0)
 }
 
 #[test]
@@ -291,25 +298,12 @@ fn wide_report() -> SlaReport {
         .iter()
         .map(|(id, name)| queue_with_targets(id, name, &[(Voice, 20_000, 80.0)]))
         .collect();
-    let request = request(&QueryInput {
+    let input = QueryInput {
         tz: Some("Europe/London".into()),
         thresholds: vec!["20s".into(), "configured".into()],
         ..input("2026-03-23", "2026-03-29")
-    });
-    let visits = generate_visits(
-        2026,
-        &PROFILES,
-        date(2026, 3, 22),
-        9,
-        &zone("Europe/London"),
-    );
-    let tallies = tally_visits(
-        &request,
-        native_granularity(request.granularity),
-        &thresholds_needed(&request, &queues),
-        &visits,
-    );
-    build_report(&request, &queues, &tallies)
+    };
+    seeded(&input, &queues)
 }
 
 #[test]
