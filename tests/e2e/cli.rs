@@ -376,7 +376,7 @@ fn out_writes_the_report_to_a_file() {
     ));
     assert!(text.is_empty());
     let csv = std::fs::read_to_string(&path).unwrap();
-    assert!(csv.starts_with("scope,queue_id,queue_name,"));
+    assert!(csv.starts_with("queue_id,queue_name,"));
     assert_eq!(
         std::fs::read_dir(&dir).unwrap().count(),
         1,

@@ -29,8 +29,8 @@ pub enum Format {
     Table,
     /// The `sla-report/v1` JSON document.
     Json,
-    /// Tidy CSV: one row per queue × media type × interval × objective, then the totals, marked
-    /// by the first column, `scope`.
+    /// Tidy CSV: one row per queue × media type × interval × objective, then the totals, told
+    /// apart by the column `scope`.
     Csv,
     /// A GitHub-flavoured Markdown table.
     Markdown,

@@ -22,15 +22,14 @@ where
     String::from_utf8(bytes).unwrap_or_default()
 }
 
-/// The columns of the report's CSV.
+/// The columns of the report's CSV. Columns added since the first version come last, so that
+/// readers that pick columns by position keep working.
 const HEADER: [&str; 21] = [
-    "scope",
     "queue_id",
     "queue_name",
     "media_type",
     "interval_start",
     "interval_end",
-    "partial",
     "objective",
     "threshold_ms",
     "target_percent",
@@ -45,10 +44,18 @@ const HEADER: [&str; 21] = [
     "denominator",
     "percent",
     "met_target",
+    "scope",
+    "partial",
 ];
 
 /// Who a line is about: `scope` (`queue` or `total`), queue id and name, and media type.
-type Who<'a> = [&'a str; 4];
+#[derive(Clone, Copy)]
+struct Who<'a> {
+    scope: &'a str,
+    queue_id: &'a str,
+    queue_name: &'a str,
+    media_type: &'a str,
+}
 
 /// One time span of a row: the window (`partial` is then false) or an interval.
 struct Span<'a> {
@@ -60,14 +67,18 @@ struct Span<'a> {
 }
 
 /// The report as tidy CSV: one line per queue (or queue and media type), interval and
-/// objective, then the totals in the same shape with `scope` `total` and no queue: per media
-/// type with `by_media`, then over everything. With granularity `total` the window is the one
+/// objective, with `scope` `queue`, then the totals in the same shape with `scope` `total` and
+/// no queue: per media type with `by_media`, then over everything. With granularity `total` the window is the one
 /// interval. A line with no objective keeps the counts of a queue no objective applies to.
 pub(super) fn render(report: &SlaReport) -> String {
     let mut records = Vec::new();
     for row in &report.queues {
-        let media = row.media_type.map_or("", |m| m.as_str());
-        let who = ["queue", &row.queue_id, &row.queue_name, media];
+        let who = Who {
+            scope: "queue",
+            queue_id: &row.queue_id,
+            queue_name: &row.queue_name,
+            media_type: row.media_type.map_or("", |m| m.as_str()),
+        };
         lines(
             &mut records,
             report,
@@ -79,7 +90,10 @@ pub(super) fn render(report: &SlaReport) -> String {
     }
     let total = &report.total;
     for media in total.media.iter().flatten() {
-        let who = ["total", "", "", media.media_type.as_str()];
+        let who = Who {
+            media_type: media.media_type.as_str(),
+            ..Who::TOTAL
+        };
         lines(
             &mut records,
             report,
@@ -89,7 +103,7 @@ pub(super) fn render(report: &SlaReport) -> String {
             &media.service_levels,
         );
     }
-    let who = ["total", "", "", ""];
+    let who = Who::TOTAL;
     lines(
         &mut records,
         report,
@@ -99,6 +113,16 @@ pub(super) fn render(report: &SlaReport) -> String {
         &total.service_levels,
     );
     write(&HEADER, records)
+}
+
+impl Who<'_> {
+    /// The totals over every row.
+    const TOTAL: Who<'static> = Who {
+        scope: "total",
+        queue_id: "",
+        queue_name: "",
+        media_type: "",
+    };
 }
 
 fn lines(
@@ -146,11 +170,12 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 fn record(who: Who<'_>, span: &Span<'_>, sl: Option<&ServiceLevel>) -> Vec<String> {
     let counts = span.counts;
     let objective = |f: fn(&ServiceLevel) -> String| sl.map(f).unwrap_or_default();
-    let mut fields: Vec<String> = who.iter().map(|w| (*w).to_owned()).collect();
-    fields.extend([
+    vec![
+        who.queue_id.to_owned(),
+        who.queue_name.to_owned(),
+        who.media_type.to_owned(),
         span.start.to_string(),
         span.end.to_string(),
-        span.partial.to_string(),
         objective(|sl| sl.objective.clone()),
         objective(|sl| opt(sl.threshold_ms)),
         objective(|sl| opt(sl.target_percent)),
@@ -165,6 +190,7 @@ fn record(who: Who<'_>, span: &Span<'_>, sl: Option<&ServiceLevel>) -> Vec<Strin
         objective(|sl| sl.denominator.to_string()),
         objective(|sl| sl.percent.map(|p| format!("{p:.2}")).unwrap_or_default()),
         objective(|sl| opt(sl.met_target)),
-    ]);
-    fields
+        who.scope.to_owned(),
+        span.partial.to_string(),
+    ]
 }
