@@ -121,7 +121,8 @@ pub(crate) fn page(status: &WatchStatus, context: &PageContext<'_>) -> String {
                         @if context.watching {
                             "Waiting for the first refresh of the watched queues."
                         } @else {
-                            "No queue is watched. Start sla-http with --queue NAME, --queue-name PATTERN or --all-queues."
+                            "No queue is watched. "
+                            "Start sla-http with --queue NAME, --queue-name PATTERN or --all-queues."
                         }
                     }
                 }
@@ -231,9 +232,8 @@ fn queue_card(row: &QueueRow, context: &PageContext<'_>) -> Markup {
             @for level in &row.service_levels {
                 div class={ "objective " (state_class(level)) } data-objective=(level.objective) {
                     div.name { (level.objective) span.target { (target_text(level)) } }
-                    div.percent data-percent=(level.percent.map(|p| p.to_string()).unwrap_or_default()) {
-                        (percent_text(level.percent))
-                    }
+                    @let exact = level.percent.map(|p| p.to_string()).unwrap_or_default();
+                    div.percent data-percent=(exact) { (percent_text(level.percent)) }
                     div.bars {
                         @if let Some(t) = level.target_percent {
                             div.goal style={ "bottom:" (t) "%" } {}

@@ -68,8 +68,9 @@ struct Span<'a> {
 
 /// The report as tidy CSV: one line per queue (or queue and media type), interval and
 /// objective, with `scope` `queue`, then the totals in the same shape with `scope` `total` and
-/// no queue: per media type with `by_media`, then over everything. With granularity `total` the window is the one
-/// interval. A line with no objective keeps the counts of a queue no objective applies to.
+/// no queue: per media type with `by_media`, then over everything. With granularity `total`
+/// the window is the one interval. A line with no objective keeps the counts of a queue no
+/// objective applies to.
 pub(super) fn render(report: &SlaReport) -> String {
     let mut records = Vec::new();
     for row in &report.queues {

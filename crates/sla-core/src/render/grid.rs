@@ -132,7 +132,7 @@ impl Table {
                     out.push_str(one_line(text).trim_end());
                     out.push('\n');
                 }
-                _ => {
+                (Line::Rule | Line::Row { .. }, None) => {
                     out.push_str(&rule);
                     out.push('\n');
                 }
@@ -141,8 +141,8 @@ impl Table {
         out
     }
 
-    /// The table in GitHub-flavoured Markdown: numbers right-aligned, pipes and stars escaped, strong
-    /// rows in bold, and each heading as a row of its own with the text in the first cell.
+    /// The table in GitHub-flavoured Markdown: numbers right-aligned, pipes and stars escaped,
+    /// strong rows in bold, and each heading as a row of its own with the text in its first cell.
     pub(crate) fn markdown(&self) -> String {
         let mut out = String::new();
         let mut push_row = |cells: &mut dyn Iterator<Item = String>| {
