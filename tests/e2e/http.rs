@@ -186,8 +186,8 @@ fn demo_queues(server: &SlaHttp) -> Vec<(String, String)> {
         .iter()
         .map(|q| {
             (
-                q["id"].as_str().expect("an id").to_owned(),
-                q["name"].as_str().expect("a name").to_owned(),
+                q["queue_id"].as_str().expect("an id").to_owned(),
+                q["queue_name"].as_str().expect("a name").to_owned(),
             )
         })
         .collect()

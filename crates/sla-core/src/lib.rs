@@ -75,7 +75,7 @@ pub use crate::config::parse_config;
 pub use crate::error::SlaError;
 pub use crate::formula::{Figures, evaluate, percent};
 pub use crate::limits::Limits;
-pub use crate::listing::{queues_json, render_queues};
+pub use crate::listing::{QUEUES_SCHEMA, queues_json, render_queues};
 pub use crate::live::{LiveQuery, LiveState, LiveWindow, MediaState};
 pub use crate::model::{
     AbandonPolicy, CalendarPeriod, FlowOutPolicy, Format, Formula, Granularity, MediaType,
@@ -87,8 +87,8 @@ pub use crate::query::{
 };
 pub use crate::render::render;
 pub use crate::report::{
-    Counts, IntervalRow, QueueRow, ReportFormula, ReportWindow, SCHEMA, ServiceLevel, SlaReport,
-    TotalRow, build_report, report_cells, thresholds_needed,
+    Counts, IntervalRow, MediaTotal, QueueRow, ReportFormula, ReportWindow, SCHEMA, ServiceLevel,
+    SlaReport, TotalRow, build_report, report_cells, thresholds_needed,
 };
 pub use crate::rollup::{BucketPlan, native_granularity};
 pub use crate::service::{

@@ -470,7 +470,8 @@ text_enum! {
         Table => "table",
         /// JSON: the `sla-report/v1` document for reports.
         Json => "json",
-        /// Tidy CSV: one row per queue × media type × interval × objective for reports.
+        /// Tidy CSV: for reports, one row per queue × media type × interval × objective, then
+        /// the totals, told apart by the column `scope`.
         Csv => "csv",
         /// A GitHub-flavoured Markdown table.
         Markdown => "markdown",

@@ -127,6 +127,9 @@ pub struct IntervalRow {
     /// The first instant after it.
     #[serde(serialize_with = "instant")]
     pub end: Timestamp,
+    /// Whether the window cuts the interval short: a week that starts before the window, or a
+    /// day that ends after it. Its counts cover only the part inside the window.
+    pub partial: bool,
     /// Counts in the interval.
     pub counts: Counts,
     /// Service levels in the interval.
@@ -157,6 +160,24 @@ pub struct TotalRow {
     /// Counts over the window.
     pub counts: Counts,
     /// Service levels per objective: Σ numerators / Σ denominators over the rows that have it.
+    pub service_levels: Vec<ServiceLevel>,
+    /// Per interval; empty for granularity `total`.
+    pub intervals: Vec<IntervalRow>,
+    /// With `by_media`, the sums of the rows of each media type, in media type order; `None`
+    /// (and absent from the JSON) otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<Vec<MediaTotal>>,
+}
+
+/// The sums of the rows of one media type, with `by_media`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MediaTotal {
+    /// The media type.
+    #[serde(serialize_with = "as_str")]
+    pub media_type: MediaType,
+    /// Counts over the window.
+    pub counts: Counts,
+    /// Service levels per objective, as in [`TotalRow::service_levels`].
     pub service_levels: Vec<ServiceLevel>,
     /// Per interval; empty for granularity `total`.
     pub intervals: Vec<IntervalRow>,
@@ -355,7 +376,12 @@ impl Totals {
         }
     }
 
-    fn into_row(self, request: &ReportRequest, plan: &BucketPlan) -> TotalRow {
+    /// The counts, service levels and intervals of these sums.
+    fn into_parts(
+        self,
+        request: &ReportRequest,
+        plan: &Plan,
+    ) -> (Counts, Vec<ServiceLevel>, Vec<IntervalRow>) {
         let level = |objective: &Objective, m: Option<Measure>| {
             m.unwrap_or(Measure {
                 figures: Figures::default(),
@@ -370,11 +396,13 @@ impl Totals {
         let intervals = if request.granularity == Granularity::Total {
             Vec::new()
         } else {
-            plan.intervals()
+            plan.buckets
+                .intervals()
                 .enumerate()
                 .map(|(i, (start, end))| IntervalRow {
                     start,
                     end,
+                    partial: plan.partial(i),
                     counts: self.interval_counts[i],
                     service_levels: request
                         .objectives
@@ -385,16 +413,55 @@ impl Totals {
                 })
                 .collect()
         };
-        TotalRow {
-            counts: self.counts,
-            service_levels: request
-                .objectives
-                .iter()
-                .zip(&self.measures)
-                .map(|(o, (m, _))| level(o, *m))
-                .collect(),
-            intervals,
-        }
+        let service_levels = request
+            .objectives
+            .iter()
+            .zip(&self.measures)
+            .map(|(o, (m, _))| level(o, *m))
+            .collect();
+        (self.counts, service_levels, intervals)
+    }
+}
+
+/// The intervals of a report: the buckets, and which of them the window cuts short.
+struct Plan {
+    buckets: BucketPlan,
+    /// Whether the first bucket starts, and the last one ends, off the calendar.
+    clipped: (bool, bool),
+}
+
+impl Plan {
+    fn new(request: &ReportRequest) -> Self {
+        let buckets = BucketPlan::new(&request.window, request.granularity, &request.zone);
+        let on_calendar = |t: Timestamp| {
+            // A window of two nanoseconds around `t` splits at `t` exactly when `t` is a
+            // boundary of the calendar: the same rule that places the inner boundaries.
+            let tick = jiff::SignedDuration::from_nanos(1);
+            match (t.checked_sub(tick), t.checked_add(tick)) {
+                (Ok(before), Ok(after)) => TimeWindow::new(before, after).is_ok_and(|w| {
+                    BucketPlan::new(&w, request.granularity, &request.zone).len() == 2
+                }),
+                _ => true,
+            }
+        };
+        let clipped = if request.granularity == Granularity::Total {
+            (false, false)
+        } else {
+            (
+                !on_calendar(request.window.start()),
+                !on_calendar(request.window.end()),
+            )
+        };
+        Self { buckets, clipped }
+    }
+
+    fn len(&self) -> usize {
+        self.buckets.len()
+    }
+
+    /// Whether interval `i` is cut short by the window.
+    fn partial(&self, i: usize) -> bool {
+        (i == 0 && self.clipped.0) || (i + 1 == self.len() && self.clipped.1)
     }
 }
 
@@ -423,14 +490,15 @@ fn row_media(
     media.into_iter().map(Some).collect()
 }
 
-/// Builds one row of `queue` for `media` (all media when `None`), adding it to `totals`.
+/// Builds one row of `queue` for `media` (all media when `None`), adding it to each of
+/// `totals`: the report's, and with `by_media` its media type's.
 fn queue_row<'t>(
     request: &ReportRequest,
-    plan: &BucketPlan,
+    plan: &Plan,
     queue: &QueueInfo,
     tallies: &'t QueueTallies,
     media: Option<MediaType>,
-    totals: &mut Totals,
+    totals: &mut [&mut Totals],
 ) -> QueueRow {
     let formula = &request.formula;
     // A row of all media borrows the queue's tallies; only a per-media row copies its own.
@@ -454,33 +522,40 @@ fn queue_row<'t>(
     let whole = pick(&tallies.whole);
     let intervals: Vec<_> = tallies.intervals.iter().map(pick).collect();
     let counts = counts_of(&whole, formula);
-    totals.counts.add(&counts);
+    for sums in totals.iter_mut() {
+        sums.counts.add(&counts);
+    }
     let mut service_levels = Vec::new();
     let mut interval_levels: Vec<Vec<ServiceLevel>> = (0..plan.len())
         .map(|_| Vec::with_capacity(request.objectives.len()))
         .collect();
-    for (objective, (total, total_intervals)) in
-        request.objectives.iter().zip(totals.measures.iter_mut())
-    {
+    for (o, objective) in request.objectives.iter().enumerate() {
         if !objective.applies_to(&queue.queue) {
             continue;
         }
         let m = measure(objective, queue, &whole, &hint, formula);
         service_levels.push(m.level(objective));
-        combine(total, m);
+        for sums in totals.iter_mut() {
+            combine(&mut sums.measures[o].0, m);
+        }
         for (i, interval) in intervals.iter().enumerate() {
             let m = measure(objective, queue, interval, &hint, formula);
             interval_levels[i].push(m.level(objective));
-            combine(&mut total_intervals[i], m);
+            for sums in totals.iter_mut() {
+                combine(&mut sums.measures[o].1[i], m);
+            }
         }
     }
     let mut rows = Vec::new();
-    for (i, ((start, end), levels)) in plan.intervals().zip(interval_levels).enumerate() {
+    for (i, ((start, end), levels)) in plan.buckets.intervals().zip(interval_levels).enumerate() {
         let counts = counts_of(&intervals[i], formula);
-        totals.interval_counts[i].add(&counts);
+        for sums in totals.iter_mut() {
+            sums.interval_counts[i].add(&counts);
+        }
         rows.push(IntervalRow {
             start,
             end,
+            partial: plan.partial(i),
             counts,
             service_levels: levels,
         });
@@ -508,26 +583,51 @@ pub fn build_report(
     queues: &[QueueInfo],
     tallies: &TallySet,
 ) -> SlaReport {
-    let plan = BucketPlan::new(&request.window, request.granularity, &request.zone);
+    let plan = Plan::new(request);
     let queues = QueueInfo::in_report_order(queues);
 
-    let per_queue = group_tallies(request, &plan, tallies);
+    let per_queue = group_tallies(request, &plan.buckets, tallies);
     let empty = QueueTallies::new(plan.len());
     let mut totals = Totals::new(request, plan.len());
+    let mut media_totals: BTreeMap<MediaType, Totals> = BTreeMap::new();
     let mut rows = Vec::new();
     for queue in queues {
         let tallies = per_queue.get(queue.queue.id.as_str()).unwrap_or(&empty);
         for media in row_media(request, queue, tallies) {
-            rows.push(queue_row(
-                request,
-                &plan,
-                queue,
-                tallies,
-                media,
-                &mut totals,
-            ));
+            let row = match media {
+                Some(m) => {
+                    let of_media = media_totals
+                        .entry(m)
+                        .or_insert_with(|| Totals::new(request, plan.len()));
+                    queue_row(
+                        request,
+                        &plan,
+                        queue,
+                        tallies,
+                        media,
+                        &mut [&mut totals, of_media],
+                    )
+                }
+                None => queue_row(request, &plan, queue, tallies, media, &mut [&mut totals]),
+            };
+            rows.push(row);
         }
     }
+    let media = request.by_media.then(|| {
+        media_totals
+            .into_iter()
+            .map(|(media_type, sums)| {
+                let (counts, service_levels, intervals) = sums.into_parts(request, &plan);
+                MediaTotal {
+                    media_type,
+                    counts,
+                    service_levels,
+                    intervals,
+                }
+            })
+            .collect()
+    });
+    let (counts, service_levels, intervals) = totals.into_parts(request, &plan);
 
     let formula = &request.formula;
     SlaReport {
@@ -545,7 +645,12 @@ pub fn build_report(
         },
         source: request.source,
         queues: rows,
-        total: totals.into_row(request, &plan),
+        total: TotalRow {
+            counts,
+            service_levels,
+            intervals,
+            media,
+        },
     }
 }
 

@@ -1,10 +1,10 @@
 //! Tallies: additive counts per (queue, media type, bucket), and the tallying of visits.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::{Add, AddAssign};
 
 use jiff::Timestamp;
+use rustc_hash::FxBuildHasher;
 
 use crate::model::{MediaType, QueueId, Threshold};
 use crate::ports::{OutcomeKind, Visit};
@@ -213,7 +213,9 @@ pub struct Tallier {
     series: Vec<Series>,
     /// The series of each queue id, per media type. Keyed by the id's text so that a lookup
     /// borrows the visit's id instead of building a `(QueueId, MediaType)` key per visit.
-    by_queue: HashMap<String, Vec<(MediaType, usize)>, BuildHasherDefault<IdHasher>>,
+    /// Ids come from the directory, not from an adversary, so `SipHash`'s flooding resistance
+    /// buys nothing here, and it costs as much as the rest of tallying a visit: `FxHash` instead.
+    by_queue: HashMap<String, Vec<(MediaType, usize)>, FxBuildHasher>,
 }
 
 #[derive(Debug)]
@@ -221,39 +223,6 @@ struct Series {
     queue: QueueId,
     media: MediaType,
     counters: Vec<u64>,
-}
-
-/// A fast hasher for queue ids (the multiply-rotate hash of rustc's `FxHasher`). Ids come
-/// from the directory, not from an adversary, so `SipHash`'s flooding resistance buys nothing
-/// here, and it costs as much as the rest of tallying a visit.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0xf135_7aea_2e62_a9c5;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.0 = (self.0 ^ u64::from_le_bytes(word))
-                .wrapping_mul(K)
-                .rotate_left(26);
-        }
-        let mut word = [0; 8];
-        word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        self.0 = (self.0 ^ u64::from_le_bytes(word))
-            .wrapping_mul(K)
-            .rotate_left(26);
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0xf135_7aea_2e62_a9c5);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// Counter layout inside a bucket's slot of a series.

@@ -1,9 +1,11 @@
 //! Tests of the crate, one module per area, sharing the fixtures of `fixtures`.
 
+mod breaches;
 mod fixtures;
 mod formula;
 mod fuzz;
 mod laws;
+mod listing;
 mod query;
 mod render;
 mod report;

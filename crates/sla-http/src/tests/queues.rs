@@ -18,7 +18,7 @@ async fn queues_lists_the_directory() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|q| q["name"].as_str().unwrap().to_owned())
+        .map(|q| q["queue_name"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names, ["Sales"]);
 
