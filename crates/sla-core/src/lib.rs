@@ -85,10 +85,10 @@ pub use crate::model::{
 pub use crate::query::{
     DEFAULT_THRESHOLD, QueryContext, QueryInput, QueueSelection, ReportRequest,
 };
-pub use crate::render::render;
+pub use crate::render::{render, wait_text};
 pub use crate::report::{
-    Counts, IntervalRow, MediaTotal, QueueRow, ReportFormula, ReportWindow, SCHEMA, ServiceLevel,
-    SlaReport, TotalRow, build_report, report_cells, thresholds_needed,
+    Counts, IntervalRow, Kpis, MediaTotal, QueueRow, ReportFormula, ReportWindow, SCHEMA,
+    ServiceLevel, SlaReport, TotalRow, build_report, report_cells, thresholds_needed,
 };
 pub use crate::rollup::{BucketPlan, native_granularity};
 pub use crate::service::{

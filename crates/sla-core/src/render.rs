@@ -16,6 +16,8 @@ pub(crate) mod csv;
 pub(crate) mod grid;
 pub(crate) mod json;
 pub(crate) mod layout;
+
+pub use crate::render::layout::wait_text;
 mod markdown;
 mod table;
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Serialize, Serializer};
 
-use crate::formula::{Figures, evaluate};
+use crate::formula::{Figures, evaluate, percent};
 use crate::model::{
     Formula, Granularity, MediaType, Objective, ObjectiveThreshold, QueueInfo, SourceKind,
     Threshold, TimeWindow,
@@ -67,7 +67,7 @@ pub struct ReportFormula {
     pub flowouts: crate::model::FlowOutPolicy,
 }
 
-/// Raw counts. `abandoned` includes short abandons.
+/// Raw counts. `abandoned` includes short abandons, and so do the abandon waits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     /// Visits offered.
@@ -80,6 +80,12 @@ pub struct Counts {
     pub short_abandoned: Option<u64>,
     /// Visits that flowed out.
     pub flow_outs: u64,
+    /// Σ wait of the answered visits, in ms.
+    pub answer_wait_ms_sum: u64,
+    /// The longest wait of an answered visit, in ms (0 when none was answered).
+    pub answer_wait_ms_max: u64,
+    /// Σ wait of the abandoned visits, in ms.
+    pub abandon_wait_ms_sum: u64,
 }
 
 impl Counts {
@@ -92,7 +98,56 @@ impl Counts {
             (Some(a), Some(b)) => Some(a.saturating_add(b)),
             (a, b) => a.or(b),
         };
+        self.answer_wait_ms_sum = self
+            .answer_wait_ms_sum
+            .saturating_add(other.answer_wait_ms_sum);
+        self.answer_wait_ms_max = self.answer_wait_ms_max.max(other.answer_wait_ms_max);
+        self.abandon_wait_ms_sum = self
+            .abandon_wait_ms_sum
+            .saturating_add(other.abandon_wait_ms_sum);
     }
+
+    /// The companion KPIs of these counts.
+    #[must_use]
+    pub fn kpis(&self) -> Kpis {
+        Kpis {
+            asa_ms: average(self.answer_wait_ms_sum, self.answered),
+            average_abandon_wait_ms: average(self.abandon_wait_ms_sum, self.abandoned),
+            longest_answer_wait_ms: (self.answered > 0).then_some(self.answer_wait_ms_max),
+            answer_percent: percent(self.answered, self.offered),
+            abandon_percent: percent(self.abandoned, self.offered),
+        }
+    }
+}
+
+/// The companion KPIs of a row, an interval or a total: what a wallboard shows beside a service
+/// level. Each is `None` when its denominator is 0.
+///
+/// Each metric counts where it is emitted, so in a short interval more visits may be answered
+/// or abandoned than were offered: the percentages are then above 100, as computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Kpis {
+    /// Average speed of answer: Σ answer wait / answered, in whole ms.
+    pub asa_ms: Option<u64>,
+    /// Σ abandon wait / abandoned, in whole ms.
+    pub average_abandon_wait_ms: Option<u64>,
+    /// The longest wait of an answered visit, in ms.
+    pub longest_answer_wait_ms: Option<u64>,
+    /// 100 × answered / offered, to 2 decimals.
+    pub answer_percent: Option<f64>,
+    /// 100 × abandoned / offered, to 2 decimals.
+    pub abandon_percent: Option<f64>,
+}
+
+/// `sum / count` rounded to a whole number, half away from zero; `None` when `count` is 0.
+#[must_use]
+pub(crate) fn average(sum: u64, count: u64) -> Option<u64> {
+    if count == 0 {
+        return None;
+    }
+    let (s, c) = (u128::from(sum), u128::from(count));
+    // Both are non-negative, so half away from zero is half up: ⌊(2s + c) / 2c⌋.
+    u64::try_from((2 * s + c) / (2 * c)).ok()
 }
 
 /// One objective's service level for one row or interval.
@@ -132,6 +187,8 @@ pub struct IntervalRow {
     pub partial: bool,
     /// Counts in the interval.
     pub counts: Counts,
+    /// Companion KPIs of the counts.
+    pub kpis: Kpis,
     /// Service levels in the interval.
     pub service_levels: Vec<ServiceLevel>,
 }
@@ -148,6 +205,8 @@ pub struct QueueRow {
     pub media_type: Option<MediaType>,
     /// Counts over the window.
     pub counts: Counts,
+    /// Companion KPIs of the counts.
+    pub kpis: Kpis,
     /// Service levels over the window, one per objective that applies to the queue.
     pub service_levels: Vec<ServiceLevel>,
     /// Per interval; empty for granularity `total`.
@@ -159,6 +218,8 @@ pub struct QueueRow {
 pub struct TotalRow {
     /// Counts over the window.
     pub counts: Counts,
+    /// Companion KPIs of the counts.
+    pub kpis: Kpis,
     /// Service levels per objective: Σ numerators / Σ denominators over the rows that have it.
     pub service_levels: Vec<ServiceLevel>,
     /// Per interval; empty for granularity `total`.
@@ -177,6 +238,8 @@ pub struct MediaTotal {
     pub media_type: MediaType,
     /// Counts over the window.
     pub counts: Counts,
+    /// Companion KPIs of the counts.
+    pub kpis: Kpis,
     /// Service levels per objective, as in [`TotalRow::service_levels`].
     pub service_levels: Vec<ServiceLevel>,
     /// Per interval; empty for granularity `total`.
@@ -293,6 +356,13 @@ fn counts_of(tallies: &BTreeMap<MediaType, Tally>, formula: &Formula) -> Counts 
         counts.answered = counts.answered.saturating_add(tally.answered);
         counts.abandoned = counts.abandoned.saturating_add(tally.abandoned);
         counts.flow_outs = counts.flow_outs.saturating_add(tally.flow_outs);
+        counts.answer_wait_ms_sum = counts
+            .answer_wait_ms_sum
+            .saturating_add(tally.answer_wait_ms_sum);
+        counts.answer_wait_ms_max = counts.answer_wait_ms_max.max(tally.answer_wait_ms_max);
+        counts.abandon_wait_ms_sum = counts
+            .abandon_wait_ms_sum
+            .saturating_add(tally.abandon_wait_ms_sum);
         short = u64::saturating_add(short, tally.short_abandoned);
     }
     counts.short_abandoned = formula.short_abandon.map(|_| short);
@@ -404,6 +474,7 @@ impl Totals {
                     end,
                     partial: plan.partial(i),
                     counts: self.interval_counts[i],
+                    kpis: self.interval_counts[i].kpis(),
                     service_levels: request
                         .objectives
                         .iter()
@@ -557,6 +628,7 @@ fn queue_row<'t>(
             end,
             partial: plan.partial(i),
             counts,
+            kpis: counts.kpis(),
             service_levels: levels,
         });
     }
@@ -565,6 +637,7 @@ fn queue_row<'t>(
         queue_name: queue.queue.name.clone(),
         media_type: media,
         counts,
+        kpis: counts.kpis(),
         service_levels,
         intervals: if request.granularity == Granularity::Total {
             Vec::new()
@@ -621,6 +694,7 @@ pub fn build_report(
                 MediaTotal {
                     media_type,
                     counts,
+                    kpis: counts.kpis(),
                     service_levels,
                     intervals,
                 }
@@ -647,6 +721,7 @@ pub fn build_report(
         queues: rows,
         total: TotalRow {
             counts,
+            kpis: counts.kpis(),
             service_levels,
             intervals,
             media,

@@ -4,6 +4,7 @@ mod breaches;
 mod fixtures;
 mod formula;
 mod fuzz;
+mod kpis;
 mod laws;
 mod listing;
 mod query;

@@ -5,7 +5,7 @@
 
 use jiff::Timestamp;
 use maud::{Markup, PreEscaped, html};
-use sla_core::{IntervalRow, Period, QueueRow, ServiceLevel, SlaReport, Zone};
+use sla_core::{IntervalRow, Period, QueueRow, ServiceLevel, SlaReport, Zone, wait_text};
 
 use crate::state::WatchStatus;
 
@@ -229,6 +229,11 @@ fn queue_card(row: &QueueRow, context: &PageContext<'_>) -> Markup {
                 " · abandoned " b { (row.counts.abandoned) }
                 " · flow-outs " b { (row.counts.flow_outs) }
             }
+            div.counts.kpis {
+                "ASA " b.asa { (wait_text(row.kpis.asa_ms)) }
+                " · longest " b { (wait_text(row.kpis.longest_answer_wait_ms)) }
+                " · abandoned " b.abandon-percent { (percent_text(row.kpis.abandon_percent)) }
+            }
             @for level in &row.service_levels {
                 div class={ "objective " (state_class(level)) } data-objective=(level.objective) {
                     div.name { (level.objective) span.target { (target_text(level)) } }
@@ -322,6 +327,7 @@ mod tests {
                 queue_name: r#"<script>alert("x")</script> & 'y'"#.to_owned(),
                 media_type: None,
                 counts: sla_core::Counts::default(),
+                kpis: sla_core::Kpis::default(),
                 service_levels: Vec::new(),
                 intervals: Vec::new(),
             },

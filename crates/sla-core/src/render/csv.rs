@@ -24,7 +24,7 @@ where
 
 /// The columns of the report's CSV. Columns added since the first version come last, so that
 /// readers that pick columns by position keep working.
-const HEADER: [&str; 21] = [
+const HEADER: [&str; 29] = [
     "queue_id",
     "queue_name",
     "media_type",
@@ -46,6 +46,14 @@ const HEADER: [&str; 21] = [
     "met_target",
     "scope",
     "partial",
+    "answer_wait_ms_sum",
+    "answer_wait_ms_max",
+    "abandon_wait_ms_sum",
+    "asa_ms",
+    "average_abandon_wait_ms",
+    "longest_answer_wait_ms",
+    "answer_percent",
+    "abandon_percent",
 ];
 
 /// Who a line is about: `scope` (`queue` or `total`), queue id and name, and media type.
@@ -170,6 +178,8 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 
 fn record(who: Who<'_>, span: &Span<'_>, sl: Option<&ServiceLevel>) -> Vec<String> {
     let counts = span.counts;
+    let kpis = counts.kpis();
+    let percent = |p: Option<f64>| p.map(|p| format!("{p:.2}")).unwrap_or_default();
     let objective = |f: fn(&ServiceLevel) -> String| sl.map(f).unwrap_or_default();
     vec![
         who.queue_id.to_owned(),
@@ -193,5 +203,13 @@ fn record(who: Who<'_>, span: &Span<'_>, sl: Option<&ServiceLevel>) -> Vec<Strin
         objective(|sl| opt(sl.met_target)),
         who.scope.to_owned(),
         span.partial.to_string(),
+        counts.answer_wait_ms_sum.to_string(),
+        counts.answer_wait_ms_max.to_string(),
+        counts.abandon_wait_ms_sum.to_string(),
+        opt(kpis.asa_ms),
+        opt(kpis.average_abandon_wait_ms),
+        opt(kpis.longest_answer_wait_ms),
+        percent(kpis.answer_percent),
+        percent(kpis.abandon_percent),
     ]
 }

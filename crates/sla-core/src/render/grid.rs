@@ -215,3 +215,8 @@ pub(crate) fn clip(text: &str, max: usize) -> String {
     cut.push('…');
     cut
 }
+
+/// How many terminal columns `text` takes.
+pub(crate) fn display_width(text: &str) -> usize {
+    text.width()
+}

@@ -15,6 +15,25 @@ pub(crate) fn percent_text(percent: Option<f64>) -> String {
     percent.map_or_else(|| "n/a".to_owned(), |p| format!("{p:.2}"))
 }
 
+/// A wait as a person reads it on a wallboard: `8.4s` under a minute, `2m05s` under an hour,
+/// `1h02m` beyond; `n/a` when there is none.
+#[must_use]
+pub fn wait_text(ms: Option<u64>) -> String {
+    let Some(ms) = ms else {
+        return "n/a".to_owned();
+    };
+    let tenths = (ms + 50) / 100;
+    if tenths < 600 {
+        return format!("{}.{}s", tenths / 10, tenths % 10);
+    }
+    let seconds = (ms + 500) / 1000;
+    if seconds < 3600 {
+        return format!("{}m{:02}s", seconds / 60, seconds % 60);
+    }
+    let minutes = (ms + 30_000) / 60_000;
+    format!("{}h{:02}m", minutes / 60, minutes % 60)
+}
+
 fn optional_percent_text(percent: Option<f64>) -> String {
     percent.map_or_else(|| "-".to_owned(), |p| format!("{p:.2}"))
 }
@@ -101,13 +120,30 @@ pub(crate) fn partial_note(report: &SlaReport) -> Option<String> {
         .then(|| format!("{PARTIAL} partial interval: the window covers only part of it"))
 }
 
-/// Which columns a table holds: everything on one line (Markdown), or, for the terminal table,
-/// the counts and the service levels as two narrower tables.
+/// Which columns a table holds: everything on one line (Markdown), or, for the terminal, the
+/// counts with the companion KPIs and the service levels as narrower tables (the KPIs in a
+/// table of their own when the counts' table would be too wide with them).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Part {
     All,
+    CountsAndKpis,
     Counts,
+    Kpis,
     Levels,
+}
+
+impl Part {
+    fn counts(self) -> bool {
+        matches!(self, Part::All | Part::CountsAndKpis | Part::Counts)
+    }
+
+    fn kpis(self) -> bool {
+        matches!(self, Part::All | Part::CountsAndKpis | Part::Kpis)
+    }
+
+    fn levels(self) -> bool {
+        matches!(self, Part::All | Part::Levels)
+    }
 }
 
 /// The rows of `report` as a table of `part`'s columns: a rule before the totals, which are
@@ -213,7 +249,7 @@ impl Rows {
         levels: &[ServiceLevel],
     ) {
         let none = [no_objective()];
-        let levels = if self.columns.part == Part::Counts || levels.is_empty() {
+        let levels = if !self.columns.part.levels() || levels.is_empty() {
             &none[..]
         } else {
             levels
@@ -240,17 +276,31 @@ impl Columns {
         if self.has_intervals {
             header.push(text("Interval"));
         }
-        if self.part != Part::Counts {
+        if self.part.levels() {
             header.push(text("Objective"));
         }
-        if self.part != Part::Levels {
+        if self.part.counts() {
             header.extend([number("Offered"), number("Answered"), number("Abandoned")]);
             if self.has_short {
                 header.push(number("Short"));
             }
             header.push(number("Flow-outs"));
         }
-        if self.part != Part::Counts {
+        if self.part.kpis() {
+            header.extend([number("ASA"), number("Longest")]);
+            if self.part == Part::All {
+                header.extend([number("Avg abandon"), number("Answer %")]);
+            }
+            header.push(number("Aband %"));
+            if self.part == Part::All {
+                header.extend([
+                    number("Answer wait Σ ms"),
+                    number("Longest ms"),
+                    number("Abandon wait Σ ms"),
+                ]);
+            }
+        }
+        if self.part.levels() {
             header.extend([
                 number("Met/Measured"),
                 number("SL %"),
@@ -275,14 +325,14 @@ impl Columns {
         if self.has_intervals {
             cells.push(interval.unwrap_or("all").to_owned());
         }
-        if self.part != Part::Counts {
+        if self.part.levels() {
             cells.push(objective_label(
                 &sl.objective,
                 sl.threshold_ms,
                 sl.denominator > 0,
             ));
         }
-        if self.part != Part::Levels {
+        if self.part.counts() {
             cells.push(counts.offered.to_string());
             cells.push(counts.answered.to_string());
             cells.push(counts.abandoned.to_string());
@@ -291,7 +341,22 @@ impl Columns {
             }
             cells.push(counts.flow_outs.to_string());
         }
-        if self.part != Part::Counts {
+        if self.part.kpis() {
+            let kpis = counts.kpis();
+            cells.push(wait_text(kpis.asa_ms));
+            cells.push(wait_text(kpis.longest_answer_wait_ms));
+            if self.part == Part::All {
+                cells.push(wait_text(kpis.average_abandon_wait_ms));
+                cells.push(percent_text(kpis.answer_percent));
+            }
+            cells.push(percent_text(kpis.abandon_percent));
+            if self.part == Part::All {
+                cells.push(counts.answer_wait_ms_sum.to_string());
+                cells.push(counts.answer_wait_ms_max.to_string());
+                cells.push(counts.abandon_wait_ms_sum.to_string());
+            }
+        }
+        if self.part.levels() {
             cells.push(format!("{}/{}", sl.numerator, sl.denominator));
             cells.push(percent_text(sl.percent));
             cells.push(optional_percent_text(sl.target_percent));

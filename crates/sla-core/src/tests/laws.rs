@@ -165,6 +165,48 @@ proptest! {
         prop_assert_eq!(whole, swapped);
     }
 
+    /// The KPIs of merged tallies equal those computed straight from the concatenated visits,
+    /// here with floating-point averages rounded by `f64::round` (half away from zero).
+    #[test]
+    fn kpis_of_merged_tallies_are_those_of_the_concatenated_visits(
+        left in visits(),
+        right in visits(),
+    ) {
+        let request = request(&QueryInput {
+            tz: Some(p("Europe/London")),
+            queues: Vec::new(),
+            all_queues: true,
+            ..input(FROM, TO)
+        });
+        let tally = |visits: &[Visit]| tally_visits(&request, Granularity::Total, &[], visits);
+        let mut merged = tally(&left);
+        merged.merge(tally(&right));
+        let kpis = build_report(&request, &queues(), &merged).total.kpis;
+
+        let all = [left, right].concat();
+        let window = request.window;
+        let offered = all.iter().filter(|v| v.offered_at.is_some_and(|t| window.contains(t))).count();
+        let ended = |kind: OutcomeKind| -> Vec<u64> {
+            all.iter()
+                .filter_map(|v| v.outcome)
+                .filter(|o| o.kind == kind && window.contains(o.at))
+                .map(|o| o.wait_ms)
+                .collect()
+        };
+        let (answered, abandoned) = (ended(OutcomeKind::Answered), ended(OutcomeKind::Abandoned));
+        #[expect(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "small test sums")]
+        let average = |waits: &[u64]| {
+            (!waits.is_empty()).then(|| (waits.iter().sum::<u64>() as f64 / waits.len() as f64).round() as u64)
+        };
+        #[expect(clippy::cast_precision_loss, reason = "small test counts")]
+        let share = |n: usize| (offered > 0).then(|| (n as f64 * 10_000.0 / offered as f64).round() / 100.0);
+        prop_assert_eq!(kpis.asa_ms, average(&answered));
+        prop_assert_eq!(kpis.average_abandon_wait_ms, average(&abandoned));
+        prop_assert_eq!(kpis.longest_answer_wait_ms, answered.iter().max().copied());
+        prop_assert_eq!(kpis.answer_percent, share(answered.len()));
+        prop_assert_eq!(kpis.abandon_percent, share(abandoned.len()));
+    }
+
     #[test]
     fn merged_chunk_tallies_make_the_same_report_as_the_whole_window(
         query in query(),

@@ -367,7 +367,11 @@ fn idle_queues_and_intervals_have_no_percent() {
     assert!(render(&r, Format::Markdown).contains("| n/a |"));
     let csv = render(&r, Format::Csv);
     let idle_csv = csv.lines().find(|l| l.starts_with("q-idle,")).unwrap();
-    assert!(idle_csv.ends_with(",0,0,,,queue,false"), "{idle_csv}");
+    // No percent, and none of the KPIs either: every denominator is 0.
+    assert!(
+        idle_csv.ends_with(",0,0,,,queue,false,0,0,0,,,,,"),
+        "{idle_csv}"
+    );
     // Nothing at all: the total has no percent either.
     let nothing = report(&input, &queues, &[]);
     assert_eq!(nothing.total.service_levels[0].percent, None);
