@@ -1,5 +1,5 @@
 //! What a query selects, in Genesys's filter terms: its distinct queues and media types, and the
-//! filters naming them in aggregates and details queries.
+//! filters naming them in aggregates, details and observations queries.
 
 use sla_core::{MediaType, QueueId};
 
