@@ -34,7 +34,7 @@ fn count(entry: &ObservationMetric, queue: &str) -> Result<Option<u64>, GenesysE
 ///
 /// Per (queue, media type): `oWaiting` gives the waiting count and, from its details, when each
 /// listed conversation started waiting (sorted, oldest first) and whether the list was
-/// truncated; `oInteracting` gives the conversations being handled. `oOnQueueUsers` comes per
+/// truncated (as Genesys marks it, or because it lists fewer than it counts); `oInteracting` gives the conversations being handled. `oOnQueueUsers` comes per
 /// queue, once per routing status (its qualifier), and is summed over all of them. Entries of
 /// the same metric in the same place add up, so answers of disjoint queue batches merge into one
 /// state. Groups Genesys leaves out stay absent; other metrics and unknown fields are ignored.
@@ -73,7 +73,9 @@ pub(crate) fn add_observations(
                     let n = count(&entry, queue)?.unwrap_or(listed);
                     let slot = media_state(state, queue, media);
                     slot.waiting = slot.waiting.saturating_add(n);
-                    slot.truncated |= entry.truncated.unwrap_or(false);
+                    // The core reads `truncated` as "fewer listed than wait", which a list
+                    // Genesys did not mark (or did not send) can be too.
+                    slot.truncated |= entry.truncated.unwrap_or(false) || listed < n;
                     slot.waiting_since.extend(since);
                     slot.waiting_since.sort_unstable();
                 }

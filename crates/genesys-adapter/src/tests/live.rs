@@ -335,6 +335,29 @@ fn answers_of_disjoint_batches_merge_and_a_missing_count_is_the_listed_one() {
     );
 }
 
+#[test]
+fn a_list_shorter_than_its_count_is_truncated_even_unmarked() {
+    let answer = json!({"results": [
+        {"group": {"queueId": "q-1", "mediaType": "voice"}, "data": [
+            {"metric": "oWaiting", "stats": {"count": 3}, "truncated": false,
+             "observations": [{"observationDate": "2026-06-01T09:00:00Z"}]}]},
+        {"group": {"queueId": "q-1", "mediaType": "chat"}, "data": [
+            {"metric": "oWaiting", "stats": {"count": 2}}]},
+    ]});
+    let state = read(&answer);
+    let q1 = || QueueId::new("q-1");
+    assert_eq!(
+        state.media,
+        BTreeMap::from([
+            (
+                (q1(), MediaType::Voice),
+                waiting(3, &["2026-06-01T09:00:00Z"], true, 0)
+            ),
+            ((q1(), MediaType::Chat), waiting(2, &[], true, 0)),
+        ])
+    );
+}
+
 #[tokio::test]
 async fn malformed_answers_are_invalid_responses_naming_the_problem() {
     let group = |data: Value| json!({"results": [{"group": {"queueId": "q-1", "mediaType": "voice"}, "data": [data]}]});
