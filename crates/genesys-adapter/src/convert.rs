@@ -1,14 +1,17 @@
 //! Wire → sla-core types, one module per thing converted: queue listings into queues with their
 //! service levels ([`queues`]), aggregates answers into tallies ([`tallies`]), conversation
-//! details into visits ([`visits`]), and Genesys's instants ([`instant`]). These modules are the
+//! details into visits ([`visits`]), observations answers into the live state ([`live`]), and
+//! Genesys's instants ([`instant`]). These modules are the
 //! only place where both vocabularies meet.
 
 mod instant;
+mod live;
 mod queues;
 mod tallies;
 mod visits;
 
 pub(crate) use crate::convert::instant::instant;
+pub(crate) use crate::convert::live::add_observations;
 pub(crate) use crate::convert::queues::queue_info;
 pub(crate) use crate::convert::tallies::tallies;
 pub(crate) use crate::convert::visits::{VisitFilter, visits};

@@ -1,10 +1,11 @@
 //! What a query selects, in Genesys's filter terms: its distinct queues and media types, and the
-//! filters naming them in aggregates and details queries.
+//! filters naming them in aggregates, details and observations queries.
 
 use sla_core::{MediaType, QueueId};
 
 use crate::wire::{
-    DetailClause, DetailFilter, DetailPredicate, QueryClause, QueryFilter, QueryPredicate,
+    DetailClause, DetailFilter, DetailPredicate, ObservationFilter, QueryClause, QueryFilter,
+    QueryPredicate,
 };
 
 /// The distinct queues and media types of a query, in its order.
@@ -64,6 +65,33 @@ pub(crate) fn aggregates_filter(queues: &[&QueueId], media: &[MediaType]) -> Que
             predicates,
         })
         .collect(),
+    }
+}
+
+/// `queueId in queues` (and `mediaType in media`, when given), for an observations query. A
+/// filter on queues alone is one `or` list of predicates, the shape Genesys documents for this
+/// query; with media types, both lists are `or` clauses under `and`, as in aggregates queries.
+pub(crate) fn observations_filter(queues: &[&QueueId], media: &[MediaType]) -> ObservationFilter {
+    let mut lists = alternatives(queues, media, |dimension, value| {
+        QueryPredicate::matches(dimension, value)
+    });
+    if lists.len() == 1 {
+        return ObservationFilter {
+            kind: "or",
+            predicates: lists.remove(0),
+            clauses: Vec::new(),
+        };
+    }
+    ObservationFilter {
+        kind: "and",
+        predicates: Vec::new(),
+        clauses: lists
+            .into_iter()
+            .map(|predicates| QueryClause {
+                kind: "or",
+                predicates,
+            })
+            .collect(),
     }
 }
 

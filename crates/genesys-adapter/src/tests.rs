@@ -8,6 +8,7 @@ mod config;
 mod details;
 mod errors;
 mod fuzz;
+mod live;
 mod queues;
 pub(crate) mod retry;
 mod secrets;

@@ -1,5 +1,7 @@
 //! Serde types matching Genesys JSON: camelCase, optional wherever Genesys may leave a field
-//! out, unknown fields ignored.
+//! out, unknown fields ignored. The observations query's types are in `wire/observations.rs`.
+
+mod observations;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -7,6 +9,10 @@ use std::fmt;
 
 use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
+
+pub(crate) use crate::wire::observations::{
+    ObservationFilter, ObservationMetric, ObservationQuery, ObservationResponse,
+};
 
 /// `ConversationAggregationQuery`, the body of the aggregates query.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -8,7 +8,7 @@ use clap::Args;
 use genesys_adapter::{GenesysClient, GenesysConfig, GenesysError, Region};
 use genesys_sim::{SimConfig, SimServer};
 use secrecy::SecretString;
-use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
+use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource};
 
 mod flags;
 pub mod process;
@@ -130,6 +130,11 @@ impl Connection {
 
     /// The client as a source of visits (conversation details).
     pub fn visits(&self) -> Arc<dyn VisitSource> {
+        self.client.clone()
+    }
+
+    /// The client as a live source (queue observations: waiting, handled, agents on queue).
+    pub fn live(&self) -> Arc<dyn LiveSource> {
         self.client.clone()
     }
 

@@ -64,8 +64,8 @@ pub(crate) fn real_client(
     GenesysClient::new(config).expect("a valid configuration")
 }
 
-/// Real HTTP that checks every aggregates and details request the client sends, and every
-/// answer, against the vendor schema.
+/// Real HTTP that checks every aggregates, details and observations request the client sends,
+/// and every answer, against the vendor schema.
 #[derive(Debug)]
 pub(crate) struct CheckedHttp {
     http: reqwest::Client,
@@ -73,6 +73,8 @@ pub(crate) struct CheckedHttp {
     pub(crate) checked: Mutex<usize>,
     /// Details queries, job submissions and job answers checked.
     pub(crate) details_checked: Mutex<usize>,
+    /// Successful observations queries checked, body and answer.
+    pub(crate) observations_checked: Mutex<usize>,
 }
 
 impl CheckedHttp {
@@ -81,6 +83,7 @@ impl CheckedHttp {
             http: reqwest::Client::new(),
             checked: Mutex::default(),
             details_checked: Mutex::default(),
+            observations_checked: Mutex::default(),
         }
     }
 }
@@ -115,6 +118,12 @@ impl Transport for CheckedHttp {
                 serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
             assert_valid("ConversationAggregationQuery", &body);
             *self.checked.lock().unwrap() += 1;
+        }
+        let observations = request.url.path().ends_with("/queues/observations/query");
+        if observations {
+            let body: serde_json::Value =
+                serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
+            assert_valid("QueueObservationQuery", &body);
         }
         let details = details_models(request.method, request.url.path());
         if let Some((Some(model), _)) = details {
@@ -157,6 +166,11 @@ impl Transport for CheckedHttp {
         if aggregates && status == 200 {
             let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
             assert_valid("ConversationAggregateQueryResponse", &answer);
+        }
+        if observations && status == 200 {
+            let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_valid("QueueObservationQueryResponse", &answer);
+            *self.observations_checked.lock().unwrap() += 1;
         }
         if let Some((_, model)) = details.filter(|_| (200..300).contains(&status)) {
             let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
