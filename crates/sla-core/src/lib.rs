@@ -57,6 +57,7 @@ mod formula;
 mod limits;
 mod listing;
 mod live;
+mod live_report;
 mod model;
 pub mod ports;
 mod query;
@@ -77,6 +78,10 @@ pub use crate::formula::{Figures, evaluate, percent};
 pub use crate::limits::Limits;
 pub use crate::listing::{QUEUES_SCHEMA, queues_json, render_queues};
 pub use crate::live::{LiveQuery, LiveState, LiveWindow, MediaState};
+pub use crate::live_report::{
+    LIVE_SCHEMA, LiveFigures, LiveReport, LiveRow, LiveServiceLevel, LiveTotal, build_live,
+    live_request,
+};
 pub use crate::model::{
     AbandonPolicy, CalendarPeriod, FlowOutPolicy, Format, Formula, Granularity, MediaType,
     Objective, ObjectiveThreshold, QueueId, QueueInfo, QueueRef, ServiceLevelTarget, SourceKind,
@@ -85,15 +90,15 @@ pub use crate::model::{
 pub use crate::query::{
     DEFAULT_THRESHOLD, QueryContext, QueryInput, QueueSelection, ReportRequest,
 };
-pub use crate::render::{render, wait_text};
+pub use crate::render::{render, render_live, wait_text};
 pub use crate::report::{
     Counts, IntervalRow, Kpis, MediaTotal, QueueRow, ReportFormula, ReportWindow, SCHEMA,
     ServiceLevel, SlaReport, TotalRow, build_report, report_cells, thresholds_needed,
 };
 pub use crate::rollup::{BucketPlan, native_granularity};
 pub use crate::service::{
-    Counted, ServiceError, Sources, count, fetch_report, find_breaches, list_queues, resolve,
-    resolve_queues, tally_query, tally_visits,
+    Counted, ServiceError, Sources, count, fetch_live, fetch_report, find_breaches, list_queues,
+    observe, resolve, resolve_queues, tally_query, tally_visits,
 };
 pub use crate::shortfall::{FailBelow, FailScope, Shortfall};
 pub use crate::tally::{Tallier, Tally, TallyKey, TallySet, Within};

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 
 use crate::error::SlaError;
 use crate::model::{MediaType, QueueId, Threshold};
+use crate::window::Period;
 
 /// The rolling window of live service levels (`--window`): from 5 minutes to 24 hours.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,6 +25,12 @@ impl LiveWindow {
     #[must_use]
     pub fn length(self) -> Threshold {
         self.0
+    }
+
+    /// The window as a report period: the span of this length ending now.
+    #[must_use]
+    pub fn period(self) -> Period {
+        Period::Last(self.0)
     }
 }
 

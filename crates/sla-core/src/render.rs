@@ -16,8 +16,10 @@ pub(crate) mod csv;
 pub(crate) mod grid;
 pub(crate) mod json;
 pub(crate) mod layout;
+mod live;
 
 pub use crate::render::layout::wait_text;
+pub use crate::render::live::render_live;
 mod markdown;
 mod table;
 

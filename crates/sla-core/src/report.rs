@@ -788,7 +788,10 @@ impl SlaReport {
     }
 }
 
-fn as_str<S: Serializer, T: std::fmt::Display>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn as_str<S: Serializer, T: std::fmt::Display>(
+    value: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_str(value)
 }
 
@@ -796,7 +799,7 @@ fn as_str<S: Serializer, T: std::fmt::Display>(value: &T, s: S) -> Result<S::Ok,
     clippy::ref_option,
     reason = "serde's serialize_with passes a reference"
 )]
-fn opt_as_str<S: Serializer, T: std::fmt::Display>(
+pub(crate) fn opt_as_str<S: Serializer, T: std::fmt::Display>(
     value: &Option<T>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
@@ -807,6 +810,6 @@ fn opt_as_str<S: Serializer, T: std::fmt::Display>(
 }
 
 /// RFC 3339 in UTC with `Z`, whole seconds unless there is a fraction.
-fn instant<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn instant<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(t)
 }

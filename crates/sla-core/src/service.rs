@@ -1,12 +1,16 @@
 //! "Fetch, then compute": resolves queues and asks the ports for counts, then builds the report.
 //! The only place in the core that awaits a port.
 
+use jiff::Timestamp;
+
 use crate::breaches::{Breach, BreachFinder};
 use crate::error::SlaError;
+use crate::live::{LiveQuery, LiveState};
+use crate::live_report::{LiveReport, build_live, live_request};
 use crate::model::{Objective, QueueId, QueueInfo, SourceKind};
 use crate::ports::{
-    QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource, Visit, VisitQuery,
-    VisitSink, VisitSource,
+    LiveSource, QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource, Visit,
+    VisitQuery, VisitSink, VisitSource,
 };
 use crate::query::{QueueSelection, ReportRequest, is_uuid};
 use crate::report::{SlaReport, build_report, thresholds_needed};
@@ -232,6 +236,33 @@ pub async fn list_queues(
         None => QueueSelector::All,
     };
     Ok(directory.queues(&selector).await?)
+}
+
+/// Observes the request's `queues` now, with its media filter.
+pub async fn observe(
+    request: &ReportRequest,
+    queues: &[QueueInfo],
+    live: &dyn LiveSource,
+) -> Result<LiveState, SourceError> {
+    let query = LiveQuery {
+        queues: queues.iter().map(|q| q.queue.id.clone()).collect(),
+        media: request.media.clone(),
+    };
+    live.observe(&query).await
+}
+
+/// The live document at `now`: the rolling window's counts from the aggregates beside what is
+/// happening in its queues now. What `sla now` prints; the service runs the two steps on their
+/// own intervals.
+pub async fn fetch_live(
+    request: &ReportRequest,
+    sources: Sources<'_>,
+    live: &dyn LiveSource,
+    now: Timestamp,
+) -> Result<LiveReport, ServiceError> {
+    let counted = count(&live_request(request), sources).await?;
+    let state = observe(request, &counted.queues, live).await?;
+    Ok(build_live(request, &counted, &state, now))
 }
 
 fn visit_source(sources: Sources<'_>) -> Result<&dyn VisitSource, SourceError> {

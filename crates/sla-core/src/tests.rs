@@ -7,6 +7,7 @@ mod fuzz;
 mod kpis;
 mod laws;
 mod listing;
+mod live;
 mod query;
 mod render;
 mod report;
