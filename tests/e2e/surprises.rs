@@ -182,3 +182,21 @@ fn help_wraps_and_shows_no_dangling_environment_values() {
         assert!(help.contains("Examples:"), "{command:?} has examples");
     }
 }
+
+/// The demo org is on loopback: the budget meant for Genesys does not pace it, so a details
+/// demo of hundreds of requests runs without waiting.
+#[test]
+fn the_demo_is_not_paced_by_the_genesys_budget() {
+    let output = sla_command(&["report", "--demo", "--source", "details"])
+        .env("SLA_LOG", "genesys_adapter=debug")
+        .output()
+        .unwrap();
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    let requests = said.matches("genesys request").count();
+    assert!(
+        requests > 240,
+        "{requests} requests: more than a minute's budget"
+    );
+    assert!(!said.contains("rate limit reached"), "{said}");
+}

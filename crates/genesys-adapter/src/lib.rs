@@ -139,6 +139,13 @@ impl GenesysClient {
         }
     }
 
+    /// How much longer a request is waiting for the client-side request budget
+    /// ([`GenesysConfig::max_requests_per_minute`]); `None` when none is waiting. A progress
+    /// display shows it, so that a run paced by its budget does not look stuck.
+    pub fn budget_wait(&self) -> Option<std::time::Duration> {
+        self.inner.sender.limiter.budget_wait()
+    }
+
     /// Obtains a token (or finds the cached one still fresh): a readiness check that the
     /// credentials work.
     pub async fn check_credentials(&self) -> Result<(), GenesysError> {

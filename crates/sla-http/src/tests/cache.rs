@@ -85,7 +85,7 @@ async fn with_the_real_client_concurrent_requests_cost_what_one_costs() {
     for concurrent in [1, 100] {
         let connection = sla_connect::connect(&sla_connect::ConnectionArgs {
             demo: true,
-            max_requests_per_minute: 10_000,
+            max_requests_per_minute: Some(10_000),
             concurrency: 4,
             ..sla_connect::ConnectionArgs::default()
         })
