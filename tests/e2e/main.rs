@@ -7,5 +7,6 @@ mod http;
 mod load;
 mod out;
 mod python_sdk;
+mod readme;
 mod secrets;
 mod surprises;
