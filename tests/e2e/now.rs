@@ -435,7 +435,7 @@ fn watch_off_a_terminal_writes_json_lines_and_tells_a_failed_refresh_on_stderr()
         .find(|line| line.starts_with("refresh failed "))
         .expect("a failure line");
     assert!(
-        failure.contains("cannot fetch the live figures"),
+        failure.contains("upstream unavailable after 1 attempt"),
         "{failure}"
     );
     let age = failure

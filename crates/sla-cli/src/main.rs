@@ -17,7 +17,7 @@ use sla_connect::process::{self, UsageError};
 
 use crate::cli::{Cli, Command};
 use crate::run::{Context, Live, Outcome, Ports};
-use crate::watch::SystemClock;
+use crate::watch::{SystemClock, stdout_width};
 
 /// The exit status of a report below `--fail-below`, as documented in the README.
 const EXIT_BELOW: u8 = 3;
@@ -43,7 +43,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    let terminal = std::io::stdout().is_terminal();
+    let terminal = std::io::stdout()
+        .is_terminal()
+        .then_some(stdout_width as fn() -> usize);
     let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
     let mut io = run::Io {
         out: &mut stdout,

@@ -191,16 +191,17 @@ pub(crate) fn service_error(what: &'static str) -> impl Fn(ServiceError) -> anyh
     }
 }
 
-/// What `sla now` needs besides the ports: a clock, and whether standard output is a terminal.
+/// What `sla now` needs besides the ports: a clock, and when standard output is a terminal, how
+/// to read its width.
 pub(crate) struct Live<'a> {
     pub(crate) clock: &'a dyn Clock,
-    pub(crate) terminal: bool,
+    pub(crate) terminal: Option<fn() -> usize>,
 }
 
 impl std::fmt::Debug for Live<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Live")
-            .field("terminal", &self.terminal)
+            .field("terminal", &self.terminal.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -237,8 +238,10 @@ pub(crate) async fn now(
             drop(Out::prepare(path)?);
             Display::File(path.clone())
         }
-        None if live.terminal => Display::Terminal,
-        None => Display::Stream,
+        None => match live.terminal {
+            Some(width) => Display::Terminal { width },
+            None => Display::Stream,
+        },
     };
     let settings = Watch {
         every: args.every,

@@ -39,8 +39,9 @@ impl Clock for SystemClock {
 #[derive(Debug)]
 pub(crate) enum Display {
     /// A terminal: each document is drawn over the last one on the alternate screen, which
-    /// gives the terminal back as it was when the watch ends.
-    Terminal,
+    /// gives the terminal back as it was when the watch ends. `width` reads how many columns
+    /// it has now, which a failure line is cut to.
+    Terminal { width: fn() -> usize },
     /// A pipe or a file as standard output: one document per refresh, JSON lines for JSON and
     /// a blank line after each document otherwise; failures go to stderr.
     Stream,
@@ -84,11 +85,16 @@ pub(crate) async fn watch(
     let Some((_, first)) = ticks.next(stop.as_mut(), &mut refresh).await else {
         return Ok(Outcome::Done);
     };
-    let mut last = first?;
+    let mut last = first.map_err(|failure| match failure {
+        Failure::Source(e) => service_error("cannot fetch the live figures")(e),
+        late @ Failure::Late(_) => {
+            anyhow::anyhow!("cannot fetch the live figures: {}", late.reason())
+        }
+    })?;
     let mut screen = Screen::open(watch, io)?;
     let mut reading = screen.show(&last)?;
     while reading {
-        let Some((now, result)) = ticks.next(stop.as_mut(), &mut refresh).await else {
+        let Some((ended, result)) = ticks.next(stop.as_mut(), &mut refresh).await else {
             break;
         };
         reading = match result {
@@ -96,8 +102,12 @@ pub(crate) async fn watch(
                 last = report;
                 screen.show(&last)?
             }
-            Err(problem) => {
-                let line = failure_line(now, &problem, last.as_of, &watch.zone);
+            Err(failure) => {
+                let width = match watch.display {
+                    Display::Terminal { width } => Some(width()),
+                    Display::Stream | Display::File(_) => None,
+                };
+                let line = failure_line(ended, &failure, last.as_of, &watch.zone, width);
                 screen.failed(&last, &line)?
             }
         };
@@ -126,13 +136,15 @@ impl<'c> Ticks<'c> {
         }
     }
 
-    /// Waits for the next tick (the first one is at once) and refreshes: the instant of the
-    /// refresh and its outcome, or `None` when `stop` completes first.
+    /// Waits for the next tick (the first one is at once) and refreshes: the instant the
+    /// refresh ended and its outcome, or `None` when `stop` completes first. A failure is told
+    /// at the instant it is known, which for one that ran into the deadline is well after the
+    /// tick.
     async fn next(
         &mut self,
         mut stop: Pin<&mut impl Future<Output = ()>>,
         refresh: &mut impl AsyncFnMut(Timestamp) -> Result<LiveReport, ServiceError>,
-    ) -> Option<(Timestamp, anyhow::Result<LiveReport>)> {
+    ) -> Option<(Timestamp, Result<LiveReport, Failure>)> {
         tokio::select! {
             biased;
             () = &mut stop => return None,
@@ -145,13 +157,43 @@ impl<'c> Ticks<'c> {
             result = tokio::time::timeout(self.deadline, refresh(now)) => result,
         };
         let result = match result {
-            Ok(result) => result.map_err(service_error("cannot fetch the live figures")),
-            Err(_) => Err(anyhow::anyhow!(
-                "cannot fetch the live figures: no answer within {}",
-                Threshold::from_millis(millis(self.deadline))
-            )),
+            Ok(result) => result.map_err(Failure::Source),
+            Err(_) => Err(Failure::Late(self.deadline)),
         };
-        Some((now, result))
+        Some((self.clock.now(), result))
+    }
+}
+
+/// Why a refresh failed.
+#[derive(Debug)]
+enum Failure {
+    /// The query or a source failed.
+    Source(ServiceError),
+    /// No answer came within the deadline.
+    Late(Duration),
+}
+
+impl Failure {
+    /// The reason on one line: the error and its causes, as `{:#}` writes an `anyhow` chain.
+    fn reason(&self) -> String {
+        let mut text = match self {
+            Failure::Source(e) => {
+                let mut text = e.to_string();
+                let mut source = std::error::Error::source(e);
+                while let Some(cause) = source {
+                    text.push_str(": ");
+                    text.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                text
+            }
+            Failure::Late(deadline) => format!(
+                "no answer within {}",
+                Threshold::from_millis(millis(*deadline))
+            ),
+        };
+        text = text.replace(['\n', '\r'], " ");
+        text
     }
 }
 
@@ -186,7 +228,7 @@ impl<'w, 'io> Screen<'w, 'io> {
             io,
             entered: false,
         };
-        if matches!(watch.display, Display::Terminal) {
+        if matches!(watch.display, Display::Terminal { .. }) {
             screen.write_out(ENTER)?;
             screen.entered = true;
         }
@@ -211,7 +253,7 @@ impl<'w, 'io> Screen<'w, 'io> {
     fn show(&mut self, report: &LiveReport) -> anyhow::Result<bool> {
         let text = self.text(report)?;
         match &self.watch.display {
-            Display::Terminal => {
+            Display::Terminal { .. } => {
                 let status = format!(
                     "Refreshing every {}; Ctrl-C stops",
                     Threshold::from_millis(millis(self.watch.every))
@@ -229,7 +271,7 @@ impl<'w, 'io> Screen<'w, 'io> {
     /// Shows the last good document again with what went wrong; `false` when nobody reads any
     /// more.
     fn failed(&mut self, last: &LiveReport, line: &str) -> anyhow::Result<bool> {
-        if matches!(self.watch.display, Display::Terminal) {
+        if matches!(self.watch.display, Display::Terminal { .. }) {
             let text = self.text(last)?;
             return self.frame(&text, line);
         }
@@ -283,18 +325,57 @@ impl Drop for Screen<'_, '_> {
     }
 }
 
-/// One line saying that the refresh at `now` failed with `problem`, and how old the figures
-/// shown are.
-fn failure_line(now: Timestamp, problem: &anyhow::Error, as_of: Timestamp, zone: &Zone) -> String {
-    let at = now.to_zoned(zone.tz().clone()).strftime("%H:%M:%S");
-    let problem = format!("{problem:#}").replace(['\n', '\r'], " ");
-    let age = age_text(now.duration_since(as_of));
-    format!("refresh failed {at}: {problem}; showing figures from {age} ago")
+/// The width the live tables fit in: the width of a terminal whose own cannot be read.
+const TABLE_WIDTH: usize = 100;
+
+/// The number of columns of the terminal on standard output.
+pub(crate) fn stdout_width() -> usize {
+    terminal_size::terminal_size_of(std::io::stdout())
+        .map_or(TABLE_WIDTH, |(width, _)| usize::from(width.0))
 }
 
-/// An age in whole seconds, minutes and hours, as people say it.
+/// One line saying that the refresh at `now` failed and why, and how old the figures shown
+/// are. With a `width`, the reason is cut short in its middle so that the line fits (a wrapped
+/// line would push the figures up the screen), keeping what failed and the root cause.
+fn failure_line(
+    now: Timestamp,
+    failure: &Failure,
+    as_of: Timestamp,
+    zone: &Zone,
+    width: Option<usize>,
+) -> String {
+    let at = now.to_zoned(zone.tz().clone()).strftime("%H:%M:%S");
+    let head = format!("refresh failed {at}: ");
+    let tail = format!(
+        "; showing figures from {} ago",
+        age_text(now.duration_since(as_of))
+    );
+    let mut reason = failure.reason();
+    if let Some(width) = width {
+        let room = width.saturating_sub(head.chars().count() + tail.chars().count());
+        reason = elide_middle(&reason, room);
+    }
+    format!("{head}{reason}{tail}")
+}
+
+/// `text` within `room` characters: its start and its end around an ellipsis when too long.
+fn elide_middle(text: &str, room: usize) -> String {
+    let count = text.chars().count();
+    if count <= room {
+        return text.to_owned();
+    }
+    let kept = room.saturating_sub(1);
+    let start = kept / 2;
+    let end = kept - start;
+    let mut short: String = text.chars().take(start).collect();
+    short.push('…');
+    short.extend(text.chars().skip(count - end));
+    short
+}
+
+/// An age to the nearest second, in seconds, minutes and hours as people say it.
 fn age_text(age: SignedDuration) -> String {
-    let seconds = age.as_secs().max(0);
+    let seconds = ((age.as_millis() + 500) / 1000).max(0);
     match seconds {
         0..60 => format!("{seconds} s"),
         60..3600 => format!("{} min {} s", seconds / 60, seconds % 60),

@@ -9,13 +9,15 @@ use std::time::Duration;
 use clap::Parser as _;
 use jiff::Timestamp;
 use serde_json::Value;
-use sla_core::ports::{MockLiveSource, MockQueueDirectory, MockTallySource, SourceError};
+use sla_core::ports::{
+    LiveSource, MockLiveSource, MockQueueDirectory, MockTallySource, SourceError,
+};
 use sla_core::{
     LiveState, MediaState, MediaType, QueueId, QueueInfo, QueueRef, Tally, TallyKey, TallySet,
     Threshold, Within, Zone,
 };
 
-use super::{Clock, ENTER, HOME, LEAVE, age_text};
+use super::{Clock, ENTER, HOME, LEAVE, age_text, elide_middle};
 use crate::cli::{Cli, Command, NowArgs};
 use crate::run::{Context, Io, Live, Outcome, Ports};
 
@@ -109,7 +111,7 @@ fn live_source(outcomes: &'static [Option<u64>]) -> MockLiveSource {
     live
 }
 
-fn ports(live: MockLiveSource) -> Ports {
+fn ports(live: impl LiveSource + 'static) -> Ports {
     let mut directory = MockQueueDirectory::new();
     directory.expect_queues().returning(|_| Ok(vec![support()]));
     Ports {
@@ -140,6 +142,15 @@ struct Run {
 }
 
 async fn run(args: &[&str], terminal: bool, outcomes: &'static [Option<u64>], stop: u64) -> Run {
+    run_over(args, terminal, live_source(outcomes), stop).await
+}
+
+async fn run_over(
+    args: &[&str],
+    terminal: bool,
+    source: impl LiveSource + 'static,
+    stop: u64,
+) -> Run {
     let args = now_args(args);
     let clock = PausedClock::new();
     let context = Context {
@@ -148,7 +159,7 @@ async fn run(args: &[&str], terminal: bool, outcomes: &'static [Option<u64>], st
     };
     let live = Live {
         clock: &clock,
-        terminal,
+        terminal: terminal.then_some((|| 100) as fn() -> usize),
     };
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let mut io = Io {
@@ -156,7 +167,7 @@ async fn run(args: &[&str], terminal: bool, outcomes: &'static [Option<u64>], st
         err: &mut err,
     };
     let stop = tokio::time::sleep(Duration::from_secs(stop));
-    let ports = ports(live_source(outcomes));
+    let ports = ports(source);
     let result = crate::run::now(&args, &ports, &context, &live, &mut io, stop).await;
     Run {
         result,
@@ -322,11 +333,14 @@ async fn on_a_terminal_watch_redraws_in_place_and_keeps_the_last_figures_on_fail
         );
     }
     let failed = last_line(frames[2]);
-    assert!(
-        failed.starts_with("refresh failed 15:00:10: cannot fetch the live figures: "),
-        "{failed}"
+    // Cut short in the middle to fit the terminal, keeping what failed, the root cause and the
+    // age of the figures in view.
+    assert_eq!(
+        failed,
+        "refresh failed 15:00:10: upstream unavailable a…: upstream unavailable; \
+         showing figures from 5 s ago"
     );
-    assert!(!failed.contains('\n'));
+    assert_eq!(failed.chars().count(), 100);
     // The figures kept are the last good ones: two waiting, the longest for 35 s.
     let support = |frame: &str| {
         frame
@@ -341,6 +355,39 @@ async fn on_a_terminal_watch_redraws_in_place_and_keeps_the_last_figures_on_fail
     assert_eq!(support(frames[1]), "Support 2 35.0s");
     assert_eq!(support(frames[3]), "Support 2 35.0s");
     assert_eq!(support(frames[4]), "Support 5 50.0s");
+}
+
+/// Answers its first observation with one conversation waiting, then never again.
+struct Hangs(AtomicUsize);
+
+#[async_trait::async_trait]
+impl LiveSource for Hangs {
+    async fn observe(&self, _: &sla_core::LiveQuery) -> Result<LiveState, SourceError> {
+        if self.0.fetch_add(1, Ordering::SeqCst) > 0 {
+            std::future::pending::<()>().await;
+        }
+        let mut live = LiveState::default();
+        let state = MediaState {
+            waiting: 1,
+            ..MediaState::default()
+        };
+        live.media
+            .insert((support().queue.id, MediaType::Voice), state);
+        Ok(live)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refresh_without_an_answer_fails_at_its_deadline() {
+    let run = run_over(&["--watch"], false, Hangs(AtomicUsize::new(0)), 27).await;
+    assert_eq!(run.result.unwrap(), Outcome::Done);
+    assert_eq!(run.out.matches("Live at ").count(), 1, "{}", run.out);
+    // The refresh of 15:00:05 gives up 10 s later; the next one starts at once and gives up too.
+    assert_eq!(
+        run.err,
+        "refresh failed 15:00:15: no answer within 10s; showing figures from 15 s ago\n\
+         refresh failed 15:00:25: no answer within 10s; showing figures from 25 s ago\n"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -382,15 +429,31 @@ fn every_is_at_least_two_seconds_and_only_with_watch() {
 
 #[test]
 fn ages_read_as_people_say_them() {
-    for (seconds, text) in [
+    for (millis, text) in [
         (0, "0 s"),
-        (40, "40 s"),
-        (59, "59 s"),
-        (60, "1 min 0 s"),
-        (3599, "59 min 59 s"),
-        (3600, "1 h 0 min"),
-        (-3, "0 s"),
+        (40_000, "40 s"),
+        // Two ticks 6 s apart read the clock a little apart.
+        (5_990, "6 s"),
+        (59_499, "59 s"),
+        (59_500, "1 min 0 s"),
+        (3_599_000, "59 min 59 s"),
+        (3_600_000, "1 h 0 min"),
+        (-3_000, "0 s"),
     ] {
-        assert_eq!(age_text(jiff::SignedDuration::from_secs(seconds)), text);
+        assert_eq!(age_text(jiff::SignedDuration::from_millis(millis)), text);
+    }
+}
+
+#[test]
+fn long_reasons_keep_their_start_and_their_end() {
+    for (text, room, expect) in [
+        ("short", 10, "short"),
+        ("exactly ten", 11, "exactly ten"),
+        ("abcdefghijklmnopqrstuvwxyz", 9, "abcd…wxyz"),
+        ("abcdefghij", 4, "a…ij"),
+        ("ééééé", 3, "é…é"),
+        ("abc", 0, "…"),
+    ] {
+        assert_eq!(elide_middle(text, room), expect, "{text} in {room}");
     }
 }
