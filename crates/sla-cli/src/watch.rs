@@ -176,7 +176,7 @@ enum Failure {
 impl Failure {
     /// The reason on one line: the error and its causes, as `{:#}` writes an `anyhow` chain.
     fn reason(&self) -> String {
-        let mut text = match self {
+        let text = match self {
             Failure::Source(e) => {
                 let mut text = e.to_string();
                 let mut source = std::error::Error::source(e);
@@ -192,8 +192,7 @@ impl Failure {
                 Threshold::from_millis(millis(*deadline))
             ),
         };
-        text = text.replace(['\n', '\r'], " ");
-        text
+        text.replace(['\n', '\r'], " ")
     }
 }
 
