@@ -5,6 +5,7 @@ mod details;
 mod faults;
 mod http;
 mod load;
+mod now;
 mod out;
 mod python_sdk;
 mod readme;

@@ -67,13 +67,19 @@ impl TestSim {
 
     /// `sla ARGS` against this simulator, with its credentials in the environment.
     pub fn sla(&self, args: &[&str]) -> Output {
+        self.sla_command(args).output().expect("sla runs")
+    }
+
+    /// `sla ARGS` against this simulator, not started yet: for tests that read its output while
+    /// it runs.
+    pub fn sla_command(&self, args: &[&str]) -> Command {
         let config = self.server().config();
-        sla_command(args)
+        let mut command = sla_command(args);
+        command
             .env("GENESYSCLOUD_API_BASE", &self.base_url)
             .env("GENESYSCLOUD_OAUTHCLIENT_ID", &config.client_id)
-            .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", &config.client_secret)
-            .output()
-            .expect("sla runs")
+            .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", &config.client_secret);
+        command
     }
 }
 
@@ -156,6 +162,16 @@ pub fn report_schema() -> serde_json::Value {
         "/../schemas/sla-report-v1.schema.json"
     );
     let text = std::fs::read_to_string(path).expect("the sla-report/v1 schema");
+    serde_json::from_str(&text).expect("the schema is JSON")
+}
+
+/// The `sla-live/v1` JSON Schema shipped in `schemas/`.
+pub fn live_schema() -> serde_json::Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../schemas/sla-live-v1.schema.json"
+    );
+    let text = std::fs::read_to_string(path).expect("the sla-live/v1 schema");
     serde_json::from_str(&text).expect("the schema is JSON")
 }
 

@@ -1,12 +1,16 @@
 //! The command line: clap definitions, converted into sla-core's `QueryInput`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use sla_connect::{
     ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, WindowArgs, named, parse,
 };
-use sla_core::{FailBelow, Format, Granularity, Objective, QueryInput, SourceKind, ThresholdArg};
+use sla_core::{
+    FailBelow, Format, Granularity, LiveWindow, Objective, QueryInput, SourceKind, Threshold,
+    ThresholdArg, Zone,
+};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -16,6 +20,7 @@ Examples:
   sla report --all-queues --threshold configured --abandons against --format csv --out sla.csv
   sla report --all-queues --config sla.toml --period yesterday --fail-below 80
   sla queues --name 'Support*'
+  sla now --queue Support --threshold 20s --watch
 
 Credentials come from GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET in the
 environment or a .env file in the working directory, never from a flag.";
@@ -39,6 +44,10 @@ pub(crate) enum Command {
     /// List every visit that missed an objective (from conversation details).
     #[command(after_help = BREACH_EXAMPLES)]
     Breaches(Box<BreachesArgs>),
+    /// What is happening now: who waits and for how long, agents on queue, and the service
+    /// levels of a rolling window ending now.
+    #[command(after_help = NOW_EXAMPLES)]
+    Now(Box<NowArgs>),
 }
 
 const QUEUE_EXAMPLES: &str = "\
@@ -51,6 +60,77 @@ const BREACH_EXAMPLES: &str = "\
 Examples:
   sla breaches --demo --queue Support --period yesterday --threshold 20s
   sla breaches --queue Sales --from 2024-05-01T08:00:00Z --to 2024-05-01T12:00:00Z --threshold 30s --abandons against --format csv";
+
+const NOW_EXAMPLES: &str = "\
+Per queue (per queue and media type with --by-media): conversations waiting now and the longest
+wait, agents on queue and conversations being handled; over the rolling window, offered, ASA and
+abandon %, and per objective the service level, the conversations waiting past its threshold now
+(each already a miss) and the projected service level if they are counted as misses.
+
+Examples:
+  sla now --demo
+  sla now --queue Support --queue Sales --threshold 20s --threshold 60s
+  sla now --queue-name 'Sales*' --window 1h --abandons against --format json
+  sla now --all-queues --by-media --watch --every 10s
+
+With --watch on a terminal, the table is redrawn in place every --every until Ctrl-C; when a
+refresh fails, the last good figures stay on screen with their age and the error on one line,
+and the next tick tries again (a first refresh that fails ends the run, as without --watch). When standard output is not a terminal, --watch writes one
+document per refresh instead: JSON lines with --format json, otherwise each document followed by
+a blank line; failed refreshes are told on stderr. With --out, the file is replaced at each
+refresh.";
+
+/// The shortest `--every`: a refresh costs a few requests, and Genesys's own observations move
+/// on a scale of seconds.
+pub(crate) const MIN_EVERY: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Args)]
+pub(crate) struct NowArgs {
+    #[command(flatten, next_help_heading = "Queues")]
+    pub(crate) queues: QueueArgs,
+    /// One row per queue and media type.
+    #[arg(long, help_heading = "Queues")]
+    pub(crate) by_media: bool,
+    /// The rolling window of the service levels, ending now: from 5m to 24h.
+    #[arg(long, default_value_t, value_name = "DURATION", help_heading = "Window", value_parser = parse::<LiveWindow>)]
+    pub(crate) window: LiveWindow,
+    /// IANA time zone for the times shown [default: the system zone].
+    #[arg(long, value_name = "ZONE", help_heading = "Window", value_parser = parse::<Zone>)]
+    pub(crate) tz: Option<Zone>,
+    #[command(flatten, next_help_heading = "Objectives")]
+    pub(crate) objectives: ObjectiveArgs,
+    #[command(flatten, next_help_heading = "Formula")]
+    pub(crate) formula: FormulaArgs,
+    /// Output format.
+    #[arg(long, default_value_t, help_heading = "Output", value_parser = named(Format::ALL, Format::as_str))]
+    pub(crate) format: Format,
+    /// Write to this file (atomically) instead of standard output; with --watch, replaced at
+    /// each refresh.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub(crate) out: Option<PathBuf>,
+    /// Refresh every --every until Ctrl-C: in place on a terminal, one document per refresh
+    /// otherwise (JSON lines with --format json, a blank line after each document otherwise).
+    #[arg(long, help_heading = "Output")]
+    pub(crate) watch: bool,
+    /// How often --watch refreshes: at least 2s.
+    #[arg(long, default_value = "5s", value_name = "DURATION", requires = "watch", help_heading = "Output", value_parser = every_arg)]
+    pub(crate) every: Duration,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+}
+
+/// Reads `--every`: a duration of at least [`MIN_EVERY`].
+fn every_arg(text: &str) -> Result<Duration, String> {
+    let every = Threshold::parse(text).map_err(|e| e.to_string())?;
+    let every = Duration::from_millis(every.as_millis());
+    if every < MIN_EVERY {
+        return Err(format!(
+            "'{text}' is too short: refresh at most every {}s",
+            MIN_EVERY.as_secs()
+        ));
+    }
+    Ok(every)
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct BreachesArgs {
@@ -145,6 +225,24 @@ impl ReportArgs {
             ..QueryInput::default()
         };
         self.window.apply(&mut input);
+        self.queues.apply(&mut input);
+        self.formula.apply(&mut input);
+        input
+    }
+}
+
+impl NowArgs {
+    /// The rolling window's query as sla-core reads it; `objectives` are the config file's,
+    /// already read.
+    pub(crate) fn query_input(&self, objectives: Vec<Objective>) -> QueryInput {
+        let mut input = QueryInput {
+            by_media: self.by_media,
+            period: Some(self.window.period()),
+            tz: self.tz.clone(),
+            thresholds: self.objectives.threshold.clone(),
+            objectives,
+            ..QueryInput::default()
+        };
         self.queues.apply(&mut input);
         self.formula.apply(&mut input);
         input

@@ -6,7 +6,9 @@ mod cli;
 mod out;
 mod progress;
 mod run;
+mod watch;
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use jiff::Timestamp;
@@ -14,7 +16,8 @@ use sla_connect::ConnectError;
 use sla_connect::process::{self, UsageError};
 
 use crate::cli::{Cli, Command};
-use crate::run::{Context, Outcome, Ports};
+use crate::run::{Context, Live, Outcome, Ports};
+use crate::watch::{SystemClock, stdout_width};
 
 /// The exit status of a report below `--fail-below`, as documented in the README.
 const EXIT_BELOW: u8 = 3;
@@ -40,6 +43,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    let terminal = std::io::stdout()
+        .is_terminal()
+        .then_some(stdout_width as fn() -> usize);
     let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
     let mut io = run::Io {
         out: &mut stdout,
@@ -49,6 +55,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => &args.connection,
         Command::Queues(args) => &args.connection,
         Command::Breaches(args) => &args.connection,
+        Command::Now(args) => &args.connection,
     };
     let connection = sla_connect::connect(connection_args)
         .await
@@ -61,6 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         directory: connection.directory(),
         tallies: connection.tallies(),
         visits: Some(visits),
+        live: connection.live(),
     };
     let context = Context {
         now: Timestamp::now(),
@@ -70,7 +78,38 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => run::report(args, &ports, &context, &mut io).await,
         Command::Queues(args) => run::queues(args, ports.directory.as_ref(), &mut io).await,
         Command::Breaches(args) => run::breaches(args, &ports, &context, &mut io).await,
+        Command::Now(args) => {
+            let live = Live {
+                clock: &SystemClock,
+                terminal,
+            };
+            run::now(args, &ports, &context, &live, &mut io, stop_signal()).await
+        }
     };
     connection.close().await;
     result
+}
+
+/// Completes on Ctrl-C or SIGTERM, which end `sla now --watch` with status 0.
+async fn stop_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
 }

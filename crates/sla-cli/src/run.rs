@@ -5,16 +5,18 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use jiff::Timestamp;
-use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
+use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource};
 use sla_core::{
-    FailScope, Limits, QueryContext, ReportRequest, ServiceError, SlaError, Sources, Zone,
-    fetch_report, find_breaches, list_queues, render, render_breaches, render_queues,
+    FailScope, Limits, LiveReport, QueryContext, ReportRequest, ServiceError, SlaError, Sources,
+    Zone, fetch_live, fetch_report, find_breaches, list_queues, render, render_breaches,
+    render_live, render_queues,
 };
 
 use sla_connect::process::{UsageError, read_objectives};
 
-use crate::cli::{BreachesArgs, QueuesArgs, ReportArgs};
+use crate::cli::{BreachesArgs, NowArgs, QueuesArgs, ReportArgs};
 use crate::out::Out;
+use crate::watch::{Clock, Display, Watch, watch};
 
 /// How a successful run ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -31,6 +33,7 @@ pub(crate) struct Ports {
     pub(crate) directory: Arc<dyn QueueDirectory>,
     pub(crate) tallies: Arc<dyn TallySource>,
     pub(crate) visits: Option<Arc<dyn VisitSource>>,
+    pub(crate) live: Arc<dyn LiveSource>,
 }
 
 impl std::fmt::Debug for Ports {
@@ -81,8 +84,13 @@ impl Context {
     /// How queries are read: at this instant in this zone, within the CLI's limits, and with
     /// every queue of the demo org when none is named.
     fn query(&self, demo: bool) -> QueryContext {
+        self.query_at(self.now, demo)
+    }
+
+    /// How queries are read at another instant than the run's start.
+    fn query_at(&self, now: Timestamp, demo: bool) -> QueryContext {
         QueryContext {
-            now: self.now,
+            now,
             zone: self.zone.clone(),
             limits: Limits::CLI,
             all_queues_by_default: demo,
@@ -176,11 +184,72 @@ pub(crate) async fn breaches(
 
 /// Input errors exit with status 2; a failing source is a runtime error, said with `what` could
 /// not be done.
-fn service_error(what: &'static str) -> impl Fn(ServiceError) -> anyhow::Error {
+pub(crate) fn service_error(what: &'static str) -> impl Fn(ServiceError) -> anyhow::Error {
     move |e| match e {
         ServiceError::Input(e) => anyhow::Error::new(usage(&e)),
         ServiceError::Source(e) => anyhow::Error::new(e).context(what),
     }
+}
+
+/// What `sla now` needs besides the ports: a clock, and when standard output is a terminal, how
+/// to read its width.
+pub(crate) struct Live<'a> {
+    pub(crate) clock: &'a dyn Clock,
+    pub(crate) terminal: Option<fn() -> usize>,
+}
+
+impl std::fmt::Debug for Live<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Live")
+            .field("terminal", &self.terminal.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `sla now`: the live document once, or with `--watch` at every tick until `stop` completes.
+pub(crate) async fn now(
+    args: &NowArgs,
+    ports: &Ports,
+    context: &Context,
+    live: &Live<'_>,
+    io: &mut Io<'_>,
+    stop: impl Future<Output = ()>,
+) -> anyhow::Result<Outcome> {
+    let demo = args.connection.demo;
+    let objectives = read_objectives(args.objectives.config.as_deref())?;
+    let input = args.query_input(objectives);
+    // Input errors come out before any request, and before a terminal is taken over.
+    input.parse(&context.query(demo)).map_err(|e| usage(&e))?;
+    let refresh = async |now: Timestamp| -> Result<LiveReport, ServiceError> {
+        let request = input.parse(&context.query_at(now, demo))?;
+        fetch_live(&request, ports.sources(), ports.live.as_ref(), now).await
+    };
+    if !args.watch {
+        let target = args.out.as_deref().map(Out::prepare).transpose()?;
+        let report = refresh(live.clock.now())
+            .await
+            .map_err(service_error("cannot fetch the live figures"))?;
+        emit(&render_live(&report, args.format), target, io.out)?;
+        return Ok(Outcome::Done);
+    }
+    let display = match &args.out {
+        Some(path) => {
+            // Checked before the first request, as without --watch.
+            drop(Out::prepare(path)?);
+            Display::File(path.clone())
+        }
+        None => match live.terminal {
+            Some(width) => Display::Terminal { width },
+            None => Display::Stream,
+        },
+    };
+    let settings = Watch {
+        every: args.every,
+        format: args.format,
+        display,
+        zone: args.tz.clone().unwrap_or_else(|| context.zone.clone()),
+    };
+    watch(&settings, live.clock, refresh, io, stop).await
 }
 
 /// `sla queues`.
@@ -218,7 +287,9 @@ mod tests {
     use std::sync::Arc;
 
     use clap::Parser;
-    use sla_core::ports::{MockQueueDirectory, MockTallySource, QueueSelector, SourceError};
+    use sla_core::ports::{
+        MockLiveSource, MockQueueDirectory, MockTallySource, QueueSelector, SourceError,
+    };
     use sla_core::{
         MediaType, QueueId, QueueInfo, QueueRef, Tally, TallyKey, TallySet, Threshold, Within, Zone,
     };
@@ -266,7 +337,9 @@ mod tests {
             .command
         {
             Command::Report(args) => *args,
-            Command::Queues(_) | Command::Breaches(_) => unreachable!("a report was parsed"),
+            Command::Queues(_) | Command::Breaches(_) | Command::Now(_) => {
+                unreachable!("a report was parsed")
+            }
         }
     }
 
@@ -282,6 +355,7 @@ mod tests {
             directory: Arc::new(directory),
             tallies: Arc::new(tallies),
             visits: None,
+            live: Arc::new(MockLiveSource::new()),
         }
     }
 
