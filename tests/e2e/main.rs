@@ -6,6 +6,7 @@ mod faults;
 mod http;
 mod load;
 mod out;
+mod prometheus;
 mod python_sdk;
 mod secrets;
 mod surprises;

@@ -985,3 +985,20 @@ fn the_listing_is_the_apis_json() {
     let listing = state.listing(&rules, t(90));
     insta::assert_json_snapshot!("alert_listing", listing);
 }
+
+#[test]
+fn the_readme_example_parses() {
+    let readme = include_str!("../../../../README.md");
+    let section = &readme[readme.find("\n## Alerts\n").expect("an Alerts section")..];
+    let start = section.find("```toml\n").expect("a TOML example") + "```toml\n".len();
+    let end = start
+        + section[start..]
+            .find("```")
+            .expect("the end of the example");
+    let config = parse_service_config(&section[start..end]).unwrap();
+    assert_eq!(config.alerts.len(), 4);
+    assert_eq!(config.webhooks.len(), 3);
+    check_alert_objectives(&config.alerts, &config.objectives).unwrap();
+    // The same file is a valid `sla report --config`.
+    assert_eq!(parse_config(&section[start..end]).unwrap().len(), 1);
+}
