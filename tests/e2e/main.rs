@@ -7,6 +7,7 @@ mod http;
 mod load;
 mod now;
 mod out;
+mod prometheus;
 mod python_sdk;
 mod readme;
 mod secrets;

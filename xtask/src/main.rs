@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use xshell::{Shell, cmd};
 
+mod promtool;
 mod provision;
 mod purity;
 
@@ -31,7 +32,7 @@ fn run() -> anyhow::Result<()> {
         _ => {
             eprintln!("usage: cargo xtask <ci|bench>");
             eprintln!(
-                "  ci     system packages, fmt, purity gate, cargo-deny, clippy, build, tests, docs"
+                "  ci     system packages, fmt, promtool, purity gate, cargo-deny, clippy, build, tests, docs"
             );
             eprintln!("  bench  run the benchmarks recorded in docs/PERFORMANCE.md");
             bail!("unknown or missing command")
@@ -65,6 +66,9 @@ fn ci(sh: &Shell) -> anyhow::Result<()> {
     cmd!(sh, "{cargo} fmt --all --check")
         .run()
         .context("formatting differs: run cargo fmt --all")?;
+
+    step("promtool: the Prometheus configuration, alerting rules and their unit tests");
+    promtool::check(sh)?;
 
     step("purity gate: sla-core depends on no runtime or HTTP crate");
     purity::gate(sh, &cargo)?;

@@ -2,6 +2,7 @@
 //! an optional target and optionally some queues only.
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use crate::error::SlaError;
 use crate::model::{Objective, ObjectiveThreshold};
@@ -12,11 +13,17 @@ use crate::model::{Objective, ObjectiveThreshold};
 struct ConfigFile {
     #[serde(default)]
     objective: Vec<ConfigObjective>,
+    // One file serves `sla report --config` and the service: alert rules and webhooks are the
+    // service's, checked when it starts (`crate::parse_service_config`), and ignored here.
+    #[serde(default, rename = "alert")]
+    _alert: IgnoredAny,
+    #[serde(default, rename = "webhook")]
+    _webhook: IgnoredAny,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ConfigObjective {
+pub(crate) struct ConfigObjective {
     name: String,
     threshold: String,
     target: Option<f64>,
@@ -32,6 +39,9 @@ struct ConfigObjective {
 /// target = 90                  # percent, optional
 /// queues = ["Sales", "Support"] # optional; all queues when absent
 /// ```
+///
+/// The service's `[[alert]]` and `[[webhook]]` tables may sit in the same file: they are
+/// ignored here, and checked by [`crate::parse_service_config`].
 pub fn parse_config(text: &str) -> Result<Vec<Objective>, SlaError> {
     let file: ConfigFile = toml::from_str(text)
         .map_err(|e| SlaError::InvalidConfig(e.to_string().trim().to_owned()))?;
@@ -41,7 +51,12 @@ pub fn parse_config(text: &str) -> Result<Vec<Objective>, SlaError> {
             "no objectives: add an [[objective]] with a name and a threshold".to_owned(),
         ));
     }
-    file.objective
+    objectives_of(file.objective)
+}
+
+/// The objectives of `[[objective]]` tables, checked.
+pub(crate) fn objectives_of(tables: Vec<ConfigObjective>) -> Result<Vec<Objective>, SlaError> {
+    tables
         .into_iter()
         .map(|o| {
             let name = o.name.trim().to_owned();

@@ -50,6 +50,7 @@
 //! ```
 #![warn(clippy::must_use_candidate, missing_docs)]
 
+mod alerts;
 mod breaches;
 mod config;
 mod error;
@@ -71,6 +72,12 @@ mod tally;
 mod tests;
 mod window;
 
+pub use crate::alerts::{
+    ALERTS_SCHEMA, Alert, AlertCondition, AlertEvent, AlertEventKind, AlertListing, AlertRule,
+    AlertState, AlertStatus, AlertUnit, DEFAULT_RESOLVE_AFTER, LevelBound, ServiceConfig,
+    WebhookFormat, WebhookSpec, WebhookUrl, check_alert_objectives, evaluate_alerts,
+    parse_service_config,
+};
 pub use crate::breaches::{Breach, BreachFinder, missed, render_breaches};
 pub use crate::config::parse_config;
 pub use crate::error::SlaError;

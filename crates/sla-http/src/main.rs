@@ -12,6 +12,11 @@ mod error;
 mod fetch;
 mod genesys;
 mod metrics;
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "wired in with the alerts on the live refresh")
+)]
+mod notify;
 mod params;
 mod ready;
 mod routes;
