@@ -56,6 +56,7 @@ mod render;
 mod report;
 mod rollup;
 mod service;
+mod sync;
 mod tally;
 #[cfg(test)]
 mod tests;
@@ -80,5 +81,9 @@ pub use crate::report::{
 pub use crate::rollup::{BucketPlan, native_granularity};
 pub use crate::service::{
     ServiceError, Sources, fetch_report, resolve_queues, tally_query, tally_visits,
+};
+pub use crate::sync::{
+    DEFAULT_RESTATE, Reconciled, StoredVisit, SyncError, SyncProgress, SyncRequest, SyncStep,
+    SyncSummary, plan_sync, reconcile, sync_visits,
 };
 pub use crate::tally::{Tallier, Tally, TallyKey, TallySet, Within};
