@@ -405,7 +405,7 @@ pub struct StoredVisit {
 /// The changes that make a store's visits for a piece what the source delivered.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reconciled {
-    /// Visits to insert or update, by (conversation, index); each key once.
+    /// Visits to insert or update, each (conversation, index) once, ordered by queue and entry.
     pub upserts: Vec<StoredVisit>,
     /// Visits to delete, by (conversation id, index).
     pub removals: Vec<(String, u32)>,
@@ -492,9 +492,12 @@ pub fn reconcile(
             visit: visit.clone(),
         });
     }
+    let mut queues = piece.queues.clone();
+    queues.sort();
+    queues.dedup();
     for rows in by_conversation.into_values() {
         for stored in rows {
-            if !stored.matched && in_scope(piece, &stored.row.visit) {
+            if !stored.matched && in_scope(&queues, piece.window, &stored.row.visit) {
                 out.counts.removed += 1;
                 out.removals
                     .push((stored.row.visit.conversation_id, stored.row.index));
@@ -502,14 +505,22 @@ pub fn reconcile(
         }
     }
     out.removals.sort();
+    // A queue's visits of a piece written together lie together, so reading a queue's history
+    // touches few pages.
+    out.upserts.sort_by(|a, b| {
+        (&a.visit.queue, a.visit.entered, &a.visit.conversation_id).cmp(&(
+            &b.visit.queue,
+            b.visit.entered,
+            &b.visit.conversation_id,
+        ))
+    });
     out
 }
 
-/// Whether a stored visit belongs to the piece: to one of its queues (sorted), with `nOffered`
-/// or the outcome emitted inside its window.
-fn in_scope(piece: &SyncPiece, visit: &Visit) -> bool {
-    let w = piece.window;
-    piece.queues.binary_search(&visit.queue).is_ok()
+/// Whether a stored visit belongs to a piece: to one of its queues (`queues`, sorted), with
+/// `nOffered` or the outcome emitted inside its window `w`.
+fn in_scope(queues: &[QueueId], w: TimeWindow, visit: &Visit) -> bool {
+    queues.binary_search(&visit.queue).is_ok()
         && (visit.offered_at.is_some_and(|t| w.contains(t))
             || visit.outcome.is_some_and(|o| w.contains(o.at)))
 }
@@ -820,7 +831,8 @@ mod tests {
     #[test]
     fn reconcile_numbers_new_visits_keeps_known_ones_and_removes_what_is_gone() {
         use OutcomeKind::{Abandoned, Answered, FlowOut};
-        let day = piece(&["a", "b"], "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z");
+        // Queues in any order: the piece is read as a set.
+        let day = piece(&["b", "a"], "2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z");
         // c1: a visit to `a`, then a transfer to `b`; c2: one visit to `a`.
         let c1a = visit("c1", "a", "2026-03-01T09:00:00Z", FlowOut, 30);
         let c1b = visit("c1", "b", "2026-03-01T09:00:30Z", Answered, 12);
@@ -828,7 +840,7 @@ mod tests {
         let first = reconcile(&day, Vec::new(), vec![c1a.clone(), c1b.clone(), c2.clone()]);
         assert_eq!(
             first.upserts,
-            [stored(0, &c1a), stored(1, &c1b), stored(0, &c2)]
+            [stored(0, &c1a), stored(0, &c2), stored(1, &c1b)]
         );
         assert!(first.removals.is_empty());
         assert_eq!(
