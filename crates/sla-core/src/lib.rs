@@ -83,7 +83,7 @@ pub use crate::service::{
     ServiceError, Sources, fetch_report, resolve_queues, tally_query, tally_visits,
 };
 pub use crate::sync::{
-    DEFAULT_RESTATE, Reconciled, StoredVisit, SyncError, SyncProgress, SyncRequest, SyncStep,
-    SyncSummary, plan_sync, reconcile, sync_visits,
+    DEFAULT_PIECE_DAYS, DEFAULT_RESTATE, Reconciled, StoredVisit, SyncError, SyncProgress,
+    SyncRequest, SyncStep, SyncSummary, plan_sync, reconcile, sync_visits,
 };
 pub use crate::tally::{Tallier, Tally, TallyKey, TallySet, Within};

@@ -4,7 +4,7 @@
 //! A sync plans pieces from what the store already covers ([`plan_sync`]): the parts of the
 //! window no queue has yet, plus the last `restate` of every covered span that the window
 //! reaches, because Genesys rewrites conversation data for up to 48 hours after the fact. Each
-//! piece (a day by default) is read whole, then written in one transaction that also extends
+//! piece ([`DEFAULT_PIECE_DAYS`] UTC days by default) is read whole, then written in one transaction that also extends
 //! the store's coverage, so a sync stopped midway leaves every committed piece complete and
 //! consistent, and the next sync fetches only what is still missing. Writing a piece replaces
 //! the store's visits for its queues and span ([`reconcile`]): a visit read again is updated in
@@ -26,6 +26,12 @@ use crate::ports::{
 /// conversation data up to 48 hours old, and a day more covers a sync that ran late.
 pub const DEFAULT_RESTATE: Duration = Duration::from_hours(72);
 
+/// How many UTC days a piece spans, by default: more than the week past which the Genesys
+/// client reads conversation details through async jobs (Genesys's way for bulk history)
+/// rather than the paged query, while holding a piece's visits in memory stays small (about
+/// 45,000 visits for a 50-queue centre).
+pub const DEFAULT_PIECE_DAYS: u32 = 8;
+
 const DAY_MS: i64 = 86_400_000;
 
 /// What to sync.
@@ -40,14 +46,15 @@ pub struct SyncRequest {
     /// How much of what the store already covers is read again: the last `restate` of each
     /// covered span the window reaches ([`DEFAULT_RESTATE`] by default).
     pub restate: Duration,
-    /// The length of a piece in whole UTC days (at least 1): the unit read and committed at
-    /// once. Longer pieces mean fewer reads of the source and more visits held in memory.
+    /// The length of a piece in whole UTC days (at least 1; [`DEFAULT_PIECE_DAYS`] by
+    /// default): the unit read and committed at once. Longer pieces mean fewer reads of the
+    /// source and more visits held in memory.
     pub piece_days: u32,
 }
 
 impl SyncRequest {
-    /// A sync of `queues` over `window` at `now`, restating [`DEFAULT_RESTATE`] in one-day
-    /// pieces.
+    /// A sync of `queues` over `window` at `now`, restating [`DEFAULT_RESTATE`], in pieces of
+    /// [`DEFAULT_PIECE_DAYS`].
     #[must_use]
     pub fn new(queues: Vec<QueueInfo>, window: TimeWindow, now: Timestamp) -> Self {
         Self {
@@ -55,7 +62,7 @@ impl SyncRequest {
             window,
             now,
             restate: DEFAULT_RESTATE,
-            piece_days: 1,
+            piece_days: DEFAULT_PIECE_DAYS,
         }
     }
 }
@@ -1105,7 +1112,10 @@ mod tests {
             let store = MemoryStore::default();
             let window = win("2026-03-01T00:00:00Z", "2026-03-08T00:00:00Z");
             let now = ts("2026-03-06T12:00:00Z");
-            let request = SyncRequest::new(vec![info("a"), info("b")], window, now);
+            let request = SyncRequest {
+                piece_days: 1,
+                ..SyncRequest::new(vec![info("a"), info("b")], window, now)
+            };
             let progress = Mutex::new(Vec::new());
             let record = |p: &SyncProgress| progress.lock().unwrap().push(p.clone());
             let first = sync_visits(&request, &source, &store, &record)
@@ -1182,7 +1192,10 @@ mod tests {
             let store = MemoryStore::default();
             let window = win("2026-03-01T00:00:00Z", "2026-03-06T00:00:00Z");
             let now = ts("2026-03-06T00:00:00Z");
-            let request = SyncRequest::new(vec![info("a"), info("b")], window, now);
+            let request = SyncRequest {
+                piece_days: 1,
+                ..SyncRequest::new(vec![info("a"), info("b")], window, now)
+            };
             let error = sync_visits(&request, &failing, &store, &no_progress)
                 .await
                 .unwrap_err();
@@ -1268,11 +1281,14 @@ mod tests {
                     })
                 });
             store.expect_record_sync().never();
-            let request = SyncRequest::new(
-                vec![info("a")],
-                win("2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z"),
-                ts("2026-03-10T00:00:00Z"),
-            );
+            let request = SyncRequest {
+                piece_days: 1,
+                ..SyncRequest::new(
+                    vec![info("a")],
+                    win("2026-03-01T00:00:00Z", "2026-03-04T00:00:00Z"),
+                    ts("2026-03-10T00:00:00Z"),
+                )
+            };
             let error = sync_visits(&request, &source, &store, &no_progress)
                 .await
                 .unwrap_err();

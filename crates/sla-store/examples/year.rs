@@ -8,7 +8,8 @@
 //!
 //! Defaults: 50 queues, 365 days, 110 visits per queue per day (about 2 million visits).
 //! `SLA_BENCH_STORES=sqlite` (or `postgres`) measures one store only, and `SLA_BENCH_DETAILS=0`
-//! skips the report from conversation details (and the check that the stores agree with it).
+//! skips the report from conversation details (and the check that the stores agree with it);
+//! `SLA_BENCH_PIECE_DAYS` sets the length of a sync's pieces (8 days by default).
 //! PostgreSQL is a cluster of the run's own, started as the tests start theirs (Debian's
 //! `postgresql` package), unless `SLA_BENCH_POSTGRES` names a database URL to use instead.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -151,8 +152,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let dir = tempfile::tempdir()?;
     let sqlite = format!("sqlite://{}", dir.path().join("year.db").display());
-    for name in ["SQLite", "PostgreSQL"] {
-        if !stores.contains(&name.to_lowercase()) {
+    for (key, name) in [("sqlite", "SQLite"), ("postgres", "PostgreSQL")] {
+        if !stores.split(',').any(|s| s.trim() == key) {
             continue;
         }
         let url = match name {
@@ -210,7 +211,13 @@ async fn bench_store(
         store: Arc::clone(&store),
         writing_ns: AtomicU64::new(0),
     };
-    let request = SyncRequest::new(run.infos.to_vec(), run.window, run.now);
+    let mut request = SyncRequest::new(run.infos.to_vec(), run.window, run.now);
+    if let Some(days) = std::env::var("SLA_BENCH_PIECE_DAYS")
+        .ok()
+        .and_then(|d| d.parse().ok())
+    {
+        request.piece_days = days;
+    }
     let started = Instant::now();
     let progress = |p: &SyncProgress| {
         if p.current.is_none() && p.pieces_done.is_multiple_of(30) {

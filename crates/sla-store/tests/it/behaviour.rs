@@ -193,7 +193,10 @@ async fn a_sync_stopped_midway_keeps_its_pieces_and_the_next_one_completes_it(db
     let source = Script::new(visits("2026-03-01T00:00:00Z", 5, 100, 4));
     *source.fail_on.lock().unwrap() = Some(3);
     let window = win("2026-03-01T00:00:00Z", "2026-03-06T00:00:00Z");
-    let request = SyncRequest::new(queues(), window, ts("2026-03-06T00:00:00Z"));
+    let request = SyncRequest {
+        piece_days: 1,
+        ..SyncRequest::new(queues(), window, ts("2026-03-06T00:00:00Z"))
+    };
     let error = sync_visits(&request, &source, db.store.as_ref(), &no_progress)
         .await
         .unwrap_err();
@@ -380,7 +383,10 @@ async fn queues_are_kept_for_reports_without_genesys(db: Db) {
 async fn coverage_outlives_the_process_and_bounds_the_next_sync(db: Db) {
     let source = Script::new(visits("2026-03-01T00:00:00Z", 4, 50, 7));
     let window = win("2026-03-01T00:00:00Z", "2026-03-05T00:00:00Z");
-    let request = SyncRequest::new(queues(), window, ts("2026-03-04T06:00:00Z"));
+    let request = SyncRequest {
+        piece_days: 1,
+        ..SyncRequest::new(queues(), window, ts("2026-03-04T06:00:00Z"))
+    };
     let first = sync_visits(&request, &source, db.store.as_ref(), &no_progress)
         .await
         .unwrap();
