@@ -130,7 +130,9 @@ fn counts_match_the_simulated_visits() {
     let start: jiff::Timestamp = "2026-03-23T00:00:00Z".parse().unwrap();
     let end: jiff::Timestamp = "2026-03-30T00:00:00Z".parse().unwrap();
     let inside = |t: jiff::Timestamp| start <= t && t < end;
-    let mut expected: BTreeMap<&str, [u64; 4]> = BTreeMap::new();
+    // Per queue: offered, answered, abandoned, answered within 20 s, and the waits behind the
+    // companion KPIs: Σ answer wait, longest answer wait, Σ abandon wait.
+    let mut expected: BTreeMap<&str, [u64; 7]> = BTreeMap::new();
     for visit in &org.visits {
         let name = &org
             .queues
@@ -149,8 +151,13 @@ fn counts_match_the_simulated_visits() {
                     if visit.wait_ms <= 20_000 {
                         counts[3] += 1;
                     }
+                    counts[4] += visit.wait_ms;
+                    counts[5] = counts[5].max(visit.wait_ms);
                 }
-                SimOutcome::Abandoned => counts[2] += 1,
+                SimOutcome::Abandoned => {
+                    counts[2] += 1;
+                    counts[6] += visit.wait_ms;
+                }
                 SimOutcome::FlowOut => {}
             }
         }
@@ -164,12 +171,34 @@ fn counts_match_the_simulated_visits() {
             row["service_levels"][0]["answered_within"]
                 .as_u64()
                 .unwrap(),
+            row["counts"]["answer_wait_ms_sum"].as_u64().unwrap(),
+            row["counts"]["answer_wait_ms_max"].as_u64().unwrap(),
+            row["counts"]["abandon_wait_ms_sum"].as_u64().unwrap(),
         ];
         assert_eq!(
             got, want,
-            "offered, answered, abandoned, answered within 20 s of {}",
+            "offered, answered, abandoned, answered within 20 s, answer waits, abandon waits of {}",
             row["queue_name"]
         );
+        // The KPIs from these sums, rounded half away from zero, computed here in floating point.
+        let kpis = &row["kpis"];
+        #[expect(
+            clippy::cast_precision_loss,
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "test sums far below 2^52"
+        )]
+        let average = |sum: u64, n: u64| (sum as f64 / n as f64).round() as u64;
+        assert_eq!(kpis["asa_ms"].as_u64(), Some(average(want[4], want[1])));
+        assert_eq!(
+            kpis["average_abandon_wait_ms"].as_u64(),
+            Some(average(want[6], want[2]))
+        );
+        assert_eq!(kpis["longest_answer_wait_ms"].as_u64(), Some(want[5]));
+        #[expect(clippy::cast_precision_loss, reason = "test counts")]
+        let share = |n: u64| (n as f64 * 10_000.0 / want[0] as f64).round() / 100.0;
+        assert_eq!(kpis["abandon_percent"].as_f64(), Some(share(want[2])));
+        assert_eq!(kpis["answer_percent"].as_f64(), Some(share(want[1])));
     }
 }
 
@@ -418,6 +447,7 @@ fn usage_errors(cases: &[(&[&str], &str)]) {
 
 /// Each usage error exits 2 with a message naming the problem.
 #[test]
+#[expect(clippy::too_many_lines, reason = "one table of cases")]
 fn bad_input_exits_2_naming_the_problem() {
     let dir = scratch_dir("bad-config");
     let config = dir.join("broken.toml");
@@ -430,6 +460,9 @@ fn bad_input_exits_2_naming_the_problem() {
     let typo = typo.to_str().unwrap();
     std::fs::write(&config, "[[objective]]\nname = \"x\"\nthreshold = 30\n").unwrap();
     let config = config.to_str().unwrap();
+    let empty = dir.join("empty.toml");
+    std::fs::write(&empty, "# objectives to come\n").unwrap();
+    let empty = empty.to_str().unwrap();
     let cases: &[(&[&str], &str)] = &[
         (&["report", "--all-queues", "--frobnicate"], "--frobnicate"),
         (&["report", "--all-queues", "--threshold", "20x"], "20x"),
@@ -463,7 +496,27 @@ fn bad_input_exits_2_naming_the_problem() {
             "/nonexistent/sla.toml",
         ),
         (&["report", "--all-queues", "--config", typo], "Suport"),
-        (&["report", "--all-queues", "--out", "/"], "directory"),
+        (&["report", "--all-queues", "--out", "/"], "is a folder"),
+        (
+            &["report", "--all-queues", "--threshold", "0s"],
+            "threshold '0s' is zero",
+        ),
+        (
+            &["report", "--all-queues", "--threshold", "-5s"],
+            "invalid threshold '-5s'",
+        ),
+        (
+            &["report", "--all-queues", "--fail-below", "-1"],
+            "invalid percent '-1'",
+        ),
+        (
+            &["report", "--all-queues", "--queue", "Sales"],
+            "--all-queues already covers every queue",
+        ),
+        (
+            &["report", "--all-queues", "--config", empty],
+            "no objectives",
+        ),
         (
             &[
                 "report",
@@ -506,5 +559,27 @@ fn bad_input_exits_2_naming_the_problem() {
         stderr(&output).contains("GENESYSCLOUD_OAUTHCLIENT_ID"),
         "{}",
         stderr(&output)
+    );
+}
+
+/// The demo's report (every queue, a week, 20 s) is one aggregates query: the companion KPIs
+/// come from the `sum` and `max` of the metrics it already asks for, not from more requests.
+#[test]
+fn the_demo_report_with_its_kpis_costs_one_aggregates_request() {
+    let sim = TestSim::start(e2e::fixed_config());
+    let output = sim.sla(&with(REPORT_WEEK, &["--all-queues", "--format", "json"]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(report["total"]["kpis"]["asa_ms"].as_u64().is_some());
+    let requests = sim.server().requests_by_path();
+    assert_eq!(
+        requests.get("POST /api/v2/analytics/conversations/aggregates/query"),
+        Some(&1),
+        "{requests:?}"
+    );
+    assert_eq!(
+        requests.len(),
+        3,
+        "a token, the queues and the counts: {requests:?}"
     );
 }

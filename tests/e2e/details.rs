@@ -118,6 +118,8 @@ fn details_and_aggregates_give_identical_reports() {
             a["total"]["counts"]["offered"].as_u64().unwrap() > 0,
             "{query:?} has data"
         );
+        // The companion KPIs are part of the comparison, and there is something to compare.
+        assert!(a["total"]["kpis"]["asa_ms"].as_u64().is_some(), "{query:?}");
         a["source"] = Value::Null;
         d["source"] = Value::Null;
         assert!(a == d, "the two sources disagree for {query:?}");

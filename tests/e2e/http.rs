@@ -186,8 +186,8 @@ fn demo_queues(server: &SlaHttp) -> Vec<(String, String)> {
         .iter()
         .map(|q| {
             (
-                q["id"].as_str().expect("an id").to_owned(),
-                q["name"].as_str().expect("a name").to_owned(),
+                q["queue_id"].as_str().expect("an id").to_owned(),
+                q["queue_name"].as_str().expect("a name").to_owned(),
             )
         })
         .collect()
@@ -340,4 +340,93 @@ fn a_token_guards_the_api_and_the_dashboard_and_sigterm_stops_cleanly() {
     let log = server.log();
     assert!(log.contains("SIGTERM received"), "{log}");
     assert!(!log.contains(token), "the token leaked into the log");
+}
+
+/// An objective naming a queue the org does not have: `sla report` and `sla-http` refuse it the
+/// same way (exit 2, one message), and so does the API for objectives sent with a request.
+#[test]
+fn a_missing_objective_queue_is_refused_alike_by_both_binaries_and_the_api() {
+    let dir = scratch_dir("missing-objective-queue");
+    let config = dir.join("sla.toml");
+    let salez = "[[objective]]\nname = \"contract\"\nthreshold = \"30s\"\nqueues = [\"Salez\"]\n";
+    std::fs::write(&config, salez).expect("a config file");
+    let config = config.to_str().expect("a UTF-8 path");
+
+    let cli = command(
+        "sla",
+        &["report", "--demo", "--all-queues", "--config", config],
+        &dir,
+    )
+    .output()
+    .expect("sla runs");
+    let cli_error = String::from_utf8_lossy(&cli.stderr).into_owned();
+    assert_eq!(cli.status.code(), Some(2), "{cli_error}");
+    assert!(
+        cli_error.contains("objective 'contract' names queue 'Salez', which does not exist"),
+        "{cli_error}"
+    );
+
+    let (status, service_error) = SlaHttp::refused(
+        "missing-objective-queue-http",
+        &[
+            "--demo",
+            "--all-queues",
+            "--config",
+            config,
+            "--bind",
+            "127.0.0.1:0",
+        ],
+    );
+    assert_eq!(status.code(), Some(2), "{service_error}");
+    let last_line = |text: &str| {
+        text.trim_end()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(last_line(&service_error), last_line(&cli_error));
+
+    // A watched queue that does not exist is refused at start too, not left unready for ever.
+    let (status, nope) = SlaHttp::refused(
+        "missing-watched-queue-http",
+        &["--demo", "--queue", "Nope", "--bind", "127.0.0.1:0"],
+    );
+    assert_eq!(status.code(), Some(2), "{nope}");
+    assert!(nope.contains("unknown queue 'Nope'"), "{nope}");
+
+    let server = SlaHttp::start("objectives-api", &["--demo", "--bind", "127.0.0.1:0"], &[]);
+    let query = format!(
+        "/api/v1/report?queue=Sales&from={}&to={}&tz=UTC",
+        utc_date(3),
+        utc_date(1)
+    );
+    let reply = server.post(&query, salez);
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    let error = &reply.json()["error"];
+    assert_eq!(error["code"], "unknown_queue");
+    assert_eq!(
+        error["message"],
+        "objective 'contract' names queue 'Salez', which does not exist (see /api/v1/queues)"
+    );
+
+    // The same objectives naming a real queue give what `sla report --config` prints.
+    let real = salez.replace("Salez", "Sales");
+    std::fs::write(dir.join("sales.toml"), &real).expect("a config file");
+    let reply = server.post(&query, &real);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let sales_config = dir.join("sales.toml");
+    let expect = sla_report_json(&[
+        "--queue",
+        "Sales",
+        "--from",
+        &utc_date(3),
+        "--to",
+        &utc_date(1),
+        "--tz",
+        "UTC",
+        "--config",
+        sales_config.to_str().expect("a UTF-8 path"),
+    ]);
+    assert_eq!(reply.body, expect);
 }

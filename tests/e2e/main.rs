@@ -5,5 +5,8 @@ mod details;
 mod faults;
 mod http;
 mod load;
+mod out;
 mod python_sdk;
+mod readme;
 mod secrets;
+mod surprises;

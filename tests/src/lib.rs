@@ -224,6 +224,35 @@ pub mod http {
             }
         }
 
+        /// Runs `sla-http ARGS` expecting it to refuse to start: it must exit without announcing
+        /// an address. Gives its exit status and what it wrote to stderr.
+        pub fn refused(name: &str, args: &[&str]) -> (ExitStatus, String) {
+            let dir = scratch_dir(name);
+            let mut child = command("sla-http", args, &dir)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("sla-http starts");
+            let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
+            let mut line = String::new();
+            // End of stdout without a line means the process exited: no waiting needed.
+            let read = stdout.read_line(&mut line).expect("sla-http's stdout");
+            if read > 0 {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!(
+                    "sla-http {args:?} started ({}) instead of refusing",
+                    line.trim()
+                );
+            }
+            let output = child.wait_with_output().expect("sla-http exits");
+            (
+                output.status,
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            )
+        }
+
         /// The base URL, such as `http://127.0.0.1:41234`.
         pub fn base_url(&self) -> &str {
             &self.base_url
@@ -237,6 +266,11 @@ pub mod http {
         /// `GET path` with the given headers.
         pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> HttpReply {
             http_get(&format!("{}{path}", self.base_url), headers)
+        }
+
+        /// `POST path` with `body`.
+        pub fn post(&self, path: &str, body: &str) -> HttpReply {
+            http_request("POST", &format!("{}{path}", self.base_url), &[], body)
         }
 
         /// What the server has logged so far.
@@ -293,6 +327,16 @@ pub mod http {
 
     /// `GET url` over HTTP/1.1 with `Connection: close`; `url` is `http://HOST:PORT/PATH`.
     pub fn http_get(url: &str, headers: &[(&str, &str)]) -> HttpReply {
+        http_request("GET", url, headers, "")
+    }
+
+    /// `METHOD url` with `body`, over HTTP/1.1 with `Connection: close`.
+    pub fn http_request(
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> HttpReply {
         let rest = url.strip_prefix("http://").expect("an http:// URL");
         let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let path = if path.is_empty() { "/" } else { path };
@@ -300,11 +344,16 @@ pub mod http {
         stream
             .set_read_timeout(Some(Duration::from_mins(2)))
             .expect("a read timeout");
-        let mut request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        let mut request =
+            format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
         for (name, value) in headers {
             let _ = write!(request, "{name}: {value}\r\n");
         }
+        if !body.is_empty() {
+            let _ = write!(request, "Content-Length: {}\r\n", body.len());
+        }
         request.push_str("\r\n");
+        request.push_str(body);
         stream
             .write_all(request.as_bytes())
             .expect("the request is sent");

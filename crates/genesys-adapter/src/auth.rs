@@ -110,9 +110,14 @@ impl ClientCredentials {
             expires_in_s = lifetime.as_secs(),
             "obtained an access token"
         );
+        // A lifetime too long for the clock (Genesys never sends one) is, like a missing one,
+        // a token to use once.
+        let renew_at = sent_at
+            .checked_add(renew_after(lifetime))
+            .unwrap_or(sent_at);
         cache.current = Some(Cached {
             token: token.clone(),
-            renew_at: sent_at + renew_after(lifetime),
+            renew_at,
         });
         Ok(token)
     }
@@ -145,10 +150,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::rate_limit::RateLimiter;
     use crate::retry::RetryPolicy;
     use crate::seams::TransportErrorKind;
-    use crate::test_util::{InstantSleep, ManualClock, Reply, ScriptedTransport};
+    use crate::test_util::{ManualClock, Reply, ScriptedTransport};
+    use crate::tests::retry;
 
     #[test]
     fn renewal_comes_a_minute_early_or_at_half_life() {
@@ -187,33 +192,23 @@ mod tests {
     const TOKEN_PATH: &str = "/oauth/token";
 
     fn harness() -> Harness {
-        let clock = ManualClock::new();
-        let sleep = InstantSleep::new(clock.clone());
-        let transport = ScriptedTransport::new();
-        let sender = Arc::new(Sender {
-            transport: Arc::new(transport.clone()),
-            sleep: Arc::new(sleep.clone()),
-            clock: Arc::new(clock.clone()),
-            policy: RetryPolicy {
+        let sending = retry::Harness::new(
+            RetryPolicy {
                 max_attempts: 3,
-                max_total_wait: Duration::from_mins(1),
-                max_retry_after: Duration::from_mins(3),
-                initial_backoff: Duration::from_secs(1),
                 max_backoff: Duration::from_secs(4),
+                ..retry::policy()
             },
-            jitter: Some(1.0),
-            limiter: RateLimiter::new(100, 4, Arc::new(clock.clone()), Arc::new(sleep)),
-            counters: Arc::default(),
-        });
+            1.0,
+        );
         let creds = Arc::new(ClientCredentials::new(
-            sender,
+            sending.sender,
             "http://sim.test/oauth/token".parse().unwrap(),
             "my-client",
             &SecretString::from("my-secret"),
         ));
         Harness {
-            transport,
-            clock,
+            transport: sending.transport,
+            clock: sending.clock,
             creds,
         }
     }
@@ -343,14 +338,34 @@ mod tests {
             [Reply::json(
                 400,
                 &serde_json::json!({"error": "invalid_client", "error_description": "client authentication failed"}),
-            )],
+            )
+            .with_header("ININ-Correlation-Id", "corr-7")],
         );
         let err = h.creds.token().await.unwrap_err();
         assert_eq!(
             err.to_string(),
-            "authentication failed with status 400: client authentication failed"
+            "authentication failed with status 400: client authentication failed; check \
+             GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET [correlationId corr-7]"
         );
         assert_eq!(h.transport.count(TOKEN_PATH), 1);
+    }
+
+    #[tokio::test]
+    async fn a_lifetime_too_long_for_the_clock_makes_a_token_to_use_once() {
+        let h = harness();
+        h.transport.script(
+            TOKEN_PATH,
+            [
+                Reply::json(
+                    200,
+                    &serde_json::json!({"access_token": "t1", "expires_in": u64::MAX}),
+                ),
+                Reply::token("t2", 3600),
+            ],
+        );
+        assert_eq!(value(&h.creds.token().await.unwrap()), "t1");
+        assert_eq!(value(&h.creds.token().await.unwrap()), "t2");
+        assert_eq!(h.transport.count(TOKEN_PATH), 2);
     }
 
     #[tokio::test]

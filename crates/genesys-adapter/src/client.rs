@@ -13,7 +13,8 @@ use crate::error::GenesysError;
 use crate::metrics::Counters;
 use crate::rate_limit::RateLimiter;
 use crate::retry::{Endpoint, RetryPolicy, Sender};
-use crate::seams::{HttpRequest, Method, ReqwestTransport, Seams, TokenSource, Transport};
+use crate::seams::{HttpRequest, Method, Seams, TokenSource, Transport};
+use crate::transport::ReqwestTransport;
 
 /// Everything a client's clones share.
 pub(crate) struct Inner {

@@ -1,5 +1,6 @@
 //! `GenesysError`, the adapter's detailed error, and its conversion into the core's `SourceError`.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -29,13 +30,16 @@ pub enum GenesysError {
     Auth {
         /// The HTTP status, when the login host answered.
         status: Option<u16>,
-        /// The login host's description of the problem.
+        /// The login host's description of the problem; for refused credentials, with a hint
+        /// to check them and Genesys's correlation id when the answer had one.
         message: String,
     },
     /// Genesys asked for a longer pause than the client is willing to wait.
+    // The attempts are left out of the message: the port's `Unavailable` states them, and the
+    // chain would otherwise count them twice.
     #[error(
-        "throttled: genesys asked to retry after {} s, more than the {} s the client waits (after {attempts} {})",
-        .retry_after.as_secs(), .limit.as_secs(), plural(*.attempts)
+        "throttled: genesys asked to retry after {} s, more than the {} s the client waits",
+        .retry_after.as_secs(), .limit.as_secs()
     )]
     Throttled {
         /// The `Retry-After` Genesys sent.
@@ -49,10 +53,10 @@ pub enum GenesysError {
         last: Box<GenesysError>,
     },
     /// The retry budget (attempts or total wait) ran out.
-    // The attempts are in the message for those who print this error alone; the port's
-    // `Unavailable` repeats the count, so the chain reads "... after N attempts: the last
-    // failed: <cause>" rather than saying it twice.
-    #[error("the last of {attempts} {} failed", plural(*.attempts))]
+    // The attempts are in the message for those who print this error alone (a credentials
+    // check). Through a port the wrapper is dropped: `Unavailable` states the attempts and holds
+    // the last failure itself, so the chain reads "... after N attempts: <cause>".
+    #[error("{}", exhausted_text(*.attempts))]
     RetriesExhausted {
         /// How many attempts were made.
         attempts: u32,
@@ -66,6 +70,15 @@ pub enum GenesysError {
         /// The request, as `METHOD /path`.
         request: String,
         /// What was wrong with it.
+        reason: String,
+    },
+    /// The request could not even be built (a URL longer than HTTP allows, say), so it was
+    /// neither sent nor retried.
+    #[error("cannot send {request}: {reason}")]
+    InvalidRequest {
+        /// The request, as `METHOD /path`.
+        request: String,
+        /// What is wrong with it, with any long value cut short.
         reason: String,
     },
     /// The request could not be sent or its response not received.
@@ -87,9 +100,11 @@ pub enum GenesysError {
         message: Option<String>,
     },
     /// A details job was still running when the client stopped waiting; it has been cancelled.
+    // The status checks are left out of the message: they are the attempts the port's
+    // `Unavailable` states.
     #[error(
-        "details job {job_id} was still {state} after {} s, so it was cancelled (after {polls} status {})",
-        .waited.as_secs(), if *.polls == 1 { "check" } else { "checks" }
+        "details job {job_id} was still {state} after {} s, so it was cancelled",
+        .waited.as_secs()
     )]
     JobTimedOut {
         /// The job's id.
@@ -135,8 +150,21 @@ fn job_text(job_id: &str, state: &str, message: Option<&str>) -> String {
     text
 }
 
-fn plural(attempts: u32) -> &'static str {
-    if attempts == 1 { "attempt" } else { "attempts" }
+/// `text` cut after `max` characters, with an ellipsis when it was longer: messages quote what
+/// they are about, but never at length.
+pub(crate) fn shorten(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
+        None => Cow::Borrowed(text),
+    }
+}
+
+fn exhausted_text(attempts: u32) -> String {
+    if attempts == 1 {
+        "the only attempt failed".to_owned()
+    } else {
+        format!("the last of {attempts} attempts failed")
+    }
 }
 
 fn api_text(status: u16, code: Option<&str>, message: &str, context_id: Option<&str>) -> String {
@@ -174,7 +202,7 @@ impl GenesysError {
 
 impl From<GenesysError> for SourceError {
     fn from(error: GenesysError) -> Self {
-        match &error {
+        match error {
             GenesysError::Auth { .. }
             | GenesysError::Api {
                 status: 401 | 403, ..
@@ -182,10 +210,16 @@ impl From<GenesysError> for SourceError {
             GenesysError::Api {
                 status: 400..=499, ..
             }
-            | GenesysError::TooManyResults { .. } => SourceError::Rejected(Box::new(error)),
+            | GenesysError::TooManyResults { .. }
+            | GenesysError::InvalidRequest { .. } => SourceError::Rejected(Box::new(error)),
+            // The wrapper only counts attempts, which `Unavailable` states; its last failure
+            // becomes the source, so the chain does not say the count twice.
+            GenesysError::RetriesExhausted { attempts, last } => SourceError::Unavailable {
+                attempts,
+                source: last,
+            },
             GenesysError::Api { .. }
             | GenesysError::Throttled { .. }
-            | GenesysError::RetriesExhausted { .. }
             | GenesysError::Transport { .. }
             | GenesysError::JobTimedOut { .. } => SourceError::Unavailable {
                 attempts: error.attempts(),
@@ -196,154 +230,5 @@ impl From<GenesysError> for SourceError {
                 SourceError::Other(Box::new(error))
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::error::Error as _;
-
-    use super::*;
-
-    fn api(status: u16) -> GenesysError {
-        GenesysError::Api {
-            status,
-            code: Some("bad.request".to_owned()),
-            message: "The interval is invalid".to_owned(),
-            context_id: Some("ctx-1".to_owned()),
-        }
-    }
-
-    /// The whole `source()` chain on one line, as `{:#}` prints it in the binaries.
-    fn chain(error: &dyn std::error::Error) -> String {
-        let mut text = error.to_string();
-        let mut next = error.source();
-        while let Some(e) = next {
-            text.push_str(": ");
-            text.push_str(&e.to_string());
-            next = e.source();
-        }
-        text
-    }
-
-    #[track_caller]
-    fn check(error: GenesysError, expect: &str) {
-        let source: SourceError = error.into();
-        assert_eq!(chain(&source), expect);
-    }
-
-    #[test]
-    fn conversion_into_source_error_keeps_the_details() {
-        check(
-            api(400),
-            "request rejected: genesys cloud answered 400 (bad.request): The interval is invalid [contextId ctx-1]",
-        );
-        check(
-            api(404),
-            "request rejected: genesys cloud answered 404 (bad.request): The interval is invalid [contextId ctx-1]",
-        );
-        check(
-            api(401),
-            "not authorized: genesys cloud answered 401 (bad.request): The interval is invalid [contextId ctx-1]",
-        );
-        check(
-            api(403),
-            "not authorized: genesys cloud answered 403 (bad.request): The interval is invalid [contextId ctx-1]",
-        );
-        check(
-            GenesysError::Auth {
-                status: Some(400),
-                message: "invalid client credentials".to_owned(),
-            },
-            "not authorized: authentication failed with status 400: invalid client credentials",
-        );
-        check(
-            GenesysError::RetriesExhausted {
-                attempts: 8,
-                last: Box::new(api(503)),
-            },
-            "upstream unavailable after 8 attempts: the last of 8 attempts failed: genesys cloud answered 503 (bad.request): The interval is invalid [contextId ctx-1]",
-        );
-        check(
-            GenesysError::Throttled {
-                retry_after: Duration::from_hours(1),
-                limit: Duration::from_mins(3),
-                attempts: 1,
-                last: Box::new(api(429)),
-            },
-            "upstream unavailable after 1 attempts: throttled: genesys asked to retry after 3600 s, more than the 180 s the client waits (after 1 attempt): genesys cloud answered 429 (bad.request): The interval is invalid [contextId ctx-1]",
-        );
-        check(
-            GenesysError::Transport {
-                request: "GET /api/v2/routing/queues".to_owned(),
-                reason: "connection refused".to_owned(),
-            },
-            "upstream unavailable after 1 attempts: request GET /api/v2/routing/queues failed: connection refused",
-        );
-        check(
-            GenesysError::Decode {
-                request: "GET /api/v2/routing/queues".to_owned(),
-                reason: "expected value at line 1 column 1".to_owned(),
-            },
-            "invalid response: could not read the response to GET /api/v2/routing/queues: expected value at line 1 column 1",
-        );
-        check(
-            GenesysError::Config("concurrency must be above zero".to_owned()),
-            "source failed: invalid configuration: concurrency must be above zero",
-        );
-        check(
-            GenesysError::JobFailed {
-                job_id: "job-1".to_owned(),
-                state: "FAILED".to_owned(),
-                message: Some("The query timed out".to_owned()),
-            },
-            "source failed: details job job-1 ended FAILED: The query timed out",
-        );
-        check(
-            GenesysError::JobFailed {
-                job_id: "job-2".to_owned(),
-                state: "EXPIRED".to_owned(),
-                message: None,
-            },
-            "source failed: details job job-2 ended EXPIRED, its results are no longer available",
-        );
-        check(
-            GenesysError::JobFailed {
-                job_id: "job-3".to_owned(),
-                state: "CANCELLED".to_owned(),
-                message: Some(" ".to_owned()),
-            },
-            "source failed: details job job-3 ended CANCELLED, it was cancelled before it finished",
-        );
-        check(
-            GenesysError::JobTimedOut {
-                job_id: "job-4".to_owned(),
-                state: "PENDING".to_owned(),
-                waited: Duration::from_mins(30),
-                polls: 185,
-            },
-            "upstream unavailable after 185 attempts: details job job-4 was still PENDING after 1800 s, so it was cancelled (after 185 status checks)",
-        );
-        check(
-            GenesysError::TooManyResults {
-                queue: "q-1".to_owned(),
-                day: "2026-03-23".to_owned(),
-                total_hits: 123_456,
-                limit: 100_000,
-            },
-            "request rejected: the details query for queue q-1 on 2026-03-23 matches 123456 conversations, more than the 100000 genesys pages through; use details jobs for this window",
-        );
-    }
-
-    #[test]
-    fn api_text_leaves_out_what_is_missing() {
-        let e = GenesysError::Api {
-            status: 502,
-            code: None,
-            message: String::new(),
-            context_id: None,
-        };
-        assert_eq!(e.to_string(), "genesys cloud answered 502");
-        assert!(e.source().is_none());
     }
 }

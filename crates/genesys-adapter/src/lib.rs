@@ -1,6 +1,7 @@
 //! The Genesys Cloud client behind sla-core's ports: counts from the analytics aggregates query
-//! ([`TallySource`]), queue visits from conversation details ([`VisitSource`]), and queues with
-//! their configured service levels ([`QueueDirectory`]).
+//! ([`TallySource`]), queue visits from conversation details ([`VisitSource`]), queues with
+//! their configured service levels ([`QueueDirectory`]), and what is waiting and being handled
+//! now, with the agents on queue, from the queue observations query ([`LiveSource`]).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -40,15 +41,18 @@ mod convert;
 mod details;
 mod error;
 mod metrics;
+mod observations;
 mod pagination;
 mod queues;
 mod rate_limit;
 mod retry;
 mod seams;
+mod selection;
 #[cfg(feature = "test-util")]
 mod test_util;
 #[cfg(test)]
 mod tests;
+mod transport;
 mod wire;
 
 use std::fmt;
@@ -56,10 +60,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use sla_core::ports::{
-    QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource, VisitQuery, VisitSink,
-    VisitSource,
+    LiveSource, QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource, VisitQuery,
+    VisitSink, VisitSource,
 };
-use sla_core::{QueueInfo, TallySet};
+use sla_core::{LiveQuery, LiveState, QueueInfo, TallySet};
 use tracing::Instrument as _;
 
 use crate::client::Inner;
@@ -135,6 +139,13 @@ impl GenesysClient {
         }
     }
 
+    /// How much longer a request is waiting for the client-side request budget
+    /// ([`GenesysConfig::max_requests_per_minute`]); `None` when none is waiting. A progress
+    /// display shows it, so that a run paced by its budget does not look stuck.
+    pub fn budget_wait(&self) -> Option<std::time::Duration> {
+        self.inner.sender.limiter.budget_wait()
+    }
+
     /// Obtains a token (or finds the cached one still fresh): a readiness check that the
     /// credentials work.
     pub async fn check_credentials(&self) -> Result<(), GenesysError> {
@@ -189,6 +200,21 @@ impl QueueDirectory for GenesysClient {
     async fn queues(&self, selector: &QueueSelector) -> Result<Vec<QueueInfo>, SourceError> {
         let span = tracing::info_span!("genesys_queues", ?selector);
         queues::queues(&self.inner, selector)
+            .instrument(span)
+            .await
+            .map_err(SourceError::from)
+    }
+}
+
+#[async_trait]
+impl LiveSource for GenesysClient {
+    async fn observe(&self, query: &LiveQuery) -> Result<LiveState, SourceError> {
+        let span = tracing::info_span!(
+            "genesys_observe",
+            queues = query.queues.len(),
+            media = query.media.len(),
+        );
+        observations::observe(&self.inner, query)
             .instrument(span)
             .await
             .map_err(SourceError::from)

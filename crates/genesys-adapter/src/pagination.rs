@@ -1,7 +1,5 @@
 //! Pure "is there another page?" for Genesys entity listings, the details query's numbered
-//! pages and a details job's cursor, and the steps of polling a job.
-
-use std::time::Duration;
+//! pages and a details job's cursor.
 
 /// A listing never has more pages than this; reaching it means a server that keeps saying
 /// "more", and the loop stops rather than run forever.
@@ -90,31 +88,6 @@ pub(crate) fn next_cursor(previous: Option<&str>, cursor: Option<&str>) -> Curso
     }
 }
 
-/// Where a details job stands, from its `state`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum JobStep {
-    /// `FULFILLED`: its results can be read.
-    Ready,
-    /// `FAILED`, `EXPIRED` or `CANCELLED`: it never will have results.
-    Failed,
-    /// `QUEUED`, `PENDING`, or a state this client does not know: wait and ask again.
-    Running,
-}
-
-pub(crate) fn job_step(state: &str) -> JobStep {
-    match state {
-        "FULFILLED" => JobStep::Ready,
-        "FAILED" | "EXPIRED" | "CANCELLED" => JobStep::Failed,
-        _ => JobStep::Running,
-    }
-}
-
-/// The wait after the `poll`-th status check (1 for the first) of a running job: a second,
-/// doubling up to ten.
-pub(crate) fn poll_wait(poll: u32) -> Duration {
-    Duration::from_secs(1u64 << poll.saturating_sub(1).min(4)).min(Duration::from_secs(10))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,19 +151,6 @@ mod tests {
         assert_eq!(next_cursor(Some("abc"), None), CursorStep::End);
         assert_eq!(next_cursor(Some("abc"), Some(" ")), CursorStep::End);
         assert_eq!(next_cursor(Some("abc"), Some("abc")), CursorStep::Repeated);
-    }
-
-    #[test]
-    fn job_states_and_poll_waits() {
-        assert_eq!(job_step("FULFILLED"), JobStep::Ready);
-        for state in ["FAILED", "EXPIRED", "CANCELLED"] {
-            assert_eq!(job_step(state), JobStep::Failed);
-        }
-        for state in ["QUEUED", "PENDING", "", "SOMETHING_NEW"] {
-            assert_eq!(job_step(state), JobStep::Running);
-        }
-        let waits: Vec<u64> = (1..=7).map(|p| poll_wait(p).as_secs()).collect();
-        assert_eq!(waits, [1, 2, 4, 8, 10, 10, 10]);
     }
 
     #[test]

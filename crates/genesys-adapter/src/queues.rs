@@ -1,8 +1,10 @@
-//! The queue directory: every queue page by page, queues by name (exact or wildcard) and by id.
+//! The queue directory: every queue page by page (a stream of pages), queues by name (exact or
+//! wildcard) and by id.
 
-use futures_util::{StreamExt as _, TryStreamExt as _};
+use futures_util::{Stream, StreamExt as _, TryStreamExt as _};
 use sla_core::QueueInfo;
 use sla_core::ports::QueueSelector;
+use url::Url;
 
 use crate::client::Inner;
 use crate::convert;
@@ -68,36 +70,51 @@ pub(crate) async fn queues(
     Ok(unique)
 }
 
-/// Every page of the listing with `params`.
+/// Every queue the listing with `params` holds, page after page.
 async fn list(
     inner: &Inner,
     params: Vec<(&'static str, String)>,
 ) -> Result<Vec<QueueInfo>, GenesysError> {
-    let mut found = Vec::new();
-    let mut page = 1;
-    loop {
-        let mut url = inner.endpoints.api_url(PATH);
-        {
-            let mut query = url.query_pairs_mut();
-            query
-                .append_pair("pageSize", &PAGE_SIZE.to_string())
-                .append_pair("pageNumber", &page.to_string());
-            for (name, value) in &params {
-                query.append_pair(name, value);
-            }
-        }
-        let listing: QueueListing = inner.get_json(url).await?;
+    pages(inner, &params).try_concat().await
+}
+
+/// The pages of the listing with `params`, as a stream that asks for the next page only when
+/// the previous one says there is one.
+fn pages<'a>(
+    inner: &'a Inner,
+    params: &'a [(&'static str, String)],
+) -> impl Stream<Item = Result<Vec<QueueInfo>, GenesysError>> + Send + 'a {
+    futures_util::stream::try_unfold(Some(1), move |page| async move {
+        let Some(page) = page else {
+            return Ok(None);
+        };
+        let listing: QueueListing = inner.get_json(page_url(inner, page, params)).await?;
         let entities = listing.entities.unwrap_or_default();
-        let on_page = entities.len();
-        found.extend(entities.into_iter().filter_map(convert::queue_info));
-        match next_page(
+        let next = next_page(
             page,
             listing.page_count,
             listing.next_uri.as_deref(),
-            on_page,
-        ) {
-            Some(next) => page = next,
-            None => return Ok(found),
+            entities.len(),
+        );
+        let queues = entities
+            .into_iter()
+            .filter_map(convert::queue_info)
+            .collect();
+        Ok(Some((queues, next)))
+    })
+}
+
+/// The URL of page `page` of the listing with `params`.
+fn page_url(inner: &Inner, page: u32, params: &[(&'static str, String)]) -> Url {
+    let mut url = inner.endpoints.api_url(PATH);
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("pageSize", &PAGE_SIZE.to_string())
+            .append_pair("pageNumber", &page.to_string());
+        for (name, value) in params {
+            query.append_pair(name, value);
         }
     }
+    url
 }

@@ -2,6 +2,7 @@
 //! requests in flight, driven by the Clock and Sleep seams.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -43,7 +44,14 @@ pub(crate) struct RateLimiter {
     permits: Arc<Semaphore>,
     clock: Arc<dyn Clock>,
     sleep: Arc<dyn Sleep>,
+    /// Until when a request is waiting for the budget, for a progress display.
+    waiting_until: Mutex<Option<Instant>>,
+    /// Whether a wait has been announced in the log yet: once per client is enough.
+    announced: AtomicBool,
 }
+
+/// A wait for the budget this long is worth telling a person about.
+const NOTABLE_WAIT: Duration = Duration::from_secs(3);
 
 impl RateLimiter {
     pub(crate) fn new(
@@ -59,7 +67,26 @@ impl RateLimiter {
             permits: Arc::new(Semaphore::new(concurrency)),
             clock,
             sleep,
+            waiting_until: Mutex::new(None),
+            announced: AtomicBool::new(false),
         }
+    }
+
+    fn set_waiting(&self, update: impl FnOnce(Option<Instant>) -> Option<Instant>) {
+        let mut waiting = self
+            .waiting_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *waiting = update(*waiting);
+    }
+
+    /// How much longer a request waits for the budget; `None` when none is waiting.
+    pub(crate) fn budget_wait(&self) -> Option<Duration> {
+        let until = (*self
+            .waiting_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner))?;
+        Some(until.saturating_duration_since(self.clock.now()))
     }
 
     /// Waits for a permit and a slot; the request may be sent while the permit is held.
@@ -79,7 +106,17 @@ impl RateLimiter {
                         wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                         "client-side rate limit reached, waiting"
                     );
+                    if wait >= NOTABLE_WAIT && !self.announced.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            "waiting for the request budget of {} a minute (--max-requests-per-minute); this run will take longer",
+                            self.limit
+                        );
+                    }
+                    let until = self.clock.now() + wait;
+                    self.set_waiting(|current| Some(current.map_or(until, |c| c.max(until))));
                     self.sleep.sleep(wait).await;
+                    // Another request may be waiting longer: only the longest wait clears it.
+                    self.set_waiting(|current| current.filter(|c| *c > until));
                 }
             }
         }
@@ -147,6 +184,46 @@ mod tests {
                 .count();
             assert!(inside <= 5);
         }
+    }
+
+    /// A sleep that lasts until the test opens it, so a test can look at a waiting limiter.
+    #[derive(Debug, Default)]
+    struct Gate(tokio::sync::Notify);
+
+    #[async_trait::async_trait]
+    impl Sleep for Gate {
+        async fn sleep(&self, _duration: Duration) {
+            self.0.notified().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_waiting_for_the_budget_says_for_how_long() {
+        let clock = ManualClock::new();
+        let gate = Arc::new(Gate::default());
+        let limiter = Arc::new(RateLimiter::new(
+            1,
+            2,
+            Arc::new(clock.clone()),
+            Arc::clone(&gate) as Arc<dyn Sleep>,
+        ));
+        assert!(limiter.acquire().await.is_some());
+        assert_eq!(limiter.budget_wait(), None);
+        let waiting = tokio::spawn({
+            let limiter = Arc::clone(&limiter);
+            async move { limiter.acquire().await.is_some() }
+        });
+        // Let the second request reach its wait.
+        while limiter.budget_wait().is_none() {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(limiter.budget_wait(), Some(Duration::from_mins(1)));
+        clock.advance(Duration::from_secs(45));
+        assert_eq!(limiter.budget_wait(), Some(Duration::from_secs(15)));
+        clock.advance(Duration::from_secs(15));
+        gate.0.notify_one();
+        assert!(waiting.await.unwrap());
+        assert_eq!(limiter.budget_wait(), None);
     }
 
     #[tokio::test]

@@ -1,5 +1,5 @@
-//! The seams the client is built on (`Transport`, `TokenSource`, `Sleep`, `Clock`) and their real
-//! implementations over reqwest and tokio.
+//! The seams the client is built on (`Transport`, `TokenSource`, `Sleep`, `Clock`), and the real
+//! sleep and clock over tokio (the real transport is in `transport.rs`).
 // These items are exported only with the `test-util` feature; without it they are the crate's
 // own plumbing, so `pub` here does not mean part of the default API.
 #![cfg_attr(not(feature = "test-util"), allow(unreachable_pub))]
@@ -12,7 +12,6 @@ use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::config::GenesysConfig;
 use crate::error::GenesysError;
 
 /// The HTTP methods the client uses.
@@ -100,6 +99,9 @@ pub enum TransportErrorKind {
     Connect,
     /// The connection broke mid-exchange (reset, closed early, truncated body).
     Interrupted,
+    /// The request could not be built (a URL longer than HTTP allows, say), so it was not
+    /// sent; sending it again would not help.
+    Invalid,
     /// Anything else; not worth retrying.
     Other,
 }
@@ -205,101 +207,4 @@ impl Clock for SystemClock {
     fn now(&self) -> Instant {
         tokio::time::Instant::now().into_std()
     }
-}
-
-/// The real transport: one reqwest client, so connections are kept alive and reused, asking
-/// for gzip.
-#[derive(Clone, Debug)]
-pub(crate) struct ReqwestTransport {
-    client: reqwest::Client,
-}
-
-impl ReqwestTransport {
-    pub(crate) fn new(config: &GenesysConfig) -> Result<Self, GenesysError> {
-        let client = reqwest::Client::builder()
-            .gzip(true)
-            .timeout(config.request_timeout)
-            .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .user_agent(concat!("sla-genesys-adapter/", env!("CARGO_PKG_VERSION")))
-            // Redirects are not part of the API; following one could send a token elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| GenesysError::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { client })
-    }
-}
-
-#[async_trait]
-impl Transport for ReqwestTransport {
-    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
-        let method = match request.method {
-            Method::Get => reqwest::Method::GET,
-            Method::Post => reqwest::Method::POST,
-            Method::Delete => reqwest::Method::DELETE,
-        };
-        let mut builder = self
-            .client
-            .request(method, request.url)
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(auth) = &request.authorization {
-            let mut value =
-                reqwest::header::HeaderValue::from_str(auth.expose_secret()).map_err(|_| {
-                    TransportError {
-                        kind: TransportErrorKind::Other,
-                        message: "the authorization header holds invalid characters".to_owned(),
-                    }
-                })?;
-            value.set_sensitive(true);
-            builder = builder.header(reqwest::header::AUTHORIZATION, value);
-        }
-        if let Some(content_type) = request.content_type {
-            builder = builder.header(reqwest::header::CONTENT_TYPE, content_type);
-        }
-        if let Some(body) = request.body {
-            builder = builder.body(body);
-        }
-        let response = builder.send().await.map_err(|e| transport_error(&e))?;
-        let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(name, value)| {
-                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-            })
-            .collect();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(&e))?
-            .to_vec();
-        Ok(HttpResponse {
-            status,
-            headers,
-            body,
-        })
-    }
-}
-
-fn transport_error(error: &reqwest::Error) -> TransportError {
-    let kind = if error.is_timeout() {
-        TransportErrorKind::Timeout
-    } else if error.is_connect() {
-        TransportErrorKind::Connect
-    } else if error.is_request() || error.is_body() || error.is_decode() {
-        // Resets, early closes and truncated bodies: the exchange broke, the request was
-        // well formed, and every request we send may be repeated.
-        TransportErrorKind::Interrupted
-    } else {
-        TransportErrorKind::Other
-    };
-    // reqwest's own message is generic ("error sending request"); the cause is in the chain.
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    TransportError { kind, message }
 }

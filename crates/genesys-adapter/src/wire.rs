@@ -1,5 +1,7 @@
 //! Serde types matching Genesys JSON: camelCase, optional wherever Genesys may leave a field
-//! out, unknown fields ignored.
+//! out, unknown fields ignored. The observations query's types are in `wire/observations.rs`.
+
+mod observations;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -7,6 +9,10 @@ use std::fmt;
 
 use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
+
+pub(crate) use crate::wire::observations::{
+    ObservationFilter, ObservationMetric, ObservationQuery, ObservationResponse,
+};
 
 /// `ConversationAggregationQuery`, the body of the aggregates query.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -122,12 +128,16 @@ pub(crate) struct ViewData {
     pub(crate) stats: Option<Stats>,
 }
 
-/// `StatisticalSummary`: only the count matters to us. Kept as a JSON number so that a count
-/// written as `12.0` still reads.
+/// `StatisticalSummary`: the count, and for timers (`tAnswered`, `tAbandon`) the sum and the
+/// maximum in ms. Kept as JSON numbers so that a count written as `12.0` still reads.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Stats {
     #[serde(default)]
     pub(crate) count: Option<serde_json::Number>,
+    #[serde(default)]
+    pub(crate) sum: Option<serde_json::Number>,
+    #[serde(default)]
+    pub(crate) max: Option<serde_json::Number>,
 }
 
 /// `QueueEntityListing`: one page of queues.

@@ -12,6 +12,7 @@ use jiff::{Span, Timestamp, tz::TimeZone};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    dataset::Dataset,
     error::ApiError,
     org::{MediaType, Org, Outcome, Visit},
     wire::{Filter, NumericRange, Operator, PredicateType, format_interval, is_known_metric},
@@ -58,14 +59,15 @@ enum QueryType {
     BottomN,
 }
 
+/// A predicate on dimensions, as the aggregates and the queue observations queries take it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AggregatePredicate {
     #[serde(rename = "type")]
     kind: Option<PredicateType>,
-    dimension: Option<String>,
-    operator: Option<Operator>,
-    value: Option<String>,
+    pub(crate) dimension: Option<String>,
+    pub(crate) operator: Option<Operator>,
+    pub(crate) value: Option<String>,
     range: Option<NumericRange>,
 }
 
@@ -281,22 +283,22 @@ struct Plan {
     metrics: Vec<(&'static str, Metric)>,
     group_queue: bool,
     group_media: bool,
-    /// `allowed[queue][media]`: the filter only looks at those two dimensions, so it is decided
-    /// once per pair instead of once per visit.
+    /// `allowed[queue][media]`, from [`allowed_pairs`].
     allowed: Vec<[bool; 5]>,
     views: Vec<CompiledView>,
 }
 
-/// Validates and runs an aggregates query.
+/// Validates and runs an aggregates query over the history and the finished live conversations.
 pub(crate) fn run(
-    org: &Org,
+    data: &Dataset<'_>,
     query: &AggregationQuery,
     short_abandon_ms: u64,
 ) -> Result<AggregateResponse, ApiError> {
+    let org = data.org;
     let plan = plan(org, query)?;
     let mut accs: HashMap<(GroupKey, usize), Acc> = HashMap::new();
     let n_views = plan.views.len();
-    for visit in &org.visits {
+    for visit in data.visits() {
         if !plan.allowed[visit.queue_idx][visit.media_type.index()] {
             continue;
         }
@@ -485,23 +487,7 @@ fn plan(org: &Org, query: &AggregationQuery) -> Result<Plan, ApiError> {
             }
         }
     }
-    let allowed = match &query.filter {
-        None => vec![[true; 5]; org.queues.len()],
-        Some(filter) => {
-            let compiled = filter.try_map(|p| compile_predicate(org, p))?;
-            (0..org.queues.len())
-                .map(|q| {
-                    MediaType::ALL.map(|m| {
-                        compiled.eval(&|p: &CompiledPredicate| match *p {
-                            CompiledPredicate::Queue(target) => target == Some(q),
-                            CompiledPredicate::Media(target) => target == Some(m),
-                            CompiledPredicate::Constant(b) => b,
-                        })
-                    })
-                })
-                .collect()
-        }
-    };
+    let allowed = allowed_pairs(org, query.filter.as_ref())?;
     let views = compile_views(query.views.as_deref().unwrap_or_default())?;
     Ok(Plan {
         buckets,
@@ -513,14 +499,42 @@ fn plan(org: &Org, query: &AggregationQuery) -> Result<Plan, ApiError> {
     })
 }
 
+/// `allowed[queue][media]`: which (queue, media type) pairs the filter lets through. The filter
+/// only looks at those two dimensions, so it is decided once per pair instead of once per visit.
+pub(crate) fn allowed_pairs(
+    org: &Org,
+    filter: Option<&Filter<AggregatePredicate>>,
+) -> Result<Vec<[bool; 5]>, ApiError> {
+    let Some(filter) = filter else {
+        return Ok(vec![[true; 5]; org.queues.len()]);
+    };
+    let compiled = filter.try_map(|p| compile_predicate(org, p))?;
+    Ok((0..org.queues.len())
+        .map(|q| {
+            MediaType::ALL.map(|m| {
+                compiled.eval(&|p: &CompiledPredicate| match *p {
+                    CompiledPredicate::Queue(target) => target == Some(q),
+                    CompiledPredicate::Media(target) => target == Some(m),
+                    CompiledPredicate::Constant(b) => b,
+                })
+            })
+        })
+        .collect())
+}
+
 fn compile_predicate(org: &Org, p: &AggregatePredicate) -> Result<CompiledPredicate, ApiError> {
     if matches!(
         p.kind,
         Some(PredicateType::Metric | PredicateType::Property)
     ) {
-        return Err(ApiError::bad_request(
-            "Aggregate query predicates filter on dimensions only",
-        ));
+        return Err(ApiError::bad_request(format!(
+            "Predicates of type {} are not supported here: this query filters on dimensions only",
+            if p.kind == Some(PredicateType::Metric) {
+                "metric"
+            } else {
+                "property"
+            }
+        )));
     }
     let dimension = p
         .dimension

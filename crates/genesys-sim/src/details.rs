@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    dataset::{ConvRef, Dataset},
     error::ApiError,
     org::{Conversation, MediaType, Org, Outcome, Visit, mix, uuid_from_bits},
     wire::{Filter, NumericRange, Operator, PredicateType, format_ms, parse_interval},
@@ -186,8 +187,8 @@ impl Selection {
         })
     }
 
-    fn matches(&self, org: &Org, conv: &Conversation, short_abandon_ms: u64) -> bool {
-        let visits = &org.visits[conv.visits.clone()];
+    fn matches(&self, org: &Org, hit: &ConvRef, short_abandon_ms: u64) -> bool {
+        let (conv, visits) = hit.get(org);
         let conv_ok = self.conversation_filters.iter().all(|f| {
             f.eval(&|p: &ConvPred| eval_conversation(org, conv, visits, p, short_abandon_ms))
         });
@@ -199,19 +200,20 @@ impl Selection {
             })
     }
 
-    /// Sorts conversation indices as the query asked.
-    fn sort(&self, org: &Org, indices: &mut [usize]) {
-        let key = |i: &usize| {
-            let c = &org.conversations[*i];
+    /// Sorts conversations as the query asked.
+    fn sort(&self, org: &Org, hits: &mut [ConvRef]) {
+        let key = |hit: &ConvRef| {
+            let c = hit.get(org).0;
             match self.order_by {
                 OrderBy::ConversationStart | OrderBy::SegmentStart => c.start,
                 OrderBy::ConversationEnd | OrderBy::SegmentEnd => c.end,
             }
         };
-        // Conversations are stored by start already; a stable sort keeps ties in id order.
-        indices.sort_by_key(key);
+        // The history is stored by start already, and live conversations follow it; a stable
+        // sort keeps ties in that order.
+        hits.sort_by_key(key);
         if self.order == Order::Desc {
-            indices.reverse();
+            hits.reverse();
         }
     }
 }
@@ -423,12 +425,13 @@ fn disconnect_type(v: &Visit) -> &'static str {
     }
 }
 
-/// The synchronous details query.
+/// The synchronous details query, over the history and the finished live conversations.
 pub(crate) fn query(
-    org: &Org,
+    data: &Dataset<'_>,
     q: &ConversationQuery,
     short_abandon_ms: u64,
 ) -> Result<DetailsResponse, ApiError> {
+    let org = data.org;
     let (start, end) = parse_interval(&q.interval)?;
     if end - start > MAX_INTERVAL_MS {
         return Err(ApiError::bad_request(
@@ -471,9 +474,8 @@ pub(crate) fn query(
         q.order,
         q.order_by,
     )?;
-    let mut hits = started_on_days_touched(org, start, end)
-        .filter(|i| selection.matches(org, &org.conversations[*i], short_abandon_ms))
-        .collect::<Vec<_>>();
+    let mut hits = started_on_days_touched(data, start, end);
+    hits.retain(|hit| selection.matches(org, hit, short_abandon_ms));
     selection.sort(org, &mut hits);
     let total_hits = hits.len();
     let (page_size, page_number) = (
@@ -485,7 +487,7 @@ pub(crate) fn query(
         .iter()
         .skip(from)
         .take(page_size)
-        .map(|i| render_conversation(org, &org.conversations[*i], short_abandon_ms))
+        .map(|hit| render_conversation(org, hit, short_abandon_ms))
         .collect();
     Ok(DetailsResponse {
         // Past the last page Genesys leaves `conversations` out entirely; clients stop on that.
@@ -495,28 +497,19 @@ pub(crate) fn query(
 }
 
 /// Conversations that started on a UTC day touched by `[start, end)`, as the sync query selects.
-fn started_on_days_touched(org: &Org, start: i64, end: i64) -> impl Iterator<Item = usize> {
+fn started_on_days_touched(data: &Dataset<'_>, start: i64, end: i64) -> Vec<ConvRef> {
     let day_start = start.div_euclid(DAY_MS) * DAY_MS;
     let day_end = (end - 1).div_euclid(DAY_MS) * DAY_MS + DAY_MS;
-    started_between(org, day_start, day_end)
+    data.started_between(day_start, day_end)
 }
 
-fn started_between(org: &Org, from: i64, to: i64) -> std::ops::Range<usize> {
-    let first = org
-        .conversations
-        .partition_point(|c| c.start.as_millisecond() < from);
-    let last = org
-        .conversations
-        .partition_point(|c| c.start.as_millisecond() < to);
-    first..last
-}
-
-/// What a details job selects: matching conversation indices in the requested order.
+/// What a details job selects: matching conversations in the requested order.
 pub(crate) fn job_selection(
-    org: &Org,
+    data: &Dataset<'_>,
     q: &AsyncConversationQuery,
     short_abandon_ms: u64,
-) -> Result<Vec<usize>, ApiError> {
+) -> Result<Vec<ConvRef>, ApiError> {
+    let org = data.org;
     let (start, end) = parse_interval(&q.interval)?;
     unsupported_filters([
         ("evaluationFilters", q.evaluation_filters.as_ref()),
@@ -533,19 +526,13 @@ pub(crate) fn job_selection(
         q.order,
         q.order_by,
     )?;
-    let candidates: Vec<usize> = if q.start_of_day_interval_matching == Some(true) {
-        started_on_days_touched(org, start, end).collect()
+    let mut hits = if q.start_of_day_interval_matching == Some(true) {
+        started_on_days_touched(data, start, end)
     } else {
-        // Jobs return conversations with activity in the interval: started before its end and
-        // not ended before its start. An end exactly at the start still emitted a metric there.
-        started_between(org, i64::MIN, end)
-            .filter(|i| org.conversations[*i].end.as_millisecond() >= start)
-            .collect()
+        // Jobs return conversations with activity in the interval.
+        data.active_between(start, end)
     };
-    let mut hits: Vec<usize> = candidates
-        .into_iter()
-        .filter(|i| selection.matches(org, &org.conversations[*i], short_abandon_ms))
-        .collect();
+    hits.retain(|hit| selection.matches(org, hit, short_abandon_ms));
     selection.sort(org, &mut hits);
     if let Some(limit) = q.limit {
         hits.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
@@ -656,22 +643,23 @@ fn session_metrics(org: &Org, v: &Visit, short_abandon_ms: u64) -> Vec<SessionMe
     metrics
 }
 
-/// A stable UUID for the `k`-th participant or session of a conversation.
+/// A stable UUID for the `k`-th participant or session of a conversation (the first `acd`
+/// session is the 4th: customer participant, customer session, `acd` participant).
 #[expect(
     clippy::cast_possible_truncation,
     reason = "splitting 128 bits in halves"
 )]
-fn derived_id(bits: u128, k: u64) -> String {
+pub(crate) fn derived_id(bits: u128, k: u64) -> String {
     let (hi, lo) = ((bits >> 64) as u64, bits as u64);
     uuid_from_bits((u128::from(mix(hi, k)) << 64) | u128::from(mix(lo, k))).to_string()
 }
 
 pub(crate) fn render_conversation(
     org: &Org,
-    conv: &Conversation,
+    hit: &ConvRef,
     short_abandon_ms: u64,
 ) -> ConversationOut {
-    let visits = &org.visits[conv.visits.clone()];
+    let (conv, visits) = hit.get(org);
     let media = visits.first().map_or("voice", |v| v.media_type.as_str());
     let (start, end) = (
         format_ms(conv.start.as_millisecond()),

@@ -24,6 +24,7 @@ use serde::Serialize;
 
 use crate::{
     JobFinalState,
+    dataset::ConvRef,
     details::{self, AsyncConversationQuery, ConversationOut},
     error::ApiError,
     org::{mix, uuid_from_bits},
@@ -36,7 +37,7 @@ const MAX_RESULTS_PAGE: usize = 10_000;
 
 #[derive(Debug)]
 struct Job {
-    hits: Arc<Vec<usize>>,
+    hits: Arc<Vec<ConvRef>>,
     polls: u32,
     cancelled: bool,
     submitted: Timestamp,
@@ -91,9 +92,10 @@ fn ts_string(ts: Timestamp) -> String {
 }
 
 /// Before this instant the simulated data lake holds everything: the dataset end, or now when the
-/// dataset reaches into the future (the default dataset ends at the end of today).
+/// dataset reaches into the future (the default dataset ends at the end of today); live
+/// conversations join the lake as they end.
 pub(crate) fn data_availability(state: &AppState) -> Timestamp {
-    state.org.end.min(Timestamp::now())
+    state.org.end.min(state.now())
 }
 
 pub(crate) async fn availability(State(state): State<Arc<AppState>>) -> Response {
@@ -108,7 +110,9 @@ pub(crate) async fn submit(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let query: AsyncConversationQuery = parse_body(&body)?;
-    let hits = details::job_selection(&state.org, &query, state.config.short_abandon_ms)?;
+    let live = state.live_finished();
+    let hits =
+        details::job_selection(&state.dataset(&live), &query, state.config.short_abandon_ms)?;
     let n = state.jobs.submitted.fetch_add(1, Ordering::Relaxed);
     let bits = (u128::from(mix(state.config.seed, n)) << 64) | u128::from(mix(n, 0x4A4F_4253));
     let job_id = uuid_from_bits(bits).to_string();
@@ -116,7 +120,7 @@ pub(crate) async fn submit(
         hits: Arc::new(hits),
         polls: 0,
         cancelled: false,
-        submitted: Timestamp::now(),
+        submitted: state.now(),
     };
     state
         .jobs
@@ -235,13 +239,7 @@ pub(crate) async fn results(
         .get(offset..end)
         .unwrap_or_default()
         .iter()
-        .map(|i| {
-            details::render_conversation(
-                &state.org,
-                &state.org.conversations[*i],
-                state.config.short_abandon_ms,
-            )
-        })
+        .map(|hit| details::render_conversation(&state.org, hit, state.config.short_abandon_ms))
         .collect();
     let body = JobResults {
         conversations,

@@ -9,6 +9,16 @@
 //!   `tFlowOut`, `tShortAbandon`, `tAcd`, `nOverSla`, `oServiceLevel`; `rangeBound` views (at
 //!   most 10); filters and `groupBy` on `queueId` and `mediaType`; `granularity` in `timeZone`.
 //! - `POST /api/v2/analytics/conversations/details/query` and the details jobs endpoints.
+//! - `POST /api/v2/analytics/queues/observations/query`: `oWaiting`, `oInteracting`, `oAlerting`
+//!   per queue and media type, `oOnQueueUsers` per queue and routing status, and `detailMetrics`
+//!   listing each conversation with its `observationDate`, truncated past 100.
+//!
+//! The org is live by default ([`LiveConfig`]): the history ends at the latest at the instant the
+//! server starts, where the live org begins, and from then on conversations keep arriving, waiting, being answered by the agents on queue
+//! and abandoning, optionally sped up, at real wall-clock instants. Live conversations that have
+//! ended join the history in the aggregates, the details query and details jobs, so a rolling
+//! window moves while the server runs; [`SimServer::live`] is the handle tests and scripted demos
+//! steer it with.
 //!
 //! Choices where Genesys is silent or unverified:
 //! - Other known Genesys metrics are accepted and never returned, as metrics without data are;
@@ -21,6 +31,10 @@
 //! - `tShortAbandon` is an abandon with wait < [`SimConfig::short_abandon_ms`]; `nOverSla` an
 //!   answer with wait > the queue's `durationMs`.
 //! - An aggregates response without data is `{}`; empty groups, buckets and metrics are omitted.
+//!   Timer metrics (`t*`) and views fill `count`, `sum`, `min` and `max` in milliseconds.
+//! - A live conversation enters the analytics when it ends (answered ones after their handling),
+//!   with each metric at its own emit instant, so counts of a recent window can still rise
+//!   for instants already past; Genesys posts `nOffered` at once and timers at their event.
 //! - Details jobs select conversations with activity in the interval; their first status poll says
 //!   `QUEUED`, later ones [`SimConfig::job_final_state`].
 //!
@@ -28,11 +42,14 @@
 //! apply to `/api/v2` routes only.
 
 mod aggregate;
+mod dataset;
 mod details;
 mod error;
 mod fallback;
 mod faults;
 mod jobs;
+mod live;
+mod observations;
 mod org;
 mod routes;
 mod wire;
@@ -48,8 +65,12 @@ use std::{
 
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
+pub use crate::live::{
+    LiveClock, LiveConfig, LiveConversation, LiveError, LiveMedia, LiveOrg, LiveQueue,
+    LiveSnapshot, ManualClock,
+};
 pub use crate::org::{Conversation, Division, MediaType, Org, Outcome, Queue, ServiceLevel, Visit};
-use crate::routes::AppState;
+use crate::routes::{AppState, OBSERVATIONS_PATH};
 
 /// The state a details job reaches after its first (`QUEUED`) status poll.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -132,6 +153,8 @@ pub struct SimConfig {
     pub job_final_state: JobFinalState,
     /// The org's short-abandon threshold in milliseconds (for `tShortAbandon`).
     pub short_abandon_ms: u64,
+    /// The live org: on by default, at five times real speed, with an autopilot.
+    pub live: LiveConfig,
 }
 
 impl Default for SimConfig {
@@ -152,6 +175,7 @@ impl Default for SimConfig {
             client_secret: "sim-secret".to_owned(),
             job_final_state: JobFinalState::Fulfilled,
             short_abandon_ms: 10_000,
+            live: LiveConfig::default(),
         }
     }
 }
@@ -186,7 +210,7 @@ impl SimConfig {
                 "rate_limit_per_min must be at least 1".to_owned(),
             ));
         }
-        Ok(())
+        self.live.validate().map_err(SimError::InvalidConfig)
     }
 }
 
@@ -217,6 +241,7 @@ pub struct SimServer {
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
+    ticker: Option<JoinHandle<()>>,
 }
 
 impl SimServer {
@@ -234,12 +259,29 @@ impl SimServer {
         let local = listener
             .local_addr()
             .map_err(|source| SimError::Bind { addr, source })?;
+        // The history ends, and the live org begins, at this one instant, in whole milliseconds
+        // like every instant of the org.
+        let now = config.live.clock.now().as_millisecond();
+        let start = jiff::Timestamp::from_millisecond(now).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         let generated = config.clone();
         // Generation is CPU work; keep it off the async workers.
-        let org = tokio::task::spawn_blocking(move || Org::generate(&generated))
+        let (org, live) = tokio::task::spawn_blocking(move || generate(&generated, start))
             .await
-            .unwrap_or_else(|_| Org::generate(&config));
-        let state = Arc::new(AppState::new(config, org));
+            .unwrap_or_else(|_| generate(&config, start));
+        let ticker = live
+            .as_ref()
+            .and_then(|live| Some((live.clone(), live.ticks_in_background()?)))
+            .map(|(live, every)| {
+                tokio::spawn(async move {
+                    let mut interval = tokio::time::interval(every);
+                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    loop {
+                        interval.tick().await;
+                        live.tick();
+                    }
+                })
+            });
+        let state = Arc::new(AppState::new(config, org, live));
         let app = routes::app(Arc::clone(&state));
         let (shutdown, signal) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -256,6 +298,7 @@ impl SimServer {
             addr: local,
             shutdown: Some(shutdown),
             task: Some(task),
+            ticker,
         })
     }
 
@@ -274,9 +317,24 @@ impl SimServer {
         &self.state.config
     }
 
-    /// The generated org behind every response.
+    /// The generated history behind every response; live conversations are in
+    /// [`SimServer::live`].
     pub fn org(&self) -> &Org {
         &self.state.org
+    }
+
+    /// The live org's handle, unless [`LiveConfig::enabled`] is off.
+    pub fn live(&self) -> Option<&LiveOrg> {
+        self.state.live.as_ref()
+    }
+
+    /// Requests received at `POST /api/v2/analytics/queues/observations/query`, whatever their
+    /// outcome.
+    pub fn observation_requests(&self) -> u64 {
+        self.requests_by_path()
+            .get(&format!("POST {OBSERVATIONS_PATH}"))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Requests received under `/api/v2/`, whatever their outcome (faults and 404s included).
@@ -323,6 +381,9 @@ impl SimServer {
 
     /// Stops accepting connections and waits (at most 5 s) for open requests to finish.
     pub async fn stop(mut self) {
+        if let Some(ticker) = self.ticker.take() {
+            ticker.abort();
+        }
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
@@ -338,8 +399,21 @@ impl SimServer {
 
 impl Drop for SimServer {
     fn drop(&mut self) {
+        if let Some(ticker) = self.ticker.take() {
+            ticker.abort();
+        }
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
     }
+}
+
+/// The history as of `start` and, when enabled, the live org beginning there.
+fn generate(config: &SimConfig, start: jiff::Timestamp) -> (Org, Option<LiveOrg>) {
+    let org = Org::generate_until(config, start);
+    let live = config
+        .live
+        .enabled
+        .then(|| LiveOrg::new(&org, config.seed, &config.live, start));
+    (org, live)
 }

@@ -5,7 +5,7 @@ use std::{io::Write as _, net::SocketAddr, process::ExitCode};
 
 use anyhow::Context as _;
 use clap::Parser;
-use genesys_sim::{JobFinalState, SimConfig, SimServer};
+use genesys_sim::{JobFinalState, LiveConfig, SimConfig, SimServer};
 
 /// Serve a simulated Genesys Cloud org on 127.0.0.1.
 #[derive(Debug, Parser)]
@@ -59,6 +59,22 @@ struct Args {
     /// The org's short-abandon threshold in milliseconds (tShortAbandon).
     #[arg(long, default_value_t = SimConfig::default().short_abandon_ms)]
     short_abandon_ms: u64,
+    /// Serve the generated history only: no live org (the observations query sees idle queues).
+    #[arg(long, help_heading = "Live org")]
+    no_live: bool,
+    /// How much faster than real time the live org runs (arrivals up, handle times and patience
+    /// down by this factor; instants stay real).
+    #[arg(long, default_value_t = LiveConfig::default().speed_up, value_name = "FACTOR", help_heading = "Live org")]
+    speed_up: f64,
+    /// Generate no live traffic of its own (the org starts empty and stays so).
+    #[arg(long, help_heading = "Live org")]
+    no_autopilot: bool,
+    /// Agents on queue in each queue when the live org starts.
+    #[arg(long, default_value_t = LiveConfig::default().agents_per_queue, value_name = "N", help_heading = "Live org")]
+    agents_per_queue: u32,
+    /// Live arrivals per hour in a queue of average volume, before the speed-up.
+    #[arg(long, default_value_t = LiveConfig::default().arrivals_per_hour, value_name = "N", help_heading = "Live org")]
+    arrivals_per_hour: f64,
 }
 
 impl Args {
@@ -79,6 +95,14 @@ impl Args {
             client_secret: self.client_secret,
             job_final_state: self.job_final_state,
             short_abandon_ms: self.short_abandon_ms,
+            live: LiveConfig {
+                enabled: !self.no_live,
+                speed_up: self.speed_up,
+                autopilot: !self.no_autopilot,
+                agents_per_queue: self.agents_per_queue,
+                arrivals_per_hour: self.arrivals_per_hour,
+                ..LiveConfig::default()
+            },
         }
     }
 }
@@ -126,6 +150,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
         org.start,
         org.end
     );
+    if let Some(live) = server.live() {
+        eprintln!(
+            "live since {} at {}x speed, {} agents per queue, autopilot {}",
+            live.started_at(),
+            config.live.speed_up,
+            config.live.agents_per_queue,
+            if config.live.autopilot { "on" } else { "off" }
+        );
+    }
     shutdown_signal().await;
     server.stop().await;
     Ok(())

@@ -15,8 +15,10 @@ use crate::SimConfig;
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
 
-/// How many agents answer conversations; agents only appear in conversation details.
+/// How many agents answer the history's conversations; agents only appear in conversation details.
 const AGENTS: usize = 40;
+/// The most agents generated for the live org's seats; more seats share them.
+const MAX_LIVE_AGENTS: usize = 5_000;
 
 /// A media type as the analytics API names it (`voice`, not the queue settings' `call`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -113,6 +115,8 @@ pub struct Queue {
     pub division: Division,
     service_levels: [ServiceLevel; 5],
     pub(crate) member_count: u32,
+    /// Relative volume of traffic, around 1.
+    pub(crate) volume: f64,
 }
 
 impl Queue {
@@ -214,25 +218,25 @@ const HOUR_WEIGHTS: [f64; 24] = [
 ];
 
 /// Share of conversations per media type, in `MediaType::ALL` order.
-const MEDIA_MIX: [f64; 5] = [0.68, 0.05, 0.12, 0.07, 0.08];
+pub(crate) const MEDIA_MIX: [f64; 5] = [0.68, 0.05, 0.12, 0.07, 0.08];
 
 /// How waits, patience and handling behave for one media type.
-struct MediaModel {
+pub(crate) struct MediaModel {
     /// Multiplier applied to the base voice wait mixture.
-    wait_scale: f64,
+    pub(crate) wait_scale: f64,
     /// Longest wait before the org's flows would have moved the interaction on.
     cap_ms: f64,
     /// Mean customer patience in seconds; `None` means customers never abandon (email, callbacks).
-    patience_s: Option<f64>,
+    pub(crate) patience_s: Option<f64>,
     /// Probability of a flow-out.
-    flow_out: f64,
+    pub(crate) flow_out: f64,
     /// Mean talk or handling time after an answer, in seconds.
-    handle_s: f64,
+    pub(crate) handle_s: f64,
     /// Waits that sit exactly on, or one millisecond past, common thresholds.
     boundaries: &'static [u64],
 }
 
-fn media_model(media: MediaType) -> MediaModel {
+pub(crate) fn media_model(media: MediaType) -> MediaModel {
     match media {
         MediaType::Voice => MediaModel {
             wait_scale: 1.0,
@@ -299,11 +303,11 @@ fn random_uuid(rng: &mut fastrand::Rng) -> (u128, String) {
     (bits, uuid_from_bits(bits).to_string())
 }
 
-fn exp_sample(rng: &mut fastrand::Rng, mean: f64) -> f64 {
+pub(crate) fn exp_sample(rng: &mut fastrand::Rng, mean: f64) -> f64 {
     -mean * (1.0 - rng.f64()).ln()
 }
 
-fn pick_weighted(rng: &mut fastrand::Rng, weights: &[f64]) -> usize {
+pub(crate) fn pick_weighted(rng: &mut fastrand::Rng, weights: &[f64]) -> usize {
     let total: f64 = weights.iter().sum();
     let mut r = rng.f64() * total;
     for (i, w) in weights.iter().enumerate() {
@@ -424,19 +428,26 @@ struct DraftConversation {
 }
 
 impl Org {
-    /// Generates the org described by `config`; the same config always gives the same org.
+    /// Generates the org described by `config` as of now; the same config always gives the
+    /// same org.
     ///
     /// Each (queue, day) pair has its own random stream, so a day's traffic does not change when
     /// `days` or `end_date` move the window around it.
     pub fn generate(config: &SimConfig) -> Org {
-        let now = Timestamp::now();
+        Org::generate_until(config, Timestamp::now())
+    }
+
+    /// Like [`Org::generate`], as of `now`: a dataset ending today, and any dataset of a live org
+    /// (which begins at `now`), keeps only the conversations that have ended by `now`.
+    pub(crate) fn generate_until(config: &SimConfig, now: Timestamp) -> Org {
         let end_date = config
             .end_date
             .unwrap_or_else(|| now.to_zoned(TimeZone::UTC).date());
         let end_ms = midnight_utc_ms(end_date) + DAY_MS;
         // A dataset that ends today holds only what has happened by now: a demo asked for
-        // "today" must not count calls from later in the day.
-        let cutoff_ms = if config.end_date.is_none() {
+        // "today" must not count calls from later in the day. With a live org, the history ends
+        // where the live org begins, so no conversation is in both.
+        let cutoff_ms = if config.end_date.is_none() || config.live.enabled {
             end_ms.min(now.as_millisecond())
         } else {
             end_ms
@@ -459,7 +470,15 @@ impl Org {
                 queue
             })
             .collect();
-        let agents = (0..AGENTS)
+        // The live org seats its own agents in each queue; they are drawn after the history's, so
+        // the history's ids do not change with the live settings.
+        let per_queue = usize::try_from(config.live.agents_per_queue).unwrap_or(0);
+        let agent_count = if config.live.enabled {
+            AGENTS.max(config.queues.saturating_mul(per_queue).min(MAX_LIVE_AGENTS))
+        } else {
+            AGENTS
+        };
+        let agents = (0..agent_count)
             .map(|i| (random_uuid(&mut id_rng).1, format!("Agent {:02}", i + 1)))
             .collect();
 
@@ -542,6 +561,7 @@ fn make_queue(i: usize, rng: &mut fastrand::Rng, divisions: &[Division]) -> (Que
         division,
         service_levels,
         member_count: 5 + u32::try_from(rng.usize(..20)).unwrap_or(0),
+        volume: factor,
     };
     (queue, factor)
 }

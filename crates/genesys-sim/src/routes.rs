@@ -1,5 +1,6 @@
 //! The router: the token endpoint, queue listing, aggregates and details queries, details jobs,
-//! and the middleware every response passes through (correlation id, error bodies, counters, gzip).
+//! queue observations, and the middleware every response passes through (correlation id, error
+//! bodies, counters, gzip).
 
 use std::{
     collections::BTreeMap,
@@ -24,17 +25,25 @@ use base64::Engine as _;
 use serde_json::{Value, json};
 use tower_http::compression::CompressionLayer;
 
+use jiff::Timestamp;
+
 use crate::{
-    SimConfig, aggregate, details,
+    SimConfig, aggregate,
+    dataset::Dataset,
+    details,
     error::{self, ApiError},
     fallback,
     faults::{self, Clock, Tokens},
     jobs::{self, Jobs},
+    live::{Finished, LiveOrg},
+    observations,
     org::{MediaType, Org, Queue, mix, uuid_from_bits},
     wire::{parse_body, parse_urlencoded, url_encode},
 };
 
 const QUEUES_PATH: &str = "/api/v2/routing/queues";
+/// The queue observations query's path.
+pub(crate) const OBSERVATIONS_PATH: &str = "/api/v2/analytics/queues/observations/query";
 const MAX_QUEUE_PAGE_SIZE: usize = 500;
 
 /// Request and response counts, for tests that assert how many calls a client made.
@@ -51,6 +60,7 @@ pub(crate) struct Counters {
 pub(crate) struct AppState {
     pub(crate) config: SimConfig,
     pub(crate) org: Org,
+    pub(crate) live: Option<LiveOrg>,
     pub(crate) clock: Clock,
     pub(crate) tokens: Tokens,
     pub(crate) jobs: Jobs,
@@ -60,11 +70,12 @@ pub(crate) struct AppState {
 }
 
 impl AppState {
-    pub(crate) fn new(config: SimConfig, org: Org) -> Self {
+    pub(crate) fn new(config: SimConfig, org: Org, live: Option<LiveOrg>) -> Self {
         let fault_rng = Mutex::new(fastrand::Rng::with_seed(mix(config.seed, 0x4641_554C)));
         AppState {
             config,
             org,
+            live,
             clock: Clock::default(),
             tokens: Tokens::new(),
             jobs: Jobs::default(),
@@ -72,6 +83,26 @@ impl AppState {
             counters: Counters::default(),
             correlation: AtomicU64::new(0),
         }
+    }
+
+    /// The live conversations finished by now (none without a live org).
+    pub(crate) fn live_finished(&self) -> Arc<Vec<Arc<Finished>>> {
+        self.live
+            .as_ref()
+            .map_or_else(|| Arc::new(Vec::new()), LiveOrg::finished)
+    }
+
+    /// The history plus `live`, from [`AppState::live_finished`].
+    pub(crate) fn dataset<'a>(&'a self, live: &'a [Arc<Finished>]) -> Dataset<'a> {
+        Dataset {
+            org: &self.org,
+            live,
+        }
+    }
+
+    /// Now, on the live org's clock when it runs.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.live.as_ref().map_or_else(Timestamp::now, LiveOrg::now)
     }
 
     fn next_correlation_id(&self) -> String {
@@ -94,6 +125,7 @@ pub(crate) fn app(state: Arc<AppState>) -> Router {
             "/api/v2/analytics/conversations/details/query",
             post(details_query),
         )
+        .route(OBSERVATIONS_PATH, post(queue_observations))
         .route(details_jobs, post(jobs::submit))
         .route(
             &format!("{details_jobs}/availability"),
@@ -383,7 +415,8 @@ async fn queue(
 
 async fn aggregates(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
     let query: aggregate::AggregationQuery = parse_body(&body)?;
-    let response = aggregate::run(&state.org, &query, state.config.short_abandon_ms)?;
+    let live = state.live_finished();
+    let response = aggregate::run(&state.dataset(&live), &query, state.config.short_abandon_ms)?;
     Ok(Json(response).into_response())
 }
 
@@ -392,7 +425,18 @@ async fn details_query(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let query: details::ConversationQuery = parse_body(&body)?;
-    let response = details::query(&state.org, &query, state.config.short_abandon_ms)?;
+    let live = state.live_finished();
+    let response = details::query(&state.dataset(&live), &query, state.config.short_abandon_ms)?;
+    Ok(Json(response).into_response())
+}
+
+/// `POST /api/v2/analytics/queues/observations/query`: the live org at the request's instant.
+async fn queue_observations(
+    State(state): State<Arc<AppState>>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let query: observations::ObservationQuery = parse_body(&body)?;
+    let response = observations::run(&state.org, state.live.as_ref(), &query)?;
     Ok(Json(response).into_response())
 }
 

@@ -2,10 +2,11 @@
 
 use std::path::PathBuf;
 
-use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
-use sla_connect::{ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, names, threshold_arg};
-use sla_core::{Granularity, QueryInput, SourceKind, parse_percent};
+use sla_connect::{
+    ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, WindowArgs, named, parse,
+};
+use sla_core::{FailBelow, Format, Granularity, Objective, QueryInput, SourceKind, ThresholdArg};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -33,11 +34,18 @@ pub(crate) enum Command {
     #[command(after_help = EXAMPLES)]
     Report(Box<ReportArgs>),
     /// List queues with their ids, divisions and configured service levels.
+    #[command(after_help = QUEUE_EXAMPLES)]
     Queues(QueuesArgs),
     /// List every visit that missed an objective (from conversation details).
     #[command(after_help = BREACH_EXAMPLES)]
     Breaches(Box<BreachesArgs>),
 }
+
+const QUEUE_EXAMPLES: &str = "\
+Examples:
+  sla queues --demo
+  sla queues --name 'Support*'
+  sla queues --format csv --out queues.csv";
 
 const BREACH_EXAMPLES: &str = "\
 Examples:
@@ -52,13 +60,13 @@ pub(crate) struct BreachesArgs {
     pub(crate) window: WindowArgs,
     /// A threshold (20s, 1m30s, 45000ms), or `configured` for each queue's own target;
     /// repeatable.
-    #[arg(long, required = true, value_name = "DURATION|configured", value_parser = threshold_arg, help_heading = "Objectives")]
-    pub(crate) threshold: Vec<String>,
+    #[arg(long, required = true, value_name = "DURATION|configured", allow_hyphen_values = true, value_parser = parse::<ThresholdArg>, help_heading = "Objectives")]
+    pub(crate) threshold: Vec<ThresholdArg>,
     #[command(flatten, next_help_heading = "Formula")]
     pub(crate) formula: FormulaArgs,
     /// Output format.
-    #[arg(long, default_value = "table", help_heading = "Output", value_parser = PossibleValuesParser::new(["table", "json", "csv"]))]
-    pub(crate) format: String,
+    #[arg(long, default_value_t, help_heading = "Output", value_parser = named(Format::ALL, Format::as_str))]
+    pub(crate) format: Format,
     /// Write to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub(crate) out: Option<PathBuf>,
@@ -76,8 +84,8 @@ pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub(crate) window: WindowArgs,
     /// Interval size.
-    #[arg(long, default_value = "total", help_heading = "Window", value_parser = names(Granularity::ALL, Granularity::as_str))]
-    pub(crate) granularity: String,
+    #[arg(long, default_value_t, help_heading = "Window", value_parser = named(Granularity::ALL, Granularity::as_str))]
+    pub(crate) granularity: Granularity,
     #[command(flatten, next_help_heading = "Objectives")]
     pub(crate) objectives: ObjectiveArgs,
     #[command(flatten, next_help_heading = "Formula")]
@@ -87,43 +95,27 @@ pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
     /// Where counts come from.
-    #[arg(long, default_value = "aggregates", help_heading = "Connection", value_parser = names(SourceKind::ALL, SourceKind::as_str))]
-    pub(crate) source: String,
-}
-
-#[derive(Debug, Args)]
-#[command(next_help_heading = "Window")]
-pub(crate) struct WindowArgs {
-    /// Start: a date (the whole local day) or an RFC 3339 instant.
-    #[arg(long, value_name = "DATE|INSTANT")]
-    pub(crate) from: Option<String>,
-    /// End: a date (inclusive: up to the end of that local day) or an RFC 3339 instant
-    /// (exclusive); now when absent.
-    #[arg(long, value_name = "DATE|INSTANT", requires = "from")]
-    pub(crate) to: Option<String>,
-    /// A calendar period in the time zone [default: last-7-days].
-    #[arg(long, conflicts_with_all = ["from", "to"], value_parser = PossibleValuesParser::new([
-        "today", "yesterday", "this-week", "last-week", "this-month", "last-month", "last-7-days", "last-30-days",
-    ]))]
-    pub(crate) period: Option<String>,
-    /// IANA time zone for dates, periods and intervals [default: the system zone].
-    #[arg(long, value_name = "ZONE")]
-    pub(crate) tz: Option<String>,
+    #[arg(long, default_value_t, help_heading = "Connection", value_parser = named(SourceKind::ALL, SourceKind::as_str))]
+    pub(crate) source: SourceKind,
 }
 
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub(crate) struct OutputArgs {
     /// Output format.
-    #[arg(long, default_value = "table", value_parser = PossibleValuesParser::new(["table", "json", "csv", "markdown"]))]
-    pub(crate) format: String,
+    #[arg(long, default_value_t, value_parser = named(Format::ALL, Format::as_str))]
+    pub(crate) format: Format,
     /// Write to this file (atomically) instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
     /// Exit with status 3 when any queue's service level for any objective is below this
-    /// percent (n/a never fails); the report is still written in full.
-    #[arg(long, value_name = "PERCENT", value_parser = percent_arg)]
-    pub(crate) fail_below: Option<f64>,
+    /// percent, or below each objective's own target with `target` (n/a never fails); the
+    /// report is still written in full, and stderr names what fell short.
+    #[arg(long, value_name = "PERCENT|target", allow_hyphen_values = true, value_parser = parse::<FailBelow>)]
+    pub(crate) fail_below: Option<FailBelow>,
+    /// With --fail-below, each interval counts too, not only the whole window.
+    #[arg(long, requires = "fail_below")]
+    pub(crate) fail_intervals: bool,
 }
 
 #[derive(Debug, Args)]
@@ -132,27 +124,29 @@ pub(crate) struct QueuesArgs {
     #[arg(long, value_name = "PATTERN")]
     pub(crate) name: Option<String>,
     /// Output format.
-    #[arg(long, default_value = "table", value_parser = PossibleValuesParser::new(["table", "json", "csv"]))]
-    pub(crate) format: String,
+    #[arg(long, default_value_t, value_parser = named(Format::ALL, Format::as_str))]
+    pub(crate) format: Format,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
 }
 
-fn percent_arg(text: &str) -> Result<f64, String> {
-    parse_percent(text).map_err(|e| e.to_string())
-}
-
 impl ReportArgs {
-    /// The query as sla-core reads it; `config` is the config file's text, already read.
-    pub(crate) fn query_input(&self, config: Option<String>) -> QueryInput {
-        let mut input = self.window.query_input();
+    /// The query as sla-core reads it; `objectives` are the config file's, already read.
+    pub(crate) fn query_input(&self, objectives: Vec<Objective>) -> QueryInput {
+        let mut input = QueryInput {
+            by_media: self.by_media,
+            granularity: self.granularity,
+            thresholds: self.objectives.threshold.clone(),
+            objectives,
+            source: self.source,
+            ..QueryInput::default()
+        };
+        self.window.apply(&mut input);
         self.queues.apply(&mut input);
         self.formula.apply(&mut input);
-        input.by_media = self.by_media;
-        input.granularity = Some(self.granularity.clone());
-        input.thresholds.clone_from(&self.objectives.threshold);
-        input.config = config;
-        input.source = Some(self.source.clone());
         input
     }
 }
@@ -160,25 +154,15 @@ impl ReportArgs {
 impl BreachesArgs {
     /// The query as sla-core reads it.
     pub(crate) fn query_input(&self) -> QueryInput {
-        let mut input = self.window.query_input();
+        let mut input = QueryInput {
+            thresholds: self.threshold.clone(),
+            source: SourceKind::Details,
+            ..QueryInput::default()
+        };
+        self.window.apply(&mut input);
         self.queues.apply(&mut input);
         self.formula.apply(&mut input);
-        input.thresholds.clone_from(&self.threshold);
-        input.source = Some("details".to_owned());
         input
-    }
-}
-
-impl WindowArgs {
-    /// A query holding just the window.
-    fn query_input(&self) -> QueryInput {
-        QueryInput {
-            from: self.from.clone(),
-            to: self.to.clone(),
-            period: self.period.clone(),
-            tz: self.tz.clone(),
-            ..QueryInput::default()
-        }
     }
 }
 

@@ -3,6 +3,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 mod cli;
+mod out;
 mod progress;
 mod run;
 
@@ -39,7 +40,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<Outcome> {
-    let mut stdout = std::io::stdout().lock();
+    let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
+    let mut io = run::Io {
+        out: &mut stdout,
+        err: &mut stderr,
+    };
     let connection_args = match &cli.command {
         Command::Report(args) => &args.connection,
         Command::Queues(args) => &args.connection,
@@ -62,9 +67,9 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         zone: process::system_zone(),
     };
     let result = match &cli.command {
-        Command::Report(args) => run::report(args, &ports, &context, &mut stdout).await,
-        Command::Queues(args) => run::queues(args, ports.directory.as_ref(), &mut stdout).await,
-        Command::Breaches(args) => run::breaches(args, &ports, &context, &mut stdout).await,
+        Command::Report(args) => run::report(args, &ports, &context, &mut io).await,
+        Command::Queues(args) => run::queues(args, ports.directory.as_ref(), &mut io).await,
+        Command::Breaches(args) => run::breaches(args, &ports, &context, &mut io).await,
     };
     connection.close().await;
     result

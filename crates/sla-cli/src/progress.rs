@@ -17,7 +17,7 @@ pub(crate) fn visits_with_progress(client: &GenesysClient) -> (Arc<dyn VisitSour
     };
     let bar = ProgressBar::with_draw_target(None, target);
     if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} conversation details [{bar:30}] {pos}/{len} pieces, {msg} ({elapsed})",
+        "{spinner} conversation details [{bar:30}] {pos}/{len} pieces, {prefix}{msg} ({elapsed})",
     ) {
         bar.set_style(style.progress_chars("=> "));
     }
@@ -27,14 +27,33 @@ pub(crate) fn visits_with_progress(client: &GenesysClient) -> (Arc<dyn VisitSour
         observed.set_position(p.pieces_done as u64);
         observed.set_message(format!("{} conversations", p.conversations));
     });
-    (Arc::new(client), Bar(bar))
+    // While a request waits for the budget no page arrives, so the bar says why it stands still.
+    let budget = {
+        let (bar, client) = (bar.clone(), client.clone());
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(std::time::Duration::from_millis(250));
+            loop {
+                ticks.tick().await;
+                if let Some(wait) = client.budget_wait() {
+                    bar.set_prefix(format!(
+                        "waiting {}s for the request budget, ",
+                        wait.as_secs() + 1
+                    ));
+                } else {
+                    bar.set_prefix("");
+                }
+            }
+        })
+    };
+    (Arc::new(client), Bar(bar, budget))
 }
 
-/// Clears the bar when the work is over, whatever its outcome.
-pub(crate) struct Bar(ProgressBar);
+/// Clears the bar when the work is over, whatever its outcome, and stops watching the budget.
+pub(crate) struct Bar(ProgressBar, tokio::task::JoinHandle<()>);
 
 impl Drop for Bar {
     fn drop(&mut self) {
+        self.1.abort();
         self.0.finish_and_clear();
     }
 }

@@ -1,20 +1,20 @@
 //! What each subcommand does, over the ports, writing to a given output.
 
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 use jiff::Timestamp;
-use sla_core::ports::{QueueDirectory, QueueSelector, TallySource, VisitQuery, VisitSource};
+use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
 use sla_core::{
-    BreachFinder, Format, ServiceError, SlaError, Sources, Zone, fetch_report, render,
-    render_breaches, render_queues, resolve_queues,
+    FailScope, Limits, QueryContext, ReportRequest, ServiceError, SlaError, Sources, Zone,
+    fetch_report, find_breaches, list_queues, render, render_breaches, render_queues,
 };
 
-use sla_connect::process::{UsageError, read_config};
+use sla_connect::process::{UsageError, read_objectives};
 
 use crate::cli::{BreachesArgs, QueuesArgs, ReportArgs};
+use crate::out::Out;
 
 /// How a successful run ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,6 +39,27 @@ impl std::fmt::Debug for Ports {
     }
 }
 
+/// Where a run writes: the report to `out` (unless `--out` names a file), messages for the
+/// person running it to `err`.
+pub(crate) struct Io<'a> {
+    pub(crate) out: &'a mut dyn Write,
+    pub(crate) err: &'a mut dyn Write,
+}
+
+impl std::fmt::Debug for Io<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Io").finish_non_exhaustive()
+    }
+}
+
+impl Io<'_> {
+    /// Tells the person running `sla` something they should know; a closed stderr is no reason
+    /// to fail the run.
+    fn note(&mut self, message: &str) {
+        let _ = writeln!(self.err, "{message}");
+    }
+}
+
 /// The world as a run sees it: the current instant and the default time zone.
 #[derive(Clone, Debug)]
 pub(crate) struct Context {
@@ -46,109 +67,87 @@ pub(crate) struct Context {
     pub(crate) zone: Zone,
 }
 
+impl Ports {
+    fn sources(&self) -> Sources<'_> {
+        Sources {
+            directory: self.directory.as_ref(),
+            tallies: self.tallies.as_ref(),
+            visits: self.visits.as_deref(),
+        }
+    }
+}
+
+impl Context {
+    /// How queries are read: at this instant in this zone, within the CLI's limits, and with
+    /// every queue of the demo org when none is named.
+    fn query(&self, demo: bool) -> QueryContext {
+        QueryContext {
+            now: self.now,
+            zone: self.zone.clone(),
+            limits: Limits::CLI,
+            all_queues_by_default: demo,
+        }
+    }
+}
+
 /// `sla report`.
 pub(crate) async fn report(
     args: &ReportArgs,
     ports: &Ports,
     context: &Context,
-    out: &mut dyn Write,
+    io: &mut Io<'_>,
 ) -> anyhow::Result<Outcome> {
-    let config = read_config(args.objectives.config.as_deref())?;
-    let mut request = args
-        .query_input(config)
-        .parse(context.now, &context.zone)
-        .map_err(|e| match &args.objectives.config {
-            Some(path) if matches!(e, SlaError::InvalidConfig(_)) => {
-                UsageError(format!("{}: {e}", path.display()))
-            }
-            _ => UsageError(e.to_string()),
-        })?;
-    prepare(
-        &mut request,
-        args.connection.demo,
-        args.output.out.as_deref(),
-    )?;
-    let sources = Sources {
-        directory: ports.directory.as_ref(),
-        tallies: ports.tallies.as_ref(),
-        visits: ports.visits.as_deref(),
-    };
-    let report = fetch_report(&request, sources)
+    let objectives = read_objectives(args.objectives.config.as_deref())?;
+    let request = args
+        .query_input(objectives)
+        .parse(&context.query(args.connection.demo))
+        .map_err(|e| usage(&e))?;
+    warn_if_future(&request, context, io);
+    let target = args.output.out.as_deref().map(Out::prepare).transpose()?;
+    let report = fetch_report(&request, ports.sources())
         .await
-        .map_err(service_error)?;
-    let text = render(&report, format(&args.output.format)?);
-    emit(&text, args.output.out.as_deref(), out)?;
-    let below = args.output.fail_below.is_some_and(|p| report.any_below(p));
-    Ok(if below {
-        Outcome::BelowThreshold
-    } else {
-        Outcome::Done
-    })
-}
-
-/// What every subcommand that reads a window settles before any request: with `--demo` and no
-/// queue named, every queue; the bounds on the window and the report's size; a writable `--out`.
-fn prepare(
-    request: &mut sla_core::ReportRequest,
-    demo: bool,
-    out: Option<&Path>,
-) -> Result<(), UsageError> {
-    if demo && request.queues.is_empty() {
-        request.queues.all = true;
+        .map_err(service_error("cannot fetch the counts"))?;
+    emit(&render(&report, args.output.format), target, io.out)?;
+    let Some(bar) = args.output.fail_below else {
+        return Ok(Outcome::Done);
+    };
+    let scope = FailScope {
+        intervals: args.output.fail_intervals,
+    };
+    let shortfalls = report.shortfalls(bar, scope);
+    if shortfalls.is_empty() {
+        return Ok(Outcome::Done);
     }
-    check_window(request)?;
-    request.max_cells = Some(MAX_CELLS);
-    out.map_or(Ok(()), check_out)
+    for shortfall in shortfalls.iter().take(MAX_SHORTFALLS_SHOWN) {
+        io.note(&format!("below --fail-below: {shortfall}"));
+    }
+    if let Some(more) = shortfalls
+        .len()
+        .checked_sub(MAX_SHORTFALLS_SHOWN)
+        .filter(|&n| n > 0)
+    {
+        io.note(&format!("below --fail-below: and {more} more"));
+    }
+    Ok(Outcome::BelowThreshold)
 }
 
-fn format(text: &str) -> Result<Format, UsageError> {
-    text.parse()
-        .map_err(|e: SlaError| UsageError(e.to_string()))
-}
-
-/// The longest window a run takes: three years, far beyond any service-level question, and short
-/// enough that a mistyped year fails at once instead of planning thousands of requests.
-const MAX_WINDOW_DAYS: i64 = 3 * 366;
-
-fn check_window(request: &sla_core::ReportRequest) -> Result<(), UsageError> {
-    let seconds = request.window.end().as_second() - request.window.start().as_second();
-    let days = (seconds + 86_399) / 86_400;
-    if days > MAX_WINDOW_DAYS {
-        return Err(UsageError(
-            SlaError::WindowTooLong {
-                days,
-                max_days: MAX_WINDOW_DAYS,
-            }
-            .to_string(),
+/// A window wholly after now is allowed (a scheduled run may ask for today before it starts),
+/// but its counts can only be zero, which deserves a word.
+fn warn_if_future(request: &ReportRequest, context: &Context, io: &mut Io<'_>) {
+    if request.window.start() >= context.now {
+        io.note(&format!(
+            "warning: the window starts at {}, after now: every count will be zero",
+            request.window.start()
         ));
     }
-    Ok(())
 }
 
-/// The largest report a run builds: about a gigabyte of JSON at the most, which a year of half
-/// hours for a hundred queues at one objective stays below.
-const MAX_CELLS: usize = 2_000_000;
+/// How many shortfalls `--fail-below` lists before it only counts the rest: enough to act on,
+/// few enough to read.
+const MAX_SHORTFALLS_SHOWN: usize = 20;
 
-/// Refuses an `--out` that can never be written, before any counting starts.
-fn check_out(path: &Path) -> Result<(), UsageError> {
-    if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') {
-        return Err(UsageError(format!(
-            "--out {} is a directory: name a file",
-            path.display()
-        )));
-    }
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    if !dir.is_dir() {
-        return Err(UsageError(format!(
-            "--out {}: the folder {} does not exist",
-            path.display(),
-            dir.display()
-        )));
-    }
-    Ok(())
+fn usage(e: &SlaError) -> UsageError {
+    UsageError(e.to_string())
 }
 
 /// `sla breaches`: streams visits from conversation details and lists those that missed.
@@ -156,47 +155,31 @@ pub(crate) async fn breaches(
     args: &BreachesArgs,
     ports: &Ports,
     context: &Context,
-    out: &mut dyn Write,
+    io: &mut Io<'_>,
 ) -> anyhow::Result<Outcome> {
-    let mut request = args
+    let request = args
         .query_input()
-        .parse(context.now, &context.zone)
-        .map_err(|e| UsageError(e.to_string()))?;
-    prepare(&mut request, args.connection.demo, args.out.as_deref())?;
-    let visits = ports
-        .visits
-        .as_deref()
-        .context("this connection cannot list visits")?;
-    let queues = resolve_queues(&request.queues, ports.directory.as_ref())
+        .parse(&context.query(args.connection.demo))
+        .map_err(|e| usage(&e))?;
+    warn_if_future(&request, context, io);
+    let target = args.out.as_deref().map(Out::prepare).transpose()?;
+    let breaches = find_breaches(&request, ports.sources())
         .await
-        .map_err(service_error)?;
-    let query = VisitQuery {
-        queues: queues.iter().map(|q| q.queue.id.clone()).collect(),
-        media: request.media.clone(),
-        window: request.window,
-    };
-    let mut finder = BreachFinder::new(
-        request.window,
-        &request.objectives,
-        request.formula,
-        &queues,
-    );
-    visits
-        .visits(&query, &mut finder)
-        .await
-        .context("cannot fetch the conversation details")?;
+        .map_err(service_error("cannot fetch the conversation details"))?;
     emit(
-        &render_breaches(&finder.finish(), format(&args.format)?, &request.zone),
-        args.out.as_deref(),
-        out,
+        &render_breaches(&breaches, args.format, &request.zone),
+        target,
+        io.out,
     )?;
     Ok(Outcome::Done)
 }
 
-fn service_error(e: ServiceError) -> anyhow::Error {
-    match e {
-        ServiceError::Input(e) => anyhow::Error::new(UsageError(e.to_string())),
-        ServiceError::Source(e) => anyhow::Error::new(e).context("cannot fetch the counts"),
+/// Input errors exit with status 2; a failing source is a runtime error, said with `what` could
+/// not be done.
+fn service_error(what: &'static str) -> impl Fn(ServiceError) -> anyhow::Error {
+    move |e| match e {
+        ServiceError::Input(e) => anyhow::Error::new(usage(&e)),
+        ServiceError::Source(e) => anyhow::Error::new(e).context(what),
     }
 }
 
@@ -204,54 +187,29 @@ fn service_error(e: ServiceError) -> anyhow::Error {
 pub(crate) async fn queues(
     args: &QueuesArgs,
     directory: &dyn QueueDirectory,
-    out: &mut dyn Write,
+    io: &mut Io<'_>,
 ) -> anyhow::Result<Outcome> {
-    let selector = match &args.name {
-        Some(pattern) if pattern.trim().is_empty() => {
-            return Err(UsageError(
-                "--name is empty: give a name or a pattern like 'Sales*'".to_owned(),
-            )
-            .into());
-        }
-        Some(pattern) => QueueSelector::Name(pattern.clone()),
-        None => QueueSelector::All,
-    };
-    let queues = directory
-        .queues(&selector)
+    let target = args.out.as_deref().map(Out::prepare).transpose()?;
+    let queues = list_queues(args.name.as_deref(), directory)
         .await
-        .context("cannot list the queues")?;
-    emit(&render_queues(&queues, format(&args.format)?), None, out)?;
+        .map_err(service_error("cannot list the queues"))?;
+    emit(&render_queues(&queues, args.format), target, io.out)?;
     Ok(Outcome::Done)
 }
 
-/// Writes `text` to `path` atomically (a temporary file beside it, renamed into place, so a
-/// failed run never leaves a partial file), or to `out`.
-fn emit(text: &str, path: Option<&Path>, out: &mut dyn Write) -> anyhow::Result<()> {
-    let Some(path) = path else {
-        return match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-            // A reader that stopped early (`sla ... | head`) is not a failure of the run.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-            written => written.context("cannot write the report"),
-        };
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| UsageError(format!("--out {} names no file", path.display())))?;
-    let temp = dir.join(format!(
-        ".{}.{}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let written = std::fs::write(&temp, text).and_then(|()| std::fs::rename(&temp, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(e).with_context(|| format!("cannot write {}", path.display()));
+/// Writes `text` to `out` when given, or to `stdout`.
+fn emit(text: &str, out: Option<Out>, stdout: &mut dyn Write) -> anyhow::Result<()> {
+    if let Some(out) = out {
+        return out.write(text);
     }
-    Ok(())
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        // A reader that stopped early (`sla ... | head`) is not a failure of the run.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written.context("cannot write the report"),
+    }
 }
 
 #[cfg(test)]
@@ -267,7 +225,7 @@ mod tests {
 
     use sla_connect::process::UsageError;
 
-    use super::{Context, Outcome, Ports};
+    use super::{Context, Io, Outcome, Ports};
     use crate::cli::{Cli, Command, ReportArgs};
 
     fn support() -> QueueInfo {
@@ -341,16 +299,26 @@ mod tests {
             .block_on(f)
     }
 
+    /// Runs `sla report ARGS` over `source`; gives the outcome, stdout and stderr.
+    fn run(args: &[&str], source: MockTallySource) -> (anyhow::Result<Outcome>, String, String) {
+        let args = report_args(args);
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut io = Io {
+            out: &mut out,
+            err: &mut err,
+        };
+        let result = block_on(super::report(&args, &ports(source), &context(), &mut io));
+        let text = |bytes| String::from_utf8(bytes).unwrap();
+        (result, text(out), text(err))
+    }
+
     #[track_caller]
     fn check(args: &[&str], expect: &[&str]) -> (anyhow::Result<Outcome>, String) {
-        let args = report_args(args);
         let mut source = MockTallySource::new();
         source
             .expect_tallies()
             .returning(|q| Ok(worked_example(q.window.start())));
-        let mut out = Vec::new();
-        let result = block_on(super::report(&args, &ports(source), &context(), &mut out));
-        let text = String::from_utf8(out).unwrap();
+        let (result, text, _) = run(args, source);
         for needle in expect {
             assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
         }
@@ -378,6 +346,21 @@ mod tests {
             let (result, _) = check(&args, &[percent]);
             assert_eq!(result.unwrap(), Outcome::Done);
         }
+    }
+
+    #[test]
+    fn fail_below_names_what_fell_short_on_stderr() {
+        let mut source = MockTallySource::new();
+        source
+            .expect_tallies()
+            .returning(|q| Ok(worked_example(q.window.start())));
+        let (result, out, err) = run(&["--queue", "Support", "--fail-below", "90"], source);
+        assert_eq!(result.unwrap(), Outcome::BelowThreshold);
+        assert!(out.contains("86.00"), "{out}");
+        assert_eq!(
+            err,
+            "below --fail-below: Support, objective 20s: 86.00 % is below 90.00 %\n"
+        );
     }
 
     #[test]
@@ -421,7 +404,6 @@ mod tests {
 
     #[test]
     fn a_failing_source_is_a_runtime_error_with_its_cause() {
-        let args = report_args(&["--queue", "Support"]);
         let mut source = MockTallySource::new();
         source.expect_tallies().returning(|_| {
             Err(SourceError::Unavailable {
@@ -429,8 +411,8 @@ mod tests {
                 source: "HTTP 503: service unavailable".into(),
             })
         });
-        let mut out = Vec::new();
-        let err = block_on(super::report(&args, &ports(source), &context(), &mut out)).unwrap_err();
+        let (result, out, _) = run(&["--queue", "Support"], source);
+        let err = result.unwrap_err();
         assert!(!err.chain().any(<dyn std::error::Error>::is::<UsageError>));
         let message = format!("{err:#}");
         assert!(message.contains("after 8 attempts"), "{message}");

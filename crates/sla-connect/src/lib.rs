@@ -8,12 +8,14 @@ use clap::Args;
 use genesys_adapter::{GenesysClient, GenesysConfig, GenesysError, Region};
 use genesys_sim::{SimConfig, SimServer};
 use secrecy::SecretString;
-use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
+use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource};
 
 mod flags;
 pub mod process;
 
-pub use crate::flags::{FormulaArgs, ObjectiveArgs, QueueArgs, duration_arg, names, threshold_arg};
+pub use crate::flags::{
+    FormulaArgs, ObjectiveArgs, QueueArgs, WindowArgs, duration_arg, named, parse, period_help,
+};
 
 /// The environment variable holding the OAuth client id.
 pub const CLIENT_ID: &str = "GENESYSCLOUD_OAUTHCLIENT_ID";
@@ -25,17 +27,33 @@ pub const CLIENT_SECRET: &str = "GENESYSCLOUD_OAUTHCLIENT_SECRET";
 #[command(next_help_heading = "Connection")]
 pub struct ConnectionArgs {
     /// Genesys Cloud region: an SDK name (us-east-1, eu-west-1, ...) or a domain (mypurecloud.ie).
-    #[arg(long, env = "GENESYSCLOUD_REGION", value_name = "REGION")]
+    #[arg(
+        long,
+        env = "GENESYSCLOUD_REGION",
+        hide_env_values = true,
+        value_name = "REGION"
+    )]
     pub region: Option<String>,
     /// API base URL, overriding the region.
-    #[arg(long, env = "GENESYSCLOUD_API_BASE", value_name = "URL")]
+    #[arg(
+        long,
+        env = "GENESYSCLOUD_API_BASE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub api_base: Option<String>,
     /// Login base URL [default: the API base with a leading `api.` replaced by `login.`].
-    #[arg(long, env = "GENESYSCLOUD_LOGIN_BASE", value_name = "URL")]
+    #[arg(
+        long,
+        env = "GENESYSCLOUD_LOGIN_BASE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub login_base: Option<String>,
-    /// Client-side request budget, below Genesys's 300 per minute per token.
-    #[arg(long, default_value_t = DEFAULT_REQUESTS_PER_MINUTE, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_requests_per_minute: u32,
+    /// Client-side request budget, below Genesys's 300 per minute per token [default: 240;
+    /// none with --demo, whose org is on loopback].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_requests_per_minute: Option<u32>,
     /// Requests in flight at once.
     #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
     pub concurrency: u32,
@@ -52,6 +70,8 @@ pub struct ConnectionArgs {
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 240;
 /// Requests in flight at once.
 pub const DEFAULT_CONCURRENCY: u32 = 4;
+/// The budget of the demo org: in effect none.
+const UNLIMITED_REQUESTS_PER_MINUTE: u32 = 1_000_000;
 /// Sends of one request before giving up.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 
@@ -62,7 +82,7 @@ impl Default for ConnectionArgs {
             region: None,
             api_base: None,
             login_base: None,
-            max_requests_per_minute: DEFAULT_REQUESTS_PER_MINUTE,
+            max_requests_per_minute: None,
             concurrency: DEFAULT_CONCURRENCY,
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             demo: false,
@@ -116,6 +136,11 @@ impl Connection {
         self.client.clone()
     }
 
+    /// The client as a live source (queue observations: waiting, handled, agents on queue).
+    pub fn live(&self) -> Arc<dyn LiveSource> {
+        self.client.clone()
+    }
+
     /// Whether this is the demo org.
     pub fn is_demo(&self) -> bool {
         self.sim.is_some()
@@ -133,6 +158,28 @@ impl Connection {
 /// it first), never from a flag, since flags show in `ps`.
 pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> {
     let (mut config, sim) = if args.demo {
+        let ignored: Vec<&str> = [
+            (args.region.is_some(), "--region (GENESYSCLOUD_REGION)"),
+            (
+                args.api_base.is_some(),
+                "--api-base (GENESYSCLOUD_API_BASE)",
+            ),
+            (
+                args.login_base.is_some(),
+                "--login-base (GENESYSCLOUD_LOGIN_BASE)",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect();
+        if !ignored.is_empty() {
+            // A warning, not an error: these are often set in the environment or a .env file
+            // for real runs, and trying --demo beside them is reasonable.
+            tracing::warn!(
+                "--demo runs against the built-in org on loopback and ignores {}",
+                ignored.join(", ")
+            );
+        }
         let sim = SimServer::start(SimConfig::default())
             .await
             .map_err(|e| ConnectError::Demo(Box::new(e)))?;
@@ -145,17 +192,25 @@ pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> 
         config.api_base = sim.base_url();
         (config, Some(sim))
     } else {
-        let region: Region = match &args.region {
-            Some(r) => r
-                .parse()
-                .map_err(|e: GenesysError| ConnectError::Usage(e.to_string()))?,
-            None => Region::default(),
-        };
         let (Some(id), Some(secret)) = (non_empty_var(CLIENT_ID), non_empty_var(CLIENT_SECRET))
         else {
             return Err(ConnectError::Usage(format!(
                 "missing credentials: set {CLIENT_ID} and {CLIENT_SECRET} in the environment or a .env file (or try --demo)"
             )));
+        };
+        let region: Region = match (&args.region, &args.api_base) {
+            (Some(r), _) => r
+                .parse()
+                .map_err(|e: GenesysError| ConnectError::Usage(e.to_string()))?,
+            // The API base names the host; the region only fills in what it leaves out.
+            (None, Some(_)) => Region::default(),
+            // Guessing the US would send the credentials to the wrong region and end, after
+            // retries, in a login error that does not say why.
+            (None, None) => {
+                return Err(ConnectError::Usage(
+                    "no region: set --region or GENESYSCLOUD_REGION to your org's region, an SDK name such as us-east-1 or eu-west-1, or a domain such as mypurecloud.ie".to_owned(),
+                ));
+            }
         };
         let mut config = GenesysConfig::new(region, id, SecretString::from(secret));
         if let Some(base) = &args.api_base {
@@ -164,7 +219,13 @@ pub async fn connect(args: &ConnectionArgs) -> Result<Connection, ConnectError> 
         config.login_base.clone_from(&args.login_base);
         (config, None)
     };
-    config.max_requests_per_minute = args.max_requests_per_minute;
+    // Genesys's budget protects Genesys; the demo org on loopback needs none, and pacing it
+    // would make a details demo take a minute instead of seconds.
+    config.max_requests_per_minute = match (args.max_requests_per_minute, args.demo) {
+        (Some(n), _) => n,
+        (None, true) => UNLIMITED_REQUESTS_PER_MINUTE,
+        (None, false) => DEFAULT_REQUESTS_PER_MINUTE,
+    };
     config.concurrency = usize::try_from(args.concurrency).unwrap_or(1);
     config.max_attempts = args.max_attempts;
     let client = GenesysClient::new(config).map_err(|e| ConnectError::Usage(e.to_string()))?;

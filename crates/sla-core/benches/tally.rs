@@ -11,9 +11,9 @@ use divan::counter::ItemsCount;
 use jiff::{SignedDuration, Timestamp};
 use sla_core::ports::{OutcomeKind, Visit, VisitOutcome};
 use sla_core::{
-    BucketPlan, MediaType, QueryInput, QueueId, QueueInfo, QueueRef, ReportRequest,
-    ServiceLevelTarget, Tallier, TallySet, Threshold, Zone, build_report, native_granularity,
-    thresholds_needed,
+    AbandonPolicy, BucketPlan, Granularity, Limits, MediaType, QueryContext, QueryInput, QueueId,
+    QueueInfo, QueueRef, ReportRequest, ServiceLevelTarget, Tallier, TallySet, Threshold, Zone,
+    build_report, native_granularity, thresholds_needed,
 };
 
 fn main() {
@@ -27,17 +27,25 @@ const QUEUES: usize = 50;
 static REQUEST: LazyLock<ReportRequest> = LazyLock::new(|| {
     let input = QueryInput {
         all_queues: true,
-        from: Some("2026-03-02".into()),
-        to: Some("2026-03-16".into()),
-        tz: Some("Europe/London".into()),
-        granularity: Some("30m".into()),
-        thresholds: vec!["20s".into(), "60s".into()],
-        abandons: Some("against".into()),
-        short_abandon: Some("5s".into()),
+        from: Some("2026-03-02".parse().expect("a date")),
+        to: Some("2026-03-16".parse().expect("a date")),
+        tz: Some("Europe/London".parse().expect("a zone")),
+        granularity: Granularity::HalfHour,
+        thresholds: ["20s", "60s"]
+            .iter()
+            .map(|t| t.parse().expect("a threshold"))
+            .collect(),
+        abandons: AbandonPolicy::Against,
+        short_abandon: Some("5s".parse().expect("a duration")),
         ..QueryInput::default()
     };
-    let now = "2026-04-01T00:00:00Z".parse().expect("an instant");
-    input.parse(now, &Zone::utc()).expect("a valid query")
+    let context = QueryContext {
+        now: "2026-04-01T00:00:00Z".parse().expect("an instant"),
+        zone: Zone::utc(),
+        limits: Limits::CLI,
+        all_queues_by_default: false,
+    };
+    input.parse(&context).expect("a valid query")
 });
 
 static ORG: LazyLock<Vec<QueueInfo>> = LazyLock::new(|| {

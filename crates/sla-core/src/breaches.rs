@@ -1,17 +1,18 @@
 //! Breaches: the visits that missed an objective, for `sla breaches`.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use jiff::Timestamp;
 use serde::{Serialize, Serializer};
 
+use crate::model::Format;
 use crate::model::{
     AbandonPolicy, FlowOutPolicy, Formula, MediaType, Objective, ObjectiveThreshold, QueueId,
     QueueInfo, Threshold, TimeWindow, Zone,
 };
 use crate::ports::{OutcomeKind, Visit, VisitSink};
-use crate::render::{Format, csv_field};
+use crate::render::grid::{Align, Table};
+use crate::render::{csv, json, layout};
 
 /// One visit that missed an objective.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -163,115 +164,146 @@ impl VisitSink for BreachFinder {
     }
 }
 
-/// Renders breaches as a table (entry times in `zone`), JSON (`{"breaches": [...]}`, instants in
-/// UTC), or CSV (UTC); Markdown is the table.
+/// Renders breaches as a table (entry times in `zone`, grouped under their local date), as
+/// Markdown (the same columns, each row with its date), as JSON (`{"count", "breaches": [...]}`,
+/// instants in UTC), or as CSV (UTC).
 #[must_use]
 pub fn render_breaches(breaches: &[Breach], format: Format, zone: &Zone) -> String {
     match format {
         Format::Json => {
-            let value = serde_json::json!({ "count": breaches.len(), "breaches": breaches });
-            let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-            text.push('\n');
-            text
+            json::pretty(&serde_json::json!({ "count": breaches.len(), "breaches": breaches }))
         }
-        Format::Csv => {
-            let mut out = String::from(
-                "conversation_id,queue_id,queue_name,media_type,entered_at,outcome,wait_ms,objective,threshold_ms\n",
-            );
-            for b in breaches {
-                let _ = writeln!(
-                    out,
-                    "{},{},{},{},{},{},{},{},{}",
-                    b.conversation_id,
-                    b.queue_id,
-                    csv_field(&b.queue_name),
-                    b.media_type,
-                    b.entered_at,
-                    outcome_name(b.outcome),
-                    b.wait_ms,
-                    csv_field(&b.objective),
-                    b.threshold_ms
-                );
-            }
-            out
-        }
-        Format::Table | Format::Markdown => table(breaches, zone),
+        Format::Csv => csv::write(
+            &[
+                "conversation_id",
+                "queue_id",
+                "queue_name",
+                "media_type",
+                "entered_at",
+                "outcome",
+                "wait_ms",
+                "objective",
+                "threshold_ms",
+            ],
+            breaches.iter().map(|b| {
+                vec![
+                    b.conversation_id.clone(),
+                    b.queue_id.clone(),
+                    b.queue_name.clone(),
+                    b.media_type.to_string(),
+                    b.entered_at.to_string(),
+                    outcome_name(b.outcome).to_owned(),
+                    b.wait_ms.to_string(),
+                    b.objective.clone(),
+                    b.threshold_ms.to_string(),
+                ]
+            }),
+        ),
+        Format::Table => table(breaches, zone, Layout::Terminal),
+        Format::Markdown => table(breaches, zone, Layout::Markdown),
     }
 }
 
-fn table(breaches: &[Breach], zone: &Zone) -> String {
-    let entered = format!("Entered ({})", zone.name());
-    let header = [
-        entered.as_str(),
-        "Queue",
-        "Media",
-        "Outcome",
-        "Wait",
-        "Objective",
-        "Conversation",
-    ];
-    let rows: Vec<[String; 7]> = breaches
+/// Where a breach table goes: a terminal, where every column costs width, or Markdown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    Terminal,
+    Markdown,
+}
+
+fn table(breaches: &[Breach], zone: &Zone, layout: Layout) -> String {
+    // With one objective the threshold alone says what was missed; with several, the
+    // objective's name comes first where the threshold does not already name it.
+    let one_objective = breaches
         .iter()
-        .map(|b| {
-            [
-                b.entered_at
-                    .to_zoned(zone.tz().clone())
-                    .strftime("%Y-%m-%d %H:%M:%S")
-                    .to_string(),
-                b.queue_name.clone(),
-                b.media_type.to_string(),
-                outcome_name(b.outcome).to_owned(),
-                wait_text(b.wait_ms),
-                b.objective.clone(),
-                b.conversation_id.clone(),
-            ]
-        })
-        .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+        .all(|b| breaches.first().is_some_and(|f| f.objective == b.objective));
+    let missed = |b: &Breach| {
+        if one_objective {
+            Threshold::from_millis(b.threshold_ms).to_string()
+        } else {
+            layout::objective_label(&b.objective, Some(b.threshold_ms), true)
         }
-    }
-    let mut out = String::new();
-    let mut line = |cells: [&str; 7]| {
-        let mut text = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i > 0 {
-                text.push_str("  ");
-            }
-            let _ = write!(text, "{cell:w$}", w = widths[i]);
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
     };
-    line(header);
-    for row in &rows {
-        line([
-            &row[0], &row[1], &row[2], &row[3], &row[4], &row[5], &row[6],
+    let entered = format!("Entered ({})", zone.name());
+    let mut table = Table::new([
+        (
+            if layout == Layout::Terminal {
+                "Entered"
+            } else {
+                entered.as_str()
+            },
+            Align::Left,
+        ),
+        ("Queue", Align::Left),
+        ("Media", Align::Left),
+        ("Outcome", Align::Left),
+        ("Wait", Align::Right),
+        ("Missed", Align::Left),
+        ("Conversation", Align::Left),
+    ]);
+    let mut day = None;
+    for b in breaches {
+        let local = b.entered_at.to_zoned(zone.tz().clone());
+        let time = match layout {
+            // The date heads the rows of its day, which keeps 11 columns off every row.
+            Layout::Terminal => {
+                if day != Some(local.date()) {
+                    day = Some(local.date());
+                    table.heading(format!("{} ({})", local.strftime("%Y-%m-%d"), zone.name()));
+                }
+                local.strftime("%H:%M:%S").to_string()
+            }
+            Layout::Markdown => local.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        };
+        table.row(vec![
+            time,
+            b.queue_name.clone(),
+            b.media_type.to_string(),
+            outcome_name(b.outcome).to_owned(),
+            wait_text(b.wait_ms, b.threshold_ms),
+            missed(b),
+            b.conversation_id.clone(),
         ]);
     }
-    let _ = writeln!(
-        out,
-        "{} {}",
-        rows.len(),
-        if rows.len() == 1 {
+    let count = format!(
+        "{} {}\n",
+        breaches.len(),
+        if breaches.len() == 1 {
             "breach"
         } else {
             "breaches"
         }
     );
-    out
+    match layout {
+        Layout::Terminal => table.text() + &count,
+        Layout::Markdown => format!("## Breaches\n\n{}\n{count}", table.markdown()),
+    }
 }
 
-/// A wait as people read it: seconds with a tenth under a minute (`23.4s`), whole units above
-/// (`4m12s`, `1d6h20s`).
-fn wait_text(ms: u64) -> String {
+/// A wait as people read it, cut short rather than rounded up: tenths of a second under a
+/// minute (`23.4s`), whole seconds under an hour (`4m12s`), whole minutes above (`13h28m`).
+/// A wait is never shown at or below the threshold it missed: it then gets as much precision as
+/// that takes, as decimals under a minute (`20.001s` for 20,001 ms against 20 s) and as a
+/// duration down to the millisecond above (`10m1ms` against 10 m).
+fn wait_text(ms: u64, threshold_ms: u64) -> String {
+    let reads_above = |u: u64| {
+        let shown = ms / u * u;
+        shown == ms || shown > threshold_ms || ms <= threshold_ms
+    };
     if ms < 60_000 {
-        format!("{}.{}s", ms / 1000, (ms % 1000) / 100)
-    } else {
-        Threshold::from_millis(ms / 1000 * 1000).to_string()
+        let (unit, digits) = [(100, 1), (10, 2), (1, 3)]
+            .into_iter()
+            .find(|(u, _)| reads_above(*u))
+            .unwrap_or((1, 3));
+        return format!("{}.{:0digits$}s", ms / 1000, ms % 1000 / unit);
     }
+    let units: &[u64] = if ms < 3_600_000 {
+        &[1_000]
+    } else {
+        &[60_000, 1_000]
+    };
+    let unit = units.iter().copied().find(|u| reads_above(*u)).unwrap_or(1);
+    Threshold::from_millis(ms / unit * unit).to_string()
 }
 
 #[cfg(test)]
@@ -290,9 +322,47 @@ mod tests {
 
     #[test]
     fn waits_read_as_people_read_them() {
-        assert_eq!(wait_text(23_456), "23.4s");
-        assert_eq!(wait_text(252_900), "4m12s");
-        assert_eq!(wait_text(108_020_000), "1d6h20s");
+        let threshold = 20_000;
+        assert_eq!(wait_text(23_456, threshold), "23.4s");
+        assert_eq!(wait_text(252_900, threshold), "4m12s");
+        assert_eq!(wait_text(108_020_000, threshold), "1d6h");
+        assert_eq!(wait_text(47_506_000, threshold), "13h11m");
+        // An abandon counted against the objective may be well within the threshold.
+        assert_eq!(wait_text(1_234, threshold), "1.2s");
+    }
+
+    #[test]
+    fn a_wait_never_reads_as_within_the_threshold_it_missed() {
+        assert_eq!(wait_text(20_001, 20_000), "20.001s");
+        assert_eq!(wait_text(20_010, 20_000), "20.01s");
+        assert_eq!(wait_text(20_099, 20_000), "20.09s");
+        assert_eq!(wait_text(20_100, 20_000), "20.1s");
+        assert_eq!(wait_text(60_001, 60_000), "1m1ms");
+        assert_eq!(wait_text(600_001, 600_000), "10m1ms");
+        assert_eq!(wait_text(60_500, 60_000), "1m500ms");
+        assert_eq!(wait_text(3_600_999, 3_600_000), "1h999ms");
+        assert_eq!(wait_text(3_659_000, 3_600_000), "1h59s");
+        assert_eq!(wait_text(86_400_001, 86_400_000), "1d1ms");
+        // Every wait above a threshold reads above it, and never above the wait itself.
+        for threshold in [1_000, 20_000, 59_999, 60_000, 3_600_000, 86_400_000] {
+            for late in [1, 9, 10, 99, 100, 999, 1_000, 59_999, 60_000, 3_600_000] {
+                let text = wait_text(threshold + late, threshold);
+                let shown = shown_millis(&text);
+                assert!(shown > threshold, "{text} for {threshold} + {late}");
+                assert!(shown <= threshold + late, "{text} for {threshold} + {late}");
+            }
+        }
+    }
+
+    /// The milliseconds a wait's text says: decimal seconds, or a duration.
+    fn shown_millis(text: &str) -> u64 {
+        match text.strip_suffix('s').and_then(|t| t.split_once('.')) {
+            Some((seconds, digits)) => {
+                seconds.parse::<u64>().unwrap() * 1000
+                    + format!("{digits:0<3}").parse::<u64>().unwrap()
+            }
+            None => Threshold::parse(text).unwrap().as_millis(),
+        }
     }
 
     #[test]

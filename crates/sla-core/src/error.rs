@@ -1,6 +1,12 @@
 //! `SlaError`: invalid input a caller can fix, naming the bad value.
 
+use std::fmt::Display;
+
 use jiff::Timestamp;
+
+use crate::model::{
+    AbandonPolicy, CalendarPeriod, FlowOutPolicy, Format, Granularity, MediaType, SourceKind,
+};
 
 /// Invalid input: a value the user typed or configured that cannot be used as it is.
 ///
@@ -16,38 +22,40 @@ pub enum SlaError {
         "invalid threshold '{0}': expected a duration like 20s, 1m30s or 45000ms, or 'configured'"
     )]
     InvalidThreshold(String),
-    /// An unknown media type.
+    /// A threshold of zero.
     #[error(
-        "unknown media type '{0}': expected one of voice, callback, chat, email, message, cobrowse, video, screenshare, screenmonitoring, internalmessage, unknown"
+        "threshold '{0}' is zero: only a visit answered in the millisecond it arrived would meet it; give a duration like 20s"
     )]
+    ZeroThreshold(String),
+    /// A live window outside 5 minutes to 24 hours.
+    #[error("invalid window '{0}': expected a duration from 5m to 24h, like 30m")]
+    InvalidLiveWindow(String),
+    /// An unknown media type.
+    #[error("unknown media type '{0}': expected one of {expected}", expected = one_of(MediaType::ALL))]
     InvalidMediaType(String),
     /// An unknown `--abandons` value.
-    #[error("unknown abandon policy '{0}': expected ignore, against, after-threshold or for")]
+    #[error("unknown abandon policy '{0}': expected {expected}", expected = one_of(AbandonPolicy::ALL))]
     InvalidAbandonPolicy(String),
     /// An unknown `--flowouts` value.
-    #[error("unknown flow-out policy '{0}': expected ignore or against")]
+    #[error("unknown flow-out policy '{0}': expected {expected}", expected = one_of(FlowOutPolicy::ALL))]
     InvalidFlowOutPolicy(String),
     /// An unknown `--granularity` value.
-    #[error("unknown granularity '{0}': expected total, 30m, hour, day, week or month")]
+    #[error("unknown granularity '{0}': expected {expected}", expected = one_of(Granularity::ALL))]
     InvalidGranularity(String),
     /// An unknown `--source` value.
-    #[error("unknown source '{0}': expected aggregates or details")]
+    #[error("unknown source '{0}': expected {expected}", expected = one_of(SourceKind::ALL))]
     InvalidSource(String),
     /// An unknown `--period` value.
     #[error(
-        "unknown period '{0}': expected today, yesterday, this-week, last-week, this-month, last-month, last-7-days or last-30-days"
+        "unknown period '{0}': expected {expected}, or a rolling last-<duration> such as last-15m or last-2h", expected = one_of(CalendarPeriod::ALL)
     )]
     InvalidPeriod(String),
-    /// A `--from` or `--to` value that is neither a date nor an RFC 3339 instant.
+    /// A `--from` or `--to` value that is neither a date nor an RFC 3339 instant, or a date
+    /// outside the calendar's range.
     #[error(
-        "invalid {field} '{value}': expected a date like 2024-05-01 or an RFC 3339 instant like 2024-05-01T08:00:00Z"
+        "invalid date or instant '{0}': expected a date like 2024-05-01 or an RFC 3339 instant like 2024-05-01T08:00:00Z"
     )]
-    InvalidTime {
-        /// Which option held the value (`--from`, `--to`).
-        field: &'static str,
-        /// The value as given.
-        value: String,
-    },
+    InvalidTime(String),
     /// Window options that cannot be combined.
     #[error("{0}")]
     ConflictingWindow(String),
@@ -92,6 +100,12 @@ pub enum SlaError {
     /// A queue wildcard that matched no queue.
     #[error("no queue matches '{0}'")]
     NoMatchingQueue(String),
+    /// A blank name pattern.
+    #[error("the name pattern is empty: give a name or a pattern like 'Sales*'")]
+    EmptyPattern,
+    /// Named queues beside every queue.
+    #[error("--all-queues already covers every queue: drop it, or drop --queue and --queue-name")]
+    AllQueuesAndNamed,
     /// A query that names no queues.
     #[error("no queues selected: name them with --queue, --queue-name or --all-queues")]
     NoQueues,
@@ -119,9 +133,19 @@ pub enum SlaError {
     #[error("duplicate objective name '{0}'")]
     DuplicateObjective(String),
     /// An unknown output format.
-    #[error("unknown format '{0}': expected table, json, csv or markdown")]
+    #[error("unknown format '{0}': expected {expected}", expected = one_of(Format::ALL))]
     InvalidFormat(String),
     /// A malformed objectives config file.
     #[error("invalid config: {0}")]
     InvalidConfig(String),
+}
+
+/// `a, b, c or d`: the names of every value, for messages that list what is expected.
+fn one_of<T: Display>(all: &[T]) -> String {
+    let names: Vec<String> = all.iter().map(ToString::to_string).collect();
+    match names.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
+    }
 }

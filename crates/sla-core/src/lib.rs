@@ -8,22 +8,27 @@
 //!
 //! ```
 //! use sla_core::{
-//!     build_report, render, Format, QueryInput, QueueId, QueueInfo, QueueRef, Tally, TallyKey,
-//!     TallySet, Threshold, Within, Zone, MediaType,
+//!     build_report, render, AbandonPolicy, Format, Limits, MediaType, QueryContext,
+//!     QueryInput, QueueId, QueueInfo, QueueRef, Tally, TallyKey, TallySet, Threshold, Within,
+//!     Zone,
 //! };
 //!
 //! // The query, as a user would type it.
 //! let input = QueryInput {
 //!     queues: vec!["Support".into()],
-//!     from: Some("2024-01-01".into()),
-//!     to: Some("2024-01-31".into()),
-//!     tz: Some("UTC".into()),
-//!     thresholds: vec!["20s".into()],
-//!     abandons: Some("against".into()),
+//!     from: Some("2024-01-01".parse().unwrap()),
+//!     to: Some("2024-01-31".parse().unwrap()),
+//!     thresholds: vec!["20s".parse().unwrap()],
+//!     abandons: AbandonPolicy::Against,
 //!     ..QueryInput::default()
 //! };
-//! let now = "2024-02-01T12:00:00Z".parse().unwrap();
-//! let request = input.parse(now, &Zone::utc()).unwrap();
+//! let context = QueryContext {
+//!     now: "2024-02-01T12:00:00Z".parse().unwrap(),
+//!     zone: Zone::utc(),
+//!     limits: Limits::CLI,
+//!     all_queues_by_default: false,
+//! };
+//! let request = input.parse(&context).unwrap();
 //!
 //! // Counts the caller already has: 1000 answered (860 within 20 s), 60 abandoned (20 within).
 //! let support = QueueInfo {
@@ -46,9 +51,13 @@
 #![warn(clippy::must_use_candidate, missing_docs)]
 
 mod breaches;
+mod config;
 mod error;
 mod formula;
+mod limits;
 mod listing;
+mod live;
+mod live_report;
 mod model;
 pub mod ports;
 mod query;
@@ -56,34 +65,46 @@ mod render;
 mod report;
 mod rollup;
 mod service;
+mod shortfall;
 mod sync;
 mod tally;
 #[cfg(test)]
 mod tests;
+mod window;
 
 pub use crate::breaches::{Breach, BreachFinder, missed, render_breaches};
+pub use crate::config::parse_config;
 pub use crate::error::SlaError;
 pub use crate::formula::{Figures, evaluate, percent};
-pub use crate::listing::{queues_json, render_queues};
+pub use crate::limits::Limits;
+pub use crate::listing::{QUEUES_SCHEMA, queues_json, render_queues};
+pub use crate::live::{LiveQuery, LiveState, LiveWindow, MediaState};
+pub use crate::live_report::{
+    LIVE_SCHEMA, LiveFigures, LiveReport, LiveRow, LiveServiceLevel, LiveTotal, build_live,
+    live_request,
+};
 pub use crate::model::{
-    AbandonPolicy, FlowOutPolicy, Formula, Granularity, MediaType, Objective, ObjectiveThreshold,
-    QueueId, QueueInfo, QueueRef, ServiceLevelTarget, SourceKind, Threshold, TimeWindow, Zone,
+    AbandonPolicy, CalendarPeriod, FlowOutPolicy, Format, Formula, Granularity, MediaType,
+    Objective, ObjectiveThreshold, QueueId, QueueInfo, QueueRef, ServiceLevelTarget, SourceKind,
+    Threshold, ThresholdArg, TimeWindow, Zone,
 };
 pub use crate::query::{
-    DEFAULT_PERIOD, DEFAULT_THRESHOLD, QueryInput, QueueSelection, ReportRequest, parse_config,
-    parse_objective_threshold, parse_percent, parse_window,
+    DEFAULT_THRESHOLD, QueryContext, QueryInput, QueueSelection, ReportRequest,
 };
-pub use crate::render::{Format, render};
+pub use crate::render::{render, render_live, wait_text};
 pub use crate::report::{
-    Counts, IntervalRow, QueueRow, ReportFormula, ReportWindow, SCHEMA, ServiceLevel, SlaReport,
-    TotalRow, build_report, report_cells, thresholds_needed,
+    Counts, IntervalRow, Kpis, MediaTotal, QueueRow, ReportFormula, ReportWindow, SCHEMA,
+    ServiceLevel, SlaReport, TotalRow, build_report, report_cells, thresholds_needed,
 };
 pub use crate::rollup::{BucketPlan, native_granularity};
 pub use crate::service::{
-    ServiceError, Sources, fetch_report, resolve_queues, tally_query, tally_visits,
+    Counted, ServiceError, Sources, count, fetch_live, fetch_report, find_breaches, list_queues,
+    observe, resolve, resolve_queues, tally_query, tally_visits,
 };
+pub use crate::shortfall::{FailBelow, FailScope, Shortfall};
 pub use crate::sync::{
     DEFAULT_PIECE_DAYS, DEFAULT_RESTATE, Reconciled, StoredVisit, SyncError, SyncProgress,
     SyncRequest, SyncStep, SyncSummary, plan_sync, reconcile, sync_visits,
 };
 pub use crate::tally::{Tallier, Tally, TallyKey, TallySet, Within};
+pub use crate::window::{Period, TimeArg, resolve_window};

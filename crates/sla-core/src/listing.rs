@@ -1,17 +1,27 @@
-//! The queue listing of `sla queues` and `GET /api/v1/queues`: table, JSON and CSV.
-
-use std::fmt::Write as _;
+//! The queue listing of `sla queues` and `GET /api/v1/queues`: table, JSON (`sla-queues/v1`),
+//! CSV and Markdown.
 
 use serde::Serialize;
 
-use crate::model::{MediaType, QueueInfo};
-use crate::render::{Format, csv_field};
+use crate::model::{Format, MediaType, QueueInfo, ServiceLevelTarget};
+use crate::render::grid::{Align, Table};
+use crate::render::{csv, json};
 
-/// One queue of a listing, as JSON shows it.
+/// The schema name every queue listing carries.
+pub const QUEUES_SCHEMA: &str = "sla-queues/v1";
+
+/// A queue listing as JSON shows it (`sla-queues/v1`).
+#[derive(Serialize)]
+struct Listing<'a> {
+    schema: &'static str,
+    queues: Vec<ListedQueue<'a>>,
+}
+
+/// One queue of a listing, named as reports name queues.
 #[derive(Serialize)]
 struct ListedQueue<'a> {
-    id: &'a str,
-    name: &'a str,
+    queue_id: &'a str,
+    queue_name: &'a str,
     division: Option<&'a str>,
     service_levels: Vec<ListedTarget>,
 }
@@ -25,8 +35,8 @@ struct ListedTarget {
 
 fn listed(queue: &QueueInfo) -> ListedQueue<'_> {
     ListedQueue {
-        id: queue.queue.id.as_str(),
-        name: &queue.queue.name,
+        queue_id: queue.queue.id.as_str(),
+        queue_name: &queue.queue.name,
         division: queue.division.as_deref(),
         service_levels: queue
             .service_levels
@@ -40,109 +50,176 @@ fn listed(queue: &QueueInfo) -> ListedQueue<'_> {
     }
 }
 
-/// The JSON value of a queue listing: `{"queues": [{id, name, division, service_levels}]}`,
-/// ordered by name ignoring case.
+/// The JSON value of a queue listing (`sla-queues/v1`): `{"schema", "queues": [{queue_id,
+/// queue_name, division, service_levels: [{media_type, threshold_ms, target_percent}]}]}`,
+/// queues ordered by name ignoring case.
 #[must_use]
 pub fn queues_json(queues: &[QueueInfo]) -> serde_json::Value {
-    let listed: Vec<ListedQueue<'_>> = QueueInfo::in_report_order(queues)
-        .into_iter()
-        .map(listed)
-        .collect();
-    serde_json::json!({ "queues": listed })
+    let listing = Listing {
+        schema: QUEUES_SCHEMA,
+        queues: QueueInfo::in_report_order(queues)
+            .into_iter()
+            .map(listed)
+            .collect(),
+    };
+    // A struct of strings, numbers and options always converts.
+    serde_json::to_value(listing).unwrap_or_default()
 }
 
-/// Renders a queue listing. Markdown is rendered as the table.
+/// Renders a queue listing: JSON as [`queues_json`] makes it, CSV with one line per queue and
+/// media type, and the table and Markdown with one column per media type any queue has a
+/// target for.
 #[must_use]
 pub fn render_queues(queues: &[QueueInfo], format: Format) -> String {
+    let ordered = || QueueInfo::in_report_order(queues);
     match format {
-        Format::Json => {
-            let mut text = serde_json::to_string_pretty(&queues_json(queues)).unwrap_or_default();
-            text.push('\n');
-            text
-        }
-        Format::Csv => {
-            let mut out = String::from(
-                "queue_id,queue_name,division,media_type,threshold_ms,target_percent\n",
-            );
-            for queue in QueueInfo::in_report_order(queues) {
-                let q = listed(queue);
-                let division = q.division.unwrap_or_default();
-                let name = csv_field(q.name);
-                let division = csv_field(division);
-                if q.service_levels.is_empty() {
-                    let _ = writeln!(out, "{},{name},{division},,,", q.id);
-                }
-                for t in &q.service_levels {
-                    let _ = writeln!(
-                        out,
-                        "{},{name},{division},{},{},{}",
-                        q.id, t.media_type, t.threshold_ms, t.target_percent
-                    );
-                }
-            }
-            out
-        }
-        Format::Table | Format::Markdown => table(queues),
+        // The service answers the same value, so both print the same bytes.
+        Format::Json => json::pretty(&queues_json(queues)),
+        Format::Csv => csv_text(&ordered()),
+        Format::Table => table_text(&ordered()),
+        Format::Markdown => markdown(&ordered()),
     }
 }
 
-fn table(queues: &[QueueInfo]) -> String {
-    let rows: Vec<[String; 4]> = QueueInfo::in_report_order(queues)
-        .into_iter()
-        .map(|q| {
-            let targets: Vec<String> = q
-                .service_levels
-                .iter()
-                .map(|(media, t)| target_text(*media, t.threshold, t.target_percent))
-                .collect();
-            [
-                q.queue.name.clone(),
-                q.queue.id.to_string(),
-                q.division.clone().unwrap_or_else(|| "-".to_owned()),
-                if targets.is_empty() {
-                    "-".to_owned()
-                } else {
-                    targets.join(", ")
-                },
-            ]
-        })
-        .collect();
-    let header = ["Queue", "Id", "Division", "Configured service levels"];
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+fn csv_text(queues: &[&QueueInfo]) -> String {
+    let mut records = Vec::new();
+    for queue in queues {
+        let who = [
+            queue.queue.id.to_string(),
+            queue.queue.name.clone(),
+            queue.division.clone().unwrap_or_default(),
+        ];
+        if queue.service_levels.is_empty() {
+            records.push(
+                [
+                    who.as_slice(),
+                    &[String::new(), String::new(), String::new()],
+                ]
+                .concat(),
+            );
+        }
+        for (media, target) in &queue.service_levels {
+            let what = [
+                media.to_string(),
+                target.threshold.as_millis().to_string(),
+                target.target_percent.to_string(),
+            ];
+            records.push([who.as_slice(), &what].concat());
         }
     }
-    let mut out = String::new();
-    let mut line = |cells: [&str; 4]| {
-        let text = format!(
-            "{:w0$}  {:w1$}  {:w2$}  {}",
-            cells[0],
-            cells[1],
-            cells[2],
-            cells[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2]
-        );
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(header);
-    for row in &rows {
-        line([&row[0], &row[1], &row[2], &row[3]]);
+    csv::write(
+        &[
+            "queue_id",
+            "queue_name",
+            "division",
+            "media_type",
+            "threshold_ms",
+            "target_percent",
+        ],
+        records,
+    )
+}
+
+/// A configured target as `80%/20s`: the share to answer within the threshold.
+fn target_text(target: &ServiceLevelTarget) -> String {
+    format!("{}%/{}", target.target_percent, target.threshold)
+}
+
+/// The media types any of `queues` has a target for, in report order.
+fn media_columns(queues: &[&QueueInfo]) -> Vec<MediaType> {
+    let mut media: Vec<MediaType> = queues
+        .iter()
+        .flat_map(|q| q.service_levels.keys().copied())
+        .collect();
+    media.sort_unstable();
+    media.dedup();
+    media
+}
+
+fn division(queue: &QueueInfo) -> String {
+    queue.division.clone().unwrap_or_else(|| "-".to_owned())
+}
+
+fn targets(queue: &QueueInfo, media: &[MediaType]) -> Vec<String> {
+    media
+        .iter()
+        .map(|m| {
+            queue
+                .service_levels
+                .get(m)
+                .map_or_else(|| "-".to_owned(), target_text)
+        })
+        .collect()
+}
+
+fn count_line(queues: &[&QueueInfo]) -> String {
+    let noun = if queues.len() == 1 { "queue" } else { "queues" };
+    format!("{} {noun}\n", queues.len())
+}
+
+/// The terminal table: names, divisions and ids, then the configured targets as one column per
+/// media type, as two tables so that the 36-character ids and five media types both fit 100
+/// columns without cutting an id a user may need for `--queue`.
+fn table_text(queues: &[&QueueInfo]) -> String {
+    let mut who = Table::new([
+        ("Queue", Align::Left),
+        ("Division", Align::Left),
+        ("Id", Align::Left),
+    ]);
+    for queue in queues {
+        who.row(vec![
+            queue.queue.name.clone(),
+            division(queue),
+            queue.queue.id.to_string(),
+        ]);
     }
-    let _ = writeln!(
-        out,
-        "{} {}",
-        rows.len(),
-        if rows.len() == 1 { "queue" } else { "queues" }
-    );
+    let media = media_columns(queues);
+    let mut out = who.text();
+    if !media.is_empty() {
+        let mut levels = Table::new(
+            std::iter::once(("Queue", Align::Left))
+                .chain(media.iter().map(|m| (m.as_str(), Align::Left))),
+        );
+        for queue in queues {
+            let mut cells = vec![queue.queue.name.clone()];
+            cells.extend(targets(queue, &media));
+            levels.row(cells);
+        }
+        out.push_str("\nConfigured service levels: target % / threshold\n\n");
+        out.push_str(&levels.text());
+    }
+    out.push('\n');
+    out.push_str(&count_line(queues));
     out
 }
 
-/// A configured target as `voice 80%/20s`: short enough for five media types on one line.
-fn target_text(media: MediaType, threshold: crate::model::Threshold, percent: f64) -> String {
-    format!("{media} {percent}%/{threshold}")
+/// One Markdown table of every column: Markdown has no width to fit.
+fn markdown(queues: &[&QueueInfo]) -> String {
+    let media = media_columns(queues);
+    let mut table = Table::new(
+        [
+            ("Queue", Align::Left),
+            ("Division", Align::Left),
+            ("Id", Align::Left),
+        ]
+        .into_iter()
+        .chain(media.iter().map(|m| (m.as_str(), Align::Left))),
+    );
+    for queue in queues {
+        let mut cells = vec![
+            queue.queue.name.clone(),
+            division(queue),
+            queue.queue.id.to_string(),
+        ];
+        cells.extend(targets(queue, &media));
+        table.row(cells);
+    }
+    let mut out = String::from("## Queues\n\n");
+    out.push_str(&table.markdown());
+    if !media.is_empty() {
+        out.push_str("\nService levels as target % / threshold.\n");
+    }
+    out.push('\n');
+    out.push_str(&count_line(queues));
+    out
 }

@@ -234,12 +234,63 @@ fn parse_duration_ms(text: &str) -> Option<u64> {
 }
 
 /// What an objective measures each queue against.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ObjectiveThreshold {
     /// One threshold for every queue.
     Fixed(Threshold),
     /// Each queue's own configured target for the media type of each visit.
     Configured,
+}
+
+impl FromStr for ObjectiveThreshold {
+    type Err = SlaError;
+
+    /// Reads a `--threshold`: a duration longer than zero, or `configured`.
+    fn from_str(text: &str) -> Result<Self, SlaError> {
+        if text.trim().eq_ignore_ascii_case("configured") {
+            return Ok(ObjectiveThreshold::Configured);
+        }
+        match Threshold::parse(text) {
+            // Only a visit answered in the very millisecond it arrived meets 0 s: a slip, not
+            // an objective.
+            Ok(t) if t.as_millis() == 0 => Err(SlaError::ZeroThreshold(text.to_owned())),
+            Ok(t) => Ok(ObjectiveThreshold::Fixed(t)),
+            Err(_) => Err(SlaError::InvalidThreshold(text.to_owned())),
+        }
+    }
+}
+
+/// A `--threshold` value as typed. The objective it adds is named as typed: `--threshold 60s`
+/// reports an objective `60s`, not `1m`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ThresholdArg {
+    name: String,
+    threshold: ObjectiveThreshold,
+}
+
+impl ThresholdArg {
+    /// The objective this value adds.
+    #[must_use]
+    pub fn objective(&self) -> Objective {
+        match self.threshold {
+            ObjectiveThreshold::Fixed(t) => Objective {
+                name: self.name.clone(),
+                ..Objective::fixed(t)
+            },
+            ObjectiveThreshold::Configured => Objective::configured(),
+        }
+    }
+}
+
+impl FromStr for ThresholdArg {
+    type Err = SlaError;
+
+    fn from_str(text: &str) -> Result<Self, SlaError> {
+        Ok(Self {
+            threshold: text.parse()?,
+            name: text.trim().to_owned(),
+        })
+    }
 }
 
 /// A named service-level objective.
@@ -388,6 +439,45 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// A calendar period in a time zone (`--period`); see [`crate::Period`] for rolling ones.
+    CalendarPeriod, InvalidPeriod {
+        /// From local midnight today to the next.
+        Today => "today",
+        /// The local day before today.
+        Yesterday => "yesterday",
+        /// The ISO week (from Monday) holding today.
+        ThisWeek => "this-week",
+        /// The ISO week before this one.
+        LastWeek => "last-week",
+        /// The calendar month holding today.
+        ThisMonth => "this-month",
+        /// The calendar month before this one.
+        LastMonth => "last-month",
+        /// The seven whole days before today.
+        #[default]
+        Last7Days => "last-7-days",
+        /// The thirty whole days before today.
+        Last30Days => "last-30-days",
+    }
+}
+
+text_enum! {
+    /// An output format (`--format`).
+    Format, InvalidFormat {
+        /// An aligned text table for terminals.
+        #[default]
+        Table => "table",
+        /// JSON: the `sla-report/v1` document for reports.
+        Json => "json",
+        /// Tidy CSV: for reports, one row per queue × media type × interval × objective, then
+        /// the totals, told apart by the column `scope`.
+        Csv => "csv",
+        /// A GitHub-flavoured Markdown table.
+        Markdown => "markdown",
+    }
+}
+
 /// The formula that turns counts into a service level.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Formula {
@@ -435,7 +525,7 @@ impl TimeWindow {
     }
 }
 
-/// An IANA time zone with the name it was asked for by.
+/// An IANA time zone with the name the time-zone database gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Zone {
     name: String,
@@ -478,5 +568,13 @@ impl Zone {
     #[must_use]
     pub fn tz(&self) -> &TimeZone {
         &self.tz
+    }
+}
+
+impl FromStr for Zone {
+    type Err = SlaError;
+
+    fn from_str(name: &str) -> Result<Self, SlaError> {
+        Self::get(name)
     }
 }

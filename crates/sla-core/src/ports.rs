@@ -8,6 +8,7 @@ use std::error::Error as StdError;
 use async_trait::async_trait;
 use jiff::Timestamp;
 
+use crate::live::{LiveQuery, LiveState};
 use crate::model::{Granularity, MediaType, QueueId, QueueInfo, Threshold, TimeWindow, Zone};
 use crate::tally::TallySet;
 
@@ -27,7 +28,10 @@ pub enum SourceError {
     Rejected(#[source] BoxError),
     /// The upstream stayed unavailable (throttled, failing or unreachable) until the retry
     /// budget ran out.
-    #[error("upstream unavailable after {attempts} attempts")]
+    #[error(
+        "upstream unavailable after {attempts} {}",
+        if *attempts == 1 { "attempt" } else { "attempts" }
+    )]
     Unavailable {
         /// How many attempts were made.
         attempts: u32,
@@ -315,4 +319,13 @@ pub trait VisitStore: Send + Sync {
 
     /// Records a sync that ran to its end.
     async fn record_sync(&self, record: &SyncRecord) -> Result<(), SourceError>;
+}
+
+/// Observes what is happening now in queues: waiting and handled conversations and agents on
+/// queue.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait LiveSource: Send + Sync {
+    /// The state of the queries' queues now.
+    async fn observe(&self, query: &LiveQuery) -> Result<LiveState, SourceError>;
 }

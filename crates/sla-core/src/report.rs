@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Serialize, Serializer};
 
-use crate::formula::{Figures, evaluate};
+use crate::formula::{Figures, evaluate, percent};
 use crate::model::{
     Formula, Granularity, MediaType, Objective, ObjectiveThreshold, QueueInfo, SourceKind,
     Threshold, TimeWindow,
@@ -67,7 +67,7 @@ pub struct ReportFormula {
     pub flowouts: crate::model::FlowOutPolicy,
 }
 
-/// Raw counts. `abandoned` includes short abandons.
+/// Raw counts. `abandoned` includes short abandons, and so do the abandon waits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     /// Visits offered.
@@ -80,6 +80,12 @@ pub struct Counts {
     pub short_abandoned: Option<u64>,
     /// Visits that flowed out.
     pub flow_outs: u64,
+    /// Σ wait of the answered visits, in ms.
+    pub answer_wait_ms_sum: u64,
+    /// The longest wait of an answered visit, in ms (0 when none was answered).
+    pub answer_wait_ms_max: u64,
+    /// Σ wait of the abandoned visits, in ms.
+    pub abandon_wait_ms_sum: u64,
 }
 
 impl Counts {
@@ -92,7 +98,56 @@ impl Counts {
             (Some(a), Some(b)) => Some(a.saturating_add(b)),
             (a, b) => a.or(b),
         };
+        self.answer_wait_ms_sum = self
+            .answer_wait_ms_sum
+            .saturating_add(other.answer_wait_ms_sum);
+        self.answer_wait_ms_max = self.answer_wait_ms_max.max(other.answer_wait_ms_max);
+        self.abandon_wait_ms_sum = self
+            .abandon_wait_ms_sum
+            .saturating_add(other.abandon_wait_ms_sum);
     }
+
+    /// The companion KPIs of these counts.
+    #[must_use]
+    pub fn kpis(&self) -> Kpis {
+        Kpis {
+            asa_ms: average(self.answer_wait_ms_sum, self.answered),
+            average_abandon_wait_ms: average(self.abandon_wait_ms_sum, self.abandoned),
+            longest_answer_wait_ms: (self.answered > 0).then_some(self.answer_wait_ms_max),
+            answer_percent: percent(self.answered, self.offered),
+            abandon_percent: percent(self.abandoned, self.offered),
+        }
+    }
+}
+
+/// The companion KPIs of a row, an interval or a total: what a wallboard shows beside a service
+/// level. Each is `None` when its denominator is 0.
+///
+/// Each metric counts where it is emitted, so in a short interval more visits may be answered
+/// or abandoned than were offered: the percentages are then above 100, as computed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Kpis {
+    /// Average speed of answer: Σ answer wait / answered, in whole ms.
+    pub asa_ms: Option<u64>,
+    /// Σ abandon wait / abandoned, in whole ms.
+    pub average_abandon_wait_ms: Option<u64>,
+    /// The longest wait of an answered visit, in ms.
+    pub longest_answer_wait_ms: Option<u64>,
+    /// 100 × answered / offered, to 2 decimals.
+    pub answer_percent: Option<f64>,
+    /// 100 × abandoned / offered, to 2 decimals.
+    pub abandon_percent: Option<f64>,
+}
+
+/// `sum / count` rounded to a whole number, half away from zero; `None` when `count` is 0.
+#[must_use]
+pub(crate) fn average(sum: u64, count: u64) -> Option<u64> {
+    if count == 0 {
+        return None;
+    }
+    let (s, c) = (u128::from(sum), u128::from(count));
+    // Both are non-negative, so half away from zero is half up: ⌊(2s + c) / 2c⌋.
+    u64::try_from((2 * s + c) / (2 * c)).ok()
 }
 
 /// One objective's service level for one row or interval.
@@ -127,8 +182,13 @@ pub struct IntervalRow {
     /// The first instant after it.
     #[serde(serialize_with = "instant")]
     pub end: Timestamp,
+    /// Whether the window cuts the interval short: a week that starts before the window, or a
+    /// day that ends after it. Its counts cover only the part inside the window.
+    pub partial: bool,
     /// Counts in the interval.
     pub counts: Counts,
+    /// Companion KPIs of the counts.
+    pub kpis: Kpis,
     /// Service levels in the interval.
     pub service_levels: Vec<ServiceLevel>,
 }
@@ -145,6 +205,8 @@ pub struct QueueRow {
     pub media_type: Option<MediaType>,
     /// Counts over the window.
     pub counts: Counts,
+    /// Companion KPIs of the counts.
+    pub kpis: Kpis,
     /// Service levels over the window, one per objective that applies to the queue.
     pub service_levels: Vec<ServiceLevel>,
     /// Per interval; empty for granularity `total`.
@@ -156,7 +218,29 @@ pub struct QueueRow {
 pub struct TotalRow {
     /// Counts over the window.
     pub counts: Counts,
+    /// Companion KPIs of the counts.
+    pub kpis: Kpis,
     /// Service levels per objective: Σ numerators / Σ denominators over the rows that have it.
+    pub service_levels: Vec<ServiceLevel>,
+    /// Per interval; empty for granularity `total`.
+    pub intervals: Vec<IntervalRow>,
+    /// With `by_media`, the sums of the rows of each media type, in media type order; `None`
+    /// (and absent from the JSON) otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<Vec<MediaTotal>>,
+}
+
+/// The sums of the rows of one media type, with `by_media`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MediaTotal {
+    /// The media type.
+    #[serde(serialize_with = "as_str")]
+    pub media_type: MediaType,
+    /// Counts over the window.
+    pub counts: Counts,
+    /// Companion KPIs of the counts.
+    pub kpis: Kpis,
+    /// Service levels per objective, as in [`TotalRow::service_levels`].
     pub service_levels: Vec<ServiceLevel>,
     /// Per interval; empty for granularity `total`.
     pub intervals: Vec<IntervalRow>,
@@ -272,6 +356,13 @@ fn counts_of(tallies: &BTreeMap<MediaType, Tally>, formula: &Formula) -> Counts 
         counts.answered = counts.answered.saturating_add(tally.answered);
         counts.abandoned = counts.abandoned.saturating_add(tally.abandoned);
         counts.flow_outs = counts.flow_outs.saturating_add(tally.flow_outs);
+        counts.answer_wait_ms_sum = counts
+            .answer_wait_ms_sum
+            .saturating_add(tally.answer_wait_ms_sum);
+        counts.answer_wait_ms_max = counts.answer_wait_ms_max.max(tally.answer_wait_ms_max);
+        counts.abandon_wait_ms_sum = counts
+            .abandon_wait_ms_sum
+            .saturating_add(tally.abandon_wait_ms_sum);
         short = u64::saturating_add(short, tally.short_abandoned);
     }
     counts.short_abandoned = formula.short_abandon.map(|_| short);
@@ -355,7 +446,12 @@ impl Totals {
         }
     }
 
-    fn into_row(self, request: &ReportRequest, plan: &BucketPlan) -> TotalRow {
+    /// The counts, service levels and intervals of these sums.
+    fn into_parts(
+        self,
+        request: &ReportRequest,
+        plan: &Plan,
+    ) -> (Counts, Vec<ServiceLevel>, Vec<IntervalRow>) {
         let level = |objective: &Objective, m: Option<Measure>| {
             m.unwrap_or(Measure {
                 figures: Figures::default(),
@@ -370,12 +466,15 @@ impl Totals {
         let intervals = if request.granularity == Granularity::Total {
             Vec::new()
         } else {
-            plan.intervals()
+            plan.buckets
+                .intervals()
                 .enumerate()
                 .map(|(i, (start, end))| IntervalRow {
                     start,
                     end,
+                    partial: plan.partial(i),
                     counts: self.interval_counts[i],
+                    kpis: self.interval_counts[i].kpis(),
                     service_levels: request
                         .objectives
                         .iter()
@@ -385,16 +484,55 @@ impl Totals {
                 })
                 .collect()
         };
-        TotalRow {
-            counts: self.counts,
-            service_levels: request
-                .objectives
-                .iter()
-                .zip(&self.measures)
-                .map(|(o, (m, _))| level(o, *m))
-                .collect(),
-            intervals,
-        }
+        let service_levels = request
+            .objectives
+            .iter()
+            .zip(&self.measures)
+            .map(|(o, (m, _))| level(o, *m))
+            .collect();
+        (self.counts, service_levels, intervals)
+    }
+}
+
+/// The intervals of a report: the buckets, and which of them the window cuts short.
+struct Plan {
+    buckets: BucketPlan,
+    /// Whether the first bucket starts, and the last one ends, off the calendar.
+    clipped: (bool, bool),
+}
+
+impl Plan {
+    fn new(request: &ReportRequest) -> Self {
+        let buckets = BucketPlan::new(&request.window, request.granularity, &request.zone);
+        let on_calendar = |t: Timestamp| {
+            // A window of two nanoseconds around `t` splits at `t` exactly when `t` is a
+            // boundary of the calendar: the same rule that places the inner boundaries.
+            let tick = jiff::SignedDuration::from_nanos(1);
+            match (t.checked_sub(tick), t.checked_add(tick)) {
+                (Ok(before), Ok(after)) => TimeWindow::new(before, after).is_ok_and(|w| {
+                    BucketPlan::new(&w, request.granularity, &request.zone).len() == 2
+                }),
+                _ => true,
+            }
+        };
+        let clipped = if request.granularity == Granularity::Total {
+            (false, false)
+        } else {
+            (
+                !on_calendar(request.window.start()),
+                !on_calendar(request.window.end()),
+            )
+        };
+        Self { buckets, clipped }
+    }
+
+    fn len(&self) -> usize {
+        self.buckets.len()
+    }
+
+    /// Whether interval `i` is cut short by the window.
+    fn partial(&self, i: usize) -> bool {
+        (i == 0 && self.clipped.0) || (i + 1 == self.len() && self.clipped.1)
     }
 }
 
@@ -423,14 +561,15 @@ fn row_media(
     media.into_iter().map(Some).collect()
 }
 
-/// Builds one row of `queue` for `media` (all media when `None`), adding it to `totals`.
+/// Builds one row of `queue` for `media` (all media when `None`), adding it to each of
+/// `totals`: the report's, and with `by_media` its media type's.
 fn queue_row<'t>(
     request: &ReportRequest,
-    plan: &BucketPlan,
+    plan: &Plan,
     queue: &QueueInfo,
     tallies: &'t QueueTallies,
     media: Option<MediaType>,
-    totals: &mut Totals,
+    totals: &mut [&mut Totals],
 ) -> QueueRow {
     let formula = &request.formula;
     // A row of all media borrows the queue's tallies; only a per-media row copies its own.
@@ -454,34 +593,42 @@ fn queue_row<'t>(
     let whole = pick(&tallies.whole);
     let intervals: Vec<_> = tallies.intervals.iter().map(pick).collect();
     let counts = counts_of(&whole, formula);
-    totals.counts.add(&counts);
+    for sums in totals.iter_mut() {
+        sums.counts.add(&counts);
+    }
     let mut service_levels = Vec::new();
     let mut interval_levels: Vec<Vec<ServiceLevel>> = (0..plan.len())
         .map(|_| Vec::with_capacity(request.objectives.len()))
         .collect();
-    for (objective, (total, total_intervals)) in
-        request.objectives.iter().zip(totals.measures.iter_mut())
-    {
+    for (o, objective) in request.objectives.iter().enumerate() {
         if !objective.applies_to(&queue.queue) {
             continue;
         }
         let m = measure(objective, queue, &whole, &hint, formula);
         service_levels.push(m.level(objective));
-        combine(total, m);
+        for sums in totals.iter_mut() {
+            combine(&mut sums.measures[o].0, m);
+        }
         for (i, interval) in intervals.iter().enumerate() {
             let m = measure(objective, queue, interval, &hint, formula);
             interval_levels[i].push(m.level(objective));
-            combine(&mut total_intervals[i], m);
+            for sums in totals.iter_mut() {
+                combine(&mut sums.measures[o].1[i], m);
+            }
         }
     }
     let mut rows = Vec::new();
-    for (i, ((start, end), levels)) in plan.intervals().zip(interval_levels).enumerate() {
+    for (i, ((start, end), levels)) in plan.buckets.intervals().zip(interval_levels).enumerate() {
         let counts = counts_of(&intervals[i], formula);
-        totals.interval_counts[i].add(&counts);
+        for sums in totals.iter_mut() {
+            sums.interval_counts[i].add(&counts);
+        }
         rows.push(IntervalRow {
             start,
             end,
+            partial: plan.partial(i),
             counts,
+            kpis: counts.kpis(),
             service_levels: levels,
         });
     }
@@ -490,6 +637,7 @@ fn queue_row<'t>(
         queue_name: queue.queue.name.clone(),
         media_type: media,
         counts,
+        kpis: counts.kpis(),
         service_levels,
         intervals: if request.granularity == Granularity::Total {
             Vec::new()
@@ -508,26 +656,52 @@ pub fn build_report(
     queues: &[QueueInfo],
     tallies: &TallySet,
 ) -> SlaReport {
-    let plan = BucketPlan::new(&request.window, request.granularity, &request.zone);
+    let plan = Plan::new(request);
     let queues = QueueInfo::in_report_order(queues);
 
-    let per_queue = group_tallies(request, &plan, tallies);
+    let per_queue = group_tallies(request, &plan.buckets, tallies);
     let empty = QueueTallies::new(plan.len());
     let mut totals = Totals::new(request, plan.len());
+    let mut media_totals: BTreeMap<MediaType, Totals> = BTreeMap::new();
     let mut rows = Vec::new();
     for queue in queues {
         let tallies = per_queue.get(queue.queue.id.as_str()).unwrap_or(&empty);
         for media in row_media(request, queue, tallies) {
-            rows.push(queue_row(
-                request,
-                &plan,
-                queue,
-                tallies,
-                media,
-                &mut totals,
-            ));
+            let row = match media {
+                Some(m) => {
+                    let of_media = media_totals
+                        .entry(m)
+                        .or_insert_with(|| Totals::new(request, plan.len()));
+                    queue_row(
+                        request,
+                        &plan,
+                        queue,
+                        tallies,
+                        media,
+                        &mut [&mut totals, of_media],
+                    )
+                }
+                None => queue_row(request, &plan, queue, tallies, media, &mut [&mut totals]),
+            };
+            rows.push(row);
         }
     }
+    let media = request.by_media.then(|| {
+        media_totals
+            .into_iter()
+            .map(|(media_type, sums)| {
+                let (counts, service_levels, intervals) = sums.into_parts(request, &plan);
+                MediaTotal {
+                    media_type,
+                    counts,
+                    kpis: counts.kpis(),
+                    service_levels,
+                    intervals,
+                }
+            })
+            .collect()
+    });
+    let (counts, service_levels, intervals) = totals.into_parts(request, &plan);
 
     let formula = &request.formula;
     SlaReport {
@@ -545,7 +719,13 @@ pub fn build_report(
         },
         source: request.source,
         queues: rows,
-        total: totals.into_row(request, &plan),
+        total: TotalRow {
+            counts,
+            kpis: counts.kpis(),
+            service_levels,
+            intervals,
+            media,
+        },
     }
 }
 
@@ -601,16 +781,6 @@ pub fn thresholds_needed(request: &ReportRequest, queues: &[QueueInfo]) -> Vec<T
 }
 
 impl SlaReport {
-    /// Whether any queue row's service level, for any objective, is below `percent`. Absent
-    /// percentages never count as below.
-    #[must_use]
-    pub fn any_below(&self, percent: f64) -> bool {
-        self.queues
-            .iter()
-            .flat_map(|q| &q.service_levels)
-            .any(|sl| sl.percent.is_some_and(|p| p < percent))
-    }
-
     /// The report's window.
     #[must_use]
     pub fn time_window(&self) -> Option<TimeWindow> {
@@ -618,7 +788,10 @@ impl SlaReport {
     }
 }
 
-fn as_str<S: Serializer, T: std::fmt::Display>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn as_str<S: Serializer, T: std::fmt::Display>(
+    value: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     s.collect_str(value)
 }
 
@@ -626,7 +799,7 @@ fn as_str<S: Serializer, T: std::fmt::Display>(value: &T, s: S) -> Result<S::Ok,
     clippy::ref_option,
     reason = "serde's serialize_with passes a reference"
 )]
-fn opt_as_str<S: Serializer, T: std::fmt::Display>(
+pub(crate) fn opt_as_str<S: Serializer, T: std::fmt::Display>(
     value: &Option<T>,
     s: S,
 ) -> Result<S::Ok, S::Error> {
@@ -637,6 +810,6 @@ fn opt_as_str<S: Serializer, T: std::fmt::Display>(
 }
 
 /// RFC 3339 in UTC with `Z`, whole seconds unless there is a fraction.
-fn instant<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn instant<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(t)
 }

@@ -1,14 +1,19 @@
 //! "Fetch, then compute": resolves queues and asks the ports for counts, then builds the report.
 //! The only place in the core that awaits a port.
 
+use jiff::Timestamp;
+
+use crate::breaches::{Breach, BreachFinder};
 use crate::error::SlaError;
+use crate::live::{LiveQuery, LiveState};
+use crate::live_report::{LiveReport, build_live, live_request};
 use crate::model::{Objective, QueueId, QueueInfo, SourceKind};
 use crate::ports::{
-    QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource, Visit, VisitQuery,
-    VisitSink, VisitSource,
+    LiveSource, QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource, Visit,
+    VisitQuery, VisitSink, VisitSource,
 };
 use crate::query::{QueueSelection, ReportRequest, is_uuid};
-use crate::report::{SlaReport, build_report, report_cells, thresholds_needed};
+use crate::report::{SlaReport, build_report, thresholds_needed};
 use crate::rollup::{BucketPlan, native_granularity};
 use crate::tally::{Tallier, TallySet};
 
@@ -149,28 +154,121 @@ impl std::fmt::Debug for Sources<'_> {
     }
 }
 
-/// Resolves the request's queues, counts through the source it names, and builds the report.
+/// Resolves the request's queues and checks everything that can be checked before counting:
+/// the limits on queues and report size, and that every queue an objective names exists.
+pub async fn resolve(
+    request: &ReportRequest,
+    directory: &dyn QueueDirectory,
+) -> Result<Vec<QueueInfo>, ServiceError> {
+    let queues = resolve_queues(&request.queues, directory).await?;
+    request.limits.check_resolved(request, queues.len())?;
+    check_objective_queues(request, &queues, directory).await?;
+    Ok(queues)
+}
+
+/// The resolved queues and their counts: everything a report is built from.
+#[derive(Clone, Debug)]
+pub struct Counted {
+    /// The queues.
+    pub queues: Vec<QueueInfo>,
+    /// Their counts.
+    pub tallies: TallySet,
+}
+
+impl Counted {
+    /// The report of `request` over these counts.
+    #[must_use]
+    pub fn report(&self, request: &ReportRequest) -> SlaReport {
+        build_report(request, &self.queues, &self.tallies)
+    }
+}
+
+/// Resolves the request's queues (see [`resolve`]) and counts through the source it names.
+pub async fn count(request: &ReportRequest, sources: Sources<'_>) -> Result<Counted, ServiceError> {
+    let queues = resolve(request, sources.directory).await?;
+    let query = tally_query(request, &queues);
+    let tallies = match request.source {
+        SourceKind::Details => tally_visits(&query, visit_source(sources)?).await?,
+        SourceKind::Aggregates => sources.tallies.tallies(&query).await?,
+    };
+    Ok(Counted { queues, tallies })
+}
+
+/// Resolves, counts and builds the report: what `sla report` prints.
 pub async fn fetch_report(
     request: &ReportRequest,
     sources: Sources<'_>,
 ) -> Result<SlaReport, ServiceError> {
-    let queues = resolve_queues(&request.queues, sources.directory).await?;
-    if let Some(max) = request.max_cells {
-        let cells = report_cells(request, queues.len());
-        if cells > max {
-            return Err(SlaError::ReportTooLarge { cells, max }.into());
-        }
-    }
-    check_objective_queues(request, &queues, sources.directory).await?;
-    let query = tally_query(request, &queues);
-    let tallies = match (request.source, sources.visits) {
-        (SourceKind::Details, Some(visits)) => tally_visits(&query, visits).await?,
-        (SourceKind::Details, None) => {
-            return Err(SourceError::Other("this connection cannot list visits".into()).into());
-        }
-        (SourceKind::Aggregates, _) => sources.tallies.tallies(&query).await?,
+    Ok(count(request, sources).await?.report(request))
+}
+
+/// Resolves the request's queues and lists every visit whose outcome falls in the window and
+/// that missed one of its objectives: what `sla breaches` prints.
+pub async fn find_breaches(
+    request: &ReportRequest,
+    sources: Sources<'_>,
+) -> Result<Vec<Breach>, ServiceError> {
+    let queues = resolve(request, sources.directory).await?;
+    let query = VisitQuery {
+        queues: queues.iter().map(|q| q.queue.id.clone()).collect(),
+        media: request.media.clone(),
+        window: request.window,
     };
-    Ok(build_report(request, &queues, &tallies))
+    let mut finder = BreachFinder::new(
+        request.window,
+        &request.objectives,
+        request.formula,
+        &queues,
+    );
+    visit_source(sources)?.visits(&query, &mut finder).await?;
+    Ok(finder.finish())
+}
+
+/// The queues whose name matches `pattern` (`*` wildcards), or every queue: what `sla queues`
+/// prints. A blank pattern is refused rather than read as "no filter".
+pub async fn list_queues(
+    pattern: Option<&str>,
+    directory: &dyn QueueDirectory,
+) -> Result<Vec<QueueInfo>, ServiceError> {
+    let selector = match pattern {
+        Some(p) if p.trim().is_empty() => return Err(SlaError::EmptyPattern.into()),
+        Some(p) => QueueSelector::Name(p.to_owned()),
+        None => QueueSelector::All,
+    };
+    Ok(directory.queues(&selector).await?)
+}
+
+/// Observes the request's `queues` now, with its media filter.
+pub async fn observe(
+    request: &ReportRequest,
+    queues: &[QueueInfo],
+    live: &dyn LiveSource,
+) -> Result<LiveState, SourceError> {
+    let query = LiveQuery {
+        queues: queues.iter().map(|q| q.queue.id.clone()).collect(),
+        media: request.media.clone(),
+    };
+    live.observe(&query).await
+}
+
+/// The live document at `now`: the rolling window's counts from the aggregates beside what is
+/// happening in its queues now. What `sla now` prints; the service runs the two steps on their
+/// own intervals.
+pub async fn fetch_live(
+    request: &ReportRequest,
+    sources: Sources<'_>,
+    live: &dyn LiveSource,
+    now: Timestamp,
+) -> Result<LiveReport, ServiceError> {
+    let counted = count(&live_request(request), sources).await?;
+    let state = observe(request, &counted.queues, live).await?;
+    Ok(build_live(request, &counted, &state, now))
+}
+
+fn visit_source(sources: Sources<'_>) -> Result<&dyn VisitSource, SourceError> {
+    sources
+        .visits
+        .ok_or_else(|| SourceError::Other("this connection cannot list visits".into()))
 }
 
 /// Counts visits streamed from `source` into the tallies `query` asks for.

@@ -1,10 +1,10 @@
 //! Tallies: additive counts per (queue, media type, bucket), and the tallying of visits.
 
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::{Add, AddAssign};
 
 use jiff::Timestamp;
+use rustc_hash::FxBuildHasher;
 
 use crate::model::{MediaType, QueueId, Threshold};
 use crate::ports::{OutcomeKind, Visit};
@@ -26,7 +26,8 @@ impl AddAssign for Within {
     }
 }
 
-/// Additive counts of queue visits. Totals, roll-ups and chunk merges are sums of tallies.
+/// Additive counts of queue visits. Totals, roll-ups and chunk merges are sums of tallies (the
+/// longest answer wait rolls up by max).
 ///
 /// Sums saturate rather than overflow: counts come from upstream responses, and no response,
 /// however absurd, may crash a report.
@@ -42,6 +43,13 @@ pub struct Tally {
     pub flow_outs: u64,
     /// Abandons with a wait below the short-abandon bound of the query.
     pub short_abandoned: u64,
+    /// The sum of the waits of the answered visits, in ms (Σ `tAnswered`).
+    pub answer_wait_ms_sum: u64,
+    /// The longest wait of an answered visit, in ms (max `tAnswered`); rolls up by max.
+    pub answer_wait_ms_max: u64,
+    /// The sum of the waits of the abandoned visits, short abandons included, in ms
+    /// (Σ `tAbandon`).
+    pub abandon_wait_ms_sum: u64,
     /// Per threshold, sorted by threshold, each threshold once.
     within: Vec<(Threshold, Within)>,
 }
@@ -82,6 +90,13 @@ impl AddAssign<&Tally> for Tally {
         self.abandoned = self.abandoned.saturating_add(rhs.abandoned);
         self.flow_outs = self.flow_outs.saturating_add(rhs.flow_outs);
         self.short_abandoned = self.short_abandoned.saturating_add(rhs.short_abandoned);
+        self.answer_wait_ms_sum = self
+            .answer_wait_ms_sum
+            .saturating_add(rhs.answer_wait_ms_sum);
+        self.answer_wait_ms_max = self.answer_wait_ms_max.max(rhs.answer_wait_ms_max);
+        self.abandon_wait_ms_sum = self
+            .abandon_wait_ms_sum
+            .saturating_add(rhs.abandon_wait_ms_sum);
         for (threshold, counts) in &rhs.within {
             self.add_within(*threshold, *counts);
         }
@@ -198,7 +213,9 @@ pub struct Tallier {
     series: Vec<Series>,
     /// The series of each queue id, per media type. Keyed by the id's text so that a lookup
     /// borrows the visit's id instead of building a `(QueueId, MediaType)` key per visit.
-    by_queue: HashMap<String, Vec<(MediaType, usize)>, BuildHasherDefault<IdHasher>>,
+    /// Ids come from the directory, not from an adversary, so `SipHash`'s flooding resistance
+    /// buys nothing here, and it costs as much as the rest of tallying a visit: `FxHash` instead.
+    by_queue: HashMap<String, Vec<(MediaType, usize)>, FxBuildHasher>,
 }
 
 #[derive(Debug)]
@@ -208,46 +225,16 @@ struct Series {
     counters: Vec<u64>,
 }
 
-/// A fast hasher for queue ids (the multiply-rotate hash of rustc's `FxHasher`). Ids come
-/// from the directory, not from an adversary, so `SipHash`'s flooding resistance buys nothing
-/// here, and it costs as much as the rest of tallying a visit.
-#[derive(Default)]
-struct IdHasher(u64);
-
-impl Hasher for IdHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0xf135_7aea_2e62_a9c5;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.0 = (self.0 ^ u64::from_le_bytes(word))
-                .wrapping_mul(K)
-                .rotate_left(26);
-        }
-        let mut word = [0; 8];
-        word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        self.0 = (self.0 ^ u64::from_le_bytes(word))
-            .wrapping_mul(K)
-            .rotate_left(26);
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0xf135_7aea_2e62_a9c5);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 /// Counter layout inside a bucket's slot of a series.
 const OFFERED: usize = 0;
 const ANSWERED: usize = 1;
 const ABANDONED: usize = 2;
 const FLOW_OUTS: usize = 3;
 const SHORT: usize = 4;
-const FIXED: usize = 5;
+const ANSWER_WAIT_SUM: usize = 5;
+const ANSWER_WAIT_MAX: usize = 6;
+const ABANDON_WAIT_SUM: usize = 7;
+const FIXED: usize = 8;
 
 impl Tallier {
     /// A tallier for `plan`'s buckets, counting within each of `thresholds` and short abandons
@@ -314,8 +301,15 @@ impl Tallier {
         };
         let slot = &mut series[bucket * stride..(bucket + 1) * stride];
         let (counter, within_offset) = match outcome.kind {
-            OutcomeKind::Answered => (ANSWERED, 0),
-            OutcomeKind::Abandoned => (ABANDONED, 1),
+            OutcomeKind::Answered => {
+                slot[ANSWER_WAIT_SUM] = slot[ANSWER_WAIT_SUM].saturating_add(outcome.wait_ms);
+                slot[ANSWER_WAIT_MAX] = slot[ANSWER_WAIT_MAX].max(outcome.wait_ms);
+                (ANSWERED, 0)
+            }
+            OutcomeKind::Abandoned => {
+                slot[ABANDON_WAIT_SUM] = slot[ABANDON_WAIT_SUM].saturating_add(outcome.wait_ms);
+                (ABANDONED, 1)
+            }
             OutcomeKind::FlowOut => {
                 slot[FLOW_OUTS] += 1;
                 return;
@@ -362,6 +356,9 @@ impl Tallier {
                     abandoned: slot[ABANDONED],
                     flow_outs: slot[FLOW_OUTS],
                     short_abandoned: slot[SHORT],
+                    answer_wait_ms_sum: slot[ANSWER_WAIT_SUM],
+                    answer_wait_ms_max: slot[ANSWER_WAIT_MAX],
+                    abandon_wait_ms_sum: slot[ABANDON_WAIT_SUM],
                     within: Vec::with_capacity(self.thresholds.len()),
                 };
                 for (i, threshold) in self.thresholds.iter().enumerate() {

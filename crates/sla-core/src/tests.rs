@@ -1,9 +1,13 @@
 //! Tests of the crate, one module per area, sharing the fixtures of `fixtures`.
 
+mod breaches;
 mod fixtures;
 mod formula;
 mod fuzz;
+mod kpis;
 mod laws;
+mod listing;
+mod live;
 mod query;
 mod render;
 mod report;

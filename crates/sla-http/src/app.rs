@@ -14,13 +14,16 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::{auth, routes};
 
-/// Requests are all GETs; anything with a body larger than this is refused.
+/// The largest body a request may carry: objectives in TOML, a few hundred bytes each.
 const BODY_LIMIT: usize = 16 * 1024;
 
 /// The whole service as a router over `state`.
 pub(crate) fn app(state: AppState) -> Router {
     let api = Router::new()
-        .route("/api/v1/report", get(routes::report))
+        .route(
+            "/api/v1/report",
+            get(routes::report).post(routes::report_with_objectives),
+        )
         .route("/api/v1/queues", get(routes::queues));
     let dashboard = Router::new()
         .route("/", get(routes::dashboard))

@@ -8,6 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use secrecy::ExposeSecret as _;
+use subtle::ConstantTimeEq as _;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -82,13 +83,14 @@ fn credential<'a>(request: &'a Request, scheme: &str) -> Option<&'a str> {
 }
 
 /// Compares `given` with `expected` in time that depends only on the length of `expected`, so
-/// response times do not reveal how much of a guess was right.
+/// response times reveal neither how much of a guess was right nor whether its length was:
+/// every byte of `expected` is compared, with `subtle`'s constant-time equality.
 fn same(given: &[u8], expected: &[u8]) -> bool {
-    let mut difference = u8::from(given.len() != expected.len());
+    let mut equal = given.len().ct_eq(&expected.len());
     for (i, e) in expected.iter().enumerate() {
-        difference |= given.get(i).copied().unwrap_or(0) ^ e;
+        equal &= given.get(i).copied().unwrap_or(0).ct_eq(e);
     }
-    std::hint::black_box(difference) == 0
+    equal.into()
 }
 
 #[cfg(test)]

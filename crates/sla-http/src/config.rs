@@ -3,11 +3,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser};
 use secrecy::SecretString;
-use sla_connect::{ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, duration_arg};
-use sla_core::QueryInput;
+use sla_connect::{
+    ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, duration_arg, named, parse, period_help,
+};
+use sla_core::{CalendarPeriod, Granularity, Objective, Period, QueryInput, Zone};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -42,17 +43,18 @@ pub(crate) struct Cli {
     #[arg(
         long,
         env = "SLA_HTTP_BIND",
+        hide_env_values = true,
         default_value = "127.0.0.1:8080",
         value_name = "ADDR"
     )]
     pub(crate) bind: SocketAddr,
     /// IANA time zone of the watched window and the default of API requests [default: the
     /// system zone].
-    #[arg(long, env = "SLA_HTTP_TZ", value_name = "ZONE")]
-    pub(crate) tz: Option<String>,
+    #[arg(long, env = "SLA_HTTP_TZ", hide_env_values = true, value_name = "ZONE", value_parser = parse::<Zone>)]
+    pub(crate) tz: Option<Zone>,
     /// How often the watched queues are refreshed for /metrics and the dashboard, which
     /// reloads itself as often.
-    #[arg(long, env = "SLA_HTTP_REFRESH_INTERVAL", default_value = "60s", value_name = "DURATION", value_parser = duration_arg)]
+    #[arg(long, env = "SLA_HTTP_REFRESH_INTERVAL", hide_env_values = true, default_value = "60s", value_name = "DURATION", value_parser = duration_arg)]
     pub(crate) refresh_interval: Duration,
     /// The longest a request may take before it is answered 504.
     #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = duration_arg)]
@@ -70,39 +72,45 @@ pub(crate) struct Cli {
 pub(crate) struct WatchArgs {
     #[command(flatten)]
     pub(crate) queues: QueueArgs,
-    /// The rolling window, a calendar period in the service's zone.
-    #[arg(long, default_value = "today", value_parser = PossibleValuesParser::new([
-        "today", "yesterday", "this-week", "last-week", "this-month", "last-month", "last-7-days", "last-30-days",
-    ]))]
-    pub(crate) period: String,
+    /// The watched window: a calendar period in the service's zone, or a rolling
+    /// `last-<duration>` ending at each refresh.
+    #[arg(long, default_value_t = Period::Calendar(CalendarPeriod::Today), value_parser = parse::<Period>, long_help = period_help())]
+    pub(crate) period: Period,
     /// The interval of the dashboard's bars.
-    #[arg(long, default_value = "hour", value_parser = PossibleValuesParser::new(["30m", "hour", "day"]))]
-    pub(crate) granularity: String,
+    #[arg(long, default_value_t = Granularity::Hour, value_parser = named(WATCH_GRANULARITIES, Granularity::as_str))]
+    pub(crate) granularity: Granularity,
     #[command(flatten)]
     pub(crate) objectives: ObjectiveArgs,
     #[command(flatten)]
     pub(crate) formula: FormulaArgs,
 }
 
+/// The dashboard's bars: finer than a day would not fit, coarser would show one bar.
+const WATCH_GRANULARITIES: &[Granularity] =
+    &[Granularity::HalfHour, Granularity::Hour, Granularity::Day];
+
 impl Cli {
-    /// The watched query as sla-core reads it; `config` is the config file's text, already
+    /// The watched query as sla-core reads it; `objectives` are the config file's, already
     /// read. The zone stays unset, so the service's zone applies.
-    pub(crate) fn watch_input(&self, config: Option<String>) -> QueryInput {
+    pub(crate) fn watch_input(&self, objectives: Vec<Objective>) -> QueryInput {
         let watch = &self.watch;
         let thresholds = &watch.objectives.threshold;
         let mut input = QueryInput {
-            period: Some(watch.period.clone()),
-            granularity: Some(watch.granularity.clone()),
+            period: Some(watch.period),
+            granularity: watch.granularity,
             thresholds: if self.connection.demo
                 && watch.queues.is_empty()
                 && thresholds.is_empty()
-                && config.is_none()
+                && objectives.is_empty()
             {
-                vec!["20s".to_owned(), "configured".to_owned()]
+                ["20s", "configured"]
+                    .iter()
+                    .filter_map(|t| t.parse().ok())
+                    .collect()
             } else {
                 thresholds.clone()
             },
-            config,
+            objectives,
             ..QueryInput::default()
         };
         watch.queues.apply(&mut input);
@@ -126,15 +134,17 @@ mod tests {
     fn check(args: &[&str], expect: &QueryInput) {
         let cli =
             Cli::try_parse_from(std::iter::once("sla-http").chain(args.iter().copied())).unwrap();
-        assert_eq!(&cli.watch_input(None), expect);
+        assert_eq!(&cli.watch_input(Vec::new()), expect);
+    }
+
+    fn p<T: std::str::FromStr<Err = sla_core::SlaError>>(text: &str) -> T {
+        text.parse().unwrap()
     }
 
     fn defaults() -> QueryInput {
         QueryInput {
-            period: Some("today".into()),
-            granularity: Some("hour".into()),
-            abandons: Some("ignore".into()),
-            flowouts: Some("ignore".into()),
+            period: Some(p("today")),
+            granularity: Granularity::Hour,
             ..QueryInput::default()
         }
     }
@@ -145,7 +155,7 @@ mod tests {
         check(
             &["--demo"],
             &QueryInput {
-                thresholds: vec!["20s".into(), "configured".into()],
+                thresholds: vec![p("20s"), p("configured")],
                 ..defaults()
             },
         );
@@ -153,7 +163,7 @@ mod tests {
             &["--demo", "--queue", "Support", "--threshold", "30s"],
             &QueryInput {
                 queues: vec!["Support".into()],
-                thresholds: vec!["30s".into()],
+                thresholds: vec![p("30s")],
                 ..defaults()
             },
         );
@@ -176,12 +186,12 @@ mod tests {
             ],
             &QueryInput {
                 queue_names: vec!["Sales*".into()],
-                media: vec!["voice".into(), "chat".into()],
-                period: Some("this-week".into()),
-                granularity: Some("day".into()),
-                abandons: Some("against".into()),
-                short_abandon: Some("5s".into()),
-                flowouts: Some("against".into()),
+                media: vec![p("voice"), p("chat")],
+                period: Some(p("this-week")),
+                granularity: Granularity::Day,
+                abandons: p("against"),
+                short_abandon: Some(p("5s")),
+                flowouts: p("against"),
                 ..defaults()
             },
         );
@@ -220,7 +230,7 @@ mod tests {
         assert_eq!(cli.bind.to_string(), "127.0.0.1:0");
         assert_eq!(cli.refresh_interval, Duration::from_secs(15));
         assert_eq!(cli.request_timeout, Duration::from_secs(90));
-        assert_eq!(cli.tz.as_deref(), Some("UTC"));
+        assert_eq!(cli.tz.as_ref().map(Zone::name), Some("UTC"));
         assert!(Cli::try_parse_from(["sla-http", "--refresh-interval", "0s"]).is_err());
         assert!(Cli::try_parse_from(["sla-http", "--threshold", "soon"]).is_err());
     }

@@ -1,11 +1,11 @@
 //! `GET /`: the wallboard page, rendered on the server from the watched report with no build
 //! step and no script: big numbers on a dark background, a bar per interval, and a meta
-//! refresh on the refresh interval. Every name is escaped, since queue names are user data.
-
-use std::fmt::Write as _;
+//! refresh on the refresh interval. The page is a `maud` template, which escapes every value
+//! it interpolates, since queue names are user data.
 
 use jiff::Timestamp;
-use sla_core::{IntervalRow, QueueRow, ServiceLevel, SlaReport, Zone};
+use maud::{Markup, PreEscaped, html};
+use sla_core::{IntervalRow, Period, QueueRow, ServiceLevel, SlaReport, Zone, wait_text};
 
 use crate::state::WatchStatus;
 
@@ -21,23 +21,7 @@ pub(crate) struct PageContext<'a> {
     /// Whether any queue is watched at all.
     pub(crate) watching: bool,
     /// The watched period as configured (`today`, `last-7-days`, ...).
-    pub(crate) period: Option<&'a str>,
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-pub(crate) fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    pub(crate) period: Option<Period>,
 }
 
 /// How a service level compares with its target, as a CSS class.
@@ -111,41 +95,48 @@ footer { margin-top: 22px; font-size: 13px; color: #6b7280; }
 
 /// The whole page.
 pub(crate) fn page(status: &WatchStatus, context: &PageContext<'_>) -> String {
-    let mut html = String::with_capacity(32 * 1024);
     let refresh = context.refresh_secs.max(5);
-    let _ = write!(
-        html,
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta http-equiv=\"refresh\" content=\"{refresh}\">\n\
-         <title>Service levels</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-    );
-    if let Some(report) = &status.report {
-        board(&mut html, report, status, context);
-    } else {
-        let _ = writeln!(
-            html,
-            "<header><h1>Service levels</h1><div class=\"meta\">refreshes every {refresh} s</div></header>"
-        );
-        if let Some(error) = &status.last_error {
-            let _ = writeln!(
-                html,
-                "<div class=\"alert\">The last refresh failed: {}</div>",
-                escape(error)
-            );
+    let page = html! {
+        (PreEscaped("<!doctype html>"))
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta http-equiv="refresh" content=(refresh);
+                title { "Service levels" }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                @if let Some(report) = &status.report {
+                    (board(report, status, context))
+                } @else {
+                    header {
+                        h1 { "Service levels" }
+                        div.meta { "refreshes every " (refresh) " s" }
+                    }
+                    @if let Some(error) = &status.last_error {
+                        div.alert { "The last refresh failed: " (error) }
+                    }
+                    p.empty {
+                        @if context.watching {
+                            "Waiting for the first refresh of the watched queues."
+                        } @else {
+                            "No queue is watched. "
+                            "Start sla-http with --queue NAME, --queue-name PATTERN or --all-queues."
+                        }
+                    }
+                }
+            }
         }
-        let message = if context.watching {
-            "Waiting for the first refresh of the watched queues."
-        } else {
-            "No queue is watched. Start sla-http with --queue NAME, --queue-name PATTERN or --all-queues."
-        };
-        let _ = writeln!(html, "<p class=\"empty\">{message}</p>");
-    }
-    html.push_str("</body>\n</html>\n");
+    };
+    let mut html = page.into_string();
+    html.push('\n');
     html
 }
 
-fn board(html: &mut String, report: &SlaReport, status: &WatchStatus, context: &PageContext<'_>) {
+/// The days the window covers, after the period's name when there is one: "Last 7 days ·
+/// Monday 1 June 2026 – Sunday 7 June 2026".
+fn window_text(report: &SlaReport, context: &PageContext<'_>) -> String {
     let zone = context.zone;
     let start = report.window.start;
     let last = report
@@ -162,116 +153,111 @@ fn board(html: &mut String, report: &SlaReport, status: &WatchStatus, context: &
     };
     if let Some(period) = context.period {
         // `last-7-days` reads as "Last 7 days".
-        let words = period.replace('-', " ");
+        let words = period.to_string().replace('-', " ");
         let mut chars = words.chars();
         if let Some(first) = chars.next() {
             days = format!("{}{} · {days}", first.to_uppercase(), chars.as_str());
         }
     }
-    let _ = write!(
-        html,
-        "<header>\n<h1>Service levels<span class=\"window\">{} ({})</span></h1>\n<div class=\"totals\">",
-        escape(&days),
-        escape(&report.window.time_zone)
-    );
-    for level in &report.total.service_levels {
-        let _ = write!(
-            html,
-            "<div class=\"total {}\" data-objective=\"{}\"><div class=\"name\">all queues · {}</div>\
-             <div class=\"percent\">{}</div></div>",
-            state_class(level),
-            escape(&level.objective),
-            escape(&level.objective),
-            percent_text(level.percent)
-        );
-    }
-    let updated = status
-        .refreshed_at
-        .map_or_else(|| "-".to_owned(), |t| local(t, zone, "%H:%M:%S"));
-    let _ = write!(
-        html,
-        "</div>\n<div class=\"meta\">updated {updated}<br>abandons {} · flow-outs {}<br>refreshes every {} s</div>\n</header>\n",
-        report.formula.abandons,
-        report.formula.flowouts,
-        context.refresh_secs.max(5)
-    );
-    if let Some(error) = &status.last_error {
-        let _ = writeln!(
-            html,
-            "<div class=\"alert\">The last refresh failed; showing the figures of {updated}: {}</div>",
-            escape(error)
-        );
-    }
-    html.push_str("<main class=\"grid\">\n");
-    for row in &report.queues {
-        queue_card(html, row, context);
-    }
-    html.push_str("</main>\n");
-    let _ = writeln!(
-        html,
-        "<footer class=\"legend\"><span><i style=\"background:var(--met)\"></i>target met</span>\
-         <span><i style=\"background:var(--missed)\"></i>target missed</span>\
-         <span><i style=\"background:var(--plain-bar)\"></i>no target</span>\
-         <span><i style=\"background:var(--na)\"></i>nothing measured</span>\
-         <span><i style=\"background:#fbbf24\"></i>target line</span></footer>"
-    );
+    days
 }
 
-fn queue_card(html: &mut String, row: &QueueRow, context: &PageContext<'_>) {
-    let media = row
-        .media_type
-        .map(|m| format!(" · {m}"))
-        .unwrap_or_default();
-    let _ = write!(
-        html,
-        "<section class=\"queue\" data-queue-id=\"{}\">\n<h2 title=\"{}\">{}{}</h2>\n\
-         <div class=\"counts\">offered <b>{}</b> · answered <b>{}</b> · abandoned <b>{}</b> · flow-outs <b>{}</b></div>\n",
-        escape(&row.queue_id),
-        escape(&row.queue_name),
-        escape(&row.queue_name),
-        escape(&media),
-        row.counts.offered,
-        row.counts.answered,
-        row.counts.abandoned,
-        row.counts.flow_outs
-    );
-    for level in &row.service_levels {
-        let target = match (level.target_percent, level.threshold_ms) {
-            (Some(t), _) => format!("target {t}%"),
-            (None, Some(ms)) => format!("within {}", sla_core::Threshold::from_millis(ms)),
-            (None, None) if level.denominator > 0 => "targets differ".to_owned(),
-            (None, None) => String::new(),
-        };
-        let percent_attr = level.percent.map(|p| p.to_string()).unwrap_or_default();
-        let _ = write!(
-            html,
-            "<div class=\"objective {}\" data-objective=\"{}\">\
-             <div class=\"name\">{}<span class=\"target\">{}</span></div>\
-             <div class=\"percent\" data-percent=\"{}\">{}</div>\
-             <div class=\"bars\">",
-            state_class(level),
-            escape(&level.objective),
-            escape(&level.objective),
-            escape(&target),
-            percent_attr,
-            percent_text(level.percent)
-        );
-        if let Some(t) = level.target_percent {
-            let _ = write!(html, "<div class=\"goal\" style=\"bottom:{t}%\"></div>");
+fn board(report: &SlaReport, status: &WatchStatus, context: &PageContext<'_>) -> Markup {
+    let updated = status
+        .refreshed_at
+        .map_or_else(|| "-".to_owned(), |t| local(t, context.zone, "%H:%M:%S"));
+    html! {
+        header {
+            h1 {
+                "Service levels"
+                span.window { (window_text(report, context)) " (" (report.window.time_zone) ")" }
+            }
+            div.totals {
+                @for level in &report.total.service_levels {
+                    div class={ "total " (state_class(level)) } data-objective=(level.objective) {
+                        div.name { "all queues · " (level.objective) }
+                        div.percent { (percent_text(level.percent)) }
+                    }
+                }
+            }
+            div.meta {
+                "updated " (updated) br;
+                "abandons " (report.formula.abandons) " · flow-outs " (report.formula.flowouts) br;
+                "refreshes every " (context.refresh_secs.max(5)) " s"
+            }
         }
-        for interval in &row.intervals {
-            bar(html, interval, &level.objective, context);
+        @if let Some(error) = &status.last_error {
+            div.alert { "The last refresh failed; showing the figures of " (updated) ": " (error) }
         }
-        html.push_str("</div></div>\n");
+        main.grid {
+            @for row in &report.queues {
+                (queue_card(row, context))
+            }
+        }
+        footer.legend {
+            span { i style="background:var(--met)" {} "target met" }
+            span { i style="background:var(--missed)" {} "target missed" }
+            span { i style="background:var(--plain-bar)" {} "no target" }
+            span { i style="background:var(--na)" {} "nothing measured" }
+            span { i style="background:#fbbf24" {} "target line" }
+        }
     }
-    axis(html, &row.intervals, context.zone);
-    html.push_str("</section>\n");
+}
+
+/// What an objective's target is, under its name.
+fn target_text(level: &ServiceLevel) -> String {
+    match (level.target_percent, level.threshold_ms) {
+        (Some(t), _) => format!("target {t}%"),
+        (None, Some(ms)) => format!("within {}", sla_core::Threshold::from_millis(ms)),
+        (None, None) if level.denominator > 0 => "targets differ".to_owned(),
+        (None, None) => String::new(),
+    }
+}
+
+fn queue_card(row: &QueueRow, context: &PageContext<'_>) -> Markup {
+    html! {
+        section.queue data-queue-id=(row.queue_id) {
+            h2 title=(row.queue_name) {
+                (row.queue_name)
+                @if let Some(media) = row.media_type {
+                    " · " (media)
+                }
+            }
+            div.counts {
+                "offered " b { (row.counts.offered) }
+                " · answered " b { (row.counts.answered) }
+                " · abandoned " b { (row.counts.abandoned) }
+                " · flow-outs " b { (row.counts.flow_outs) }
+            }
+            div.counts.kpis {
+                "ASA " b.asa { (wait_text(row.kpis.asa_ms)) }
+                " · longest " b { (wait_text(row.kpis.longest_answer_wait_ms)) }
+                " · abandoned " b.abandon-percent { (percent_text(row.kpis.abandon_percent)) }
+            }
+            @for level in &row.service_levels {
+                div class={ "objective " (state_class(level)) } data-objective=(level.objective) {
+                    div.name { (level.objective) span.target { (target_text(level)) } }
+                    @let exact = level.percent.map(|p| p.to_string()).unwrap_or_default();
+                    div.percent data-percent=(exact) { (percent_text(level.percent)) }
+                    div.bars {
+                        @if let Some(t) = level.target_percent {
+                            div.goal style={ "bottom:" (t) "%" } {}
+                        }
+                        @for interval in &row.intervals {
+                            (bar(interval, &level.objective, context))
+                        }
+                    }
+                }
+            }
+            (axis(&row.intervals, context.zone))
+        }
+    }
 }
 
 /// Time labels under the last row of bars: four, evenly spaced, at interval starts.
-fn axis(html: &mut String, intervals: &[IntervalRow], zone: &Zone) {
+fn axis(intervals: &[IntervalRow], zone: &Zone) -> Markup {
     if intervals.len() < 2 {
-        return;
+        return html! {};
     }
     let format = if is_daily(&intervals[0]) {
         "%a %-d"
@@ -279,17 +265,20 @@ fn axis(html: &mut String, intervals: &[IntervalRow], zone: &Zone) {
         "%H:%M"
     };
     let step = intervals.len().div_ceil(4);
-    html.push_str("<div class=\"axis\"><span></span><span></span><div class=\"ticks\">");
-    for (i, interval) in intervals.iter().enumerate().step_by(step) {
-        // Percent of the width where interval `i` starts; bars are equally wide.
-        let left = i * 100 / intervals.len();
-        let _ = write!(
-            html,
-            "<span style=\"left:{left}%\">{}</span>",
-            local(interval.start, zone, format)
-        );
+    html! {
+        div.axis {
+            span {}
+            span {}
+            div.ticks {
+                @for (i, interval) in intervals.iter().enumerate().step_by(step) {
+                    // Percent of the width where interval `i` starts; bars are equally wide.
+                    span style={ "left:" (i * 100 / intervals.len()) "%" } {
+                        (local(interval.start, zone, format))
+                    }
+                }
+            }
+        }
     }
-    html.push_str("</div></div>\n");
 }
 
 /// Whether `interval` is a day or longer; a day across a DST change lasts 23 or 25 hours.
@@ -308,7 +297,7 @@ fn bar_label(interval: &IntervalRow, zone: &Zone) -> String {
     }
 }
 
-fn bar(html: &mut String, interval: &IntervalRow, objective: &str, context: &PageContext<'_>) {
+fn bar(interval: &IntervalRow, objective: &str, context: &PageContext<'_>) -> Markup {
     let level = interval
         .service_levels
         .iter()
@@ -320,11 +309,10 @@ fn bar(html: &mut String, interval: &IntervalRow, objective: &str, context: &Pag
         (Some(l), Some(p)) => (state_class(l), p.max(3.0)),
         _ => ("na", 3.0),
     };
-    let _ = write!(
-        html,
-        "<div class=\"bar {class}\" style=\"height:{height}%\" title=\"{label} {}\"></div>",
-        percent_text(percent)
-    );
+    html! {
+        div class={ "bar " (class) } style={ "height:" (height) "%" }
+            title={ (label) " " (percent_text(percent)) } {}
+    }
 }
 
 #[cfg(test)]
@@ -332,10 +320,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping_covers_markup_and_quotes() {
-        assert_eq!(
-            escape(r#"<script>alert("x")</script> & 'y'"#),
-            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;y&#39;"
+    fn markup_and_quotes_in_names_are_escaped_in_text_and_attributes() {
+        let card = queue_card(
+            &QueueRow {
+                queue_id: "q\"1".to_owned(),
+                queue_name: r#"<script>alert("x")</script> & 'y'"#.to_owned(),
+                media_type: None,
+                counts: sla_core::Counts::default(),
+                kpis: sla_core::Kpis::default(),
+                service_levels: Vec::new(),
+                intervals: Vec::new(),
+            },
+            &PageContext {
+                zone: &Zone::utc(),
+                now: Timestamp::UNIX_EPOCH,
+                refresh_secs: 60,
+                watching: true,
+                period: None,
+            },
+        )
+        .into_string();
+        let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; 'y'";
+        assert!(
+            card.contains(&format!("<h2 title=\"{escaped}\">{escaped}</h2>")),
+            "{card}"
         );
+        assert!(card.contains("data-queue-id=\"q&quot;1\""), "{card}");
+        assert!(!card.contains("<script>"), "{card}");
     }
 }

@@ -77,6 +77,14 @@ impl ApiError {
         Self::parameter(input_code(error), api_wording(&error.to_string()))
     }
 
+    /// 400 for a bad value of the query parameter `name`, naming it.
+    pub(crate) fn parameter_value(name: &str, error: &SlaError) -> Self {
+        Self::parameter(
+            input_code(error),
+            format!("parameter '{name}': {}", api_wording(&error.to_string())),
+        )
+    }
+
     /// A failing port (502), with Genesys's details when the adapter's error rides along.
     pub(crate) fn source(error: &SourceError) -> Self {
         let message = chain(error);
@@ -252,7 +260,7 @@ fn input_code(error: &SlaError) -> &'static str {
         SlaError::InvalidGranularity(_) => "invalid_granularity",
         SlaError::InvalidSource(_) => "invalid_source",
         SlaError::InvalidPeriod(_) => "invalid_period",
-        SlaError::InvalidTime { .. } => "invalid_time",
+        SlaError::InvalidTime(_) => "invalid_time",
         SlaError::ConflictingWindow(_) => "conflicting_window",
         SlaError::EmptyWindow { .. } => "empty_window",
         SlaError::WindowTooLong { .. } => "window_too_long",
@@ -534,11 +542,12 @@ mod tests {
                 "no queues selected: name them with queue, queue_name or all_queues=true",
             ),
             (
-                SlaError::InvalidTime {
-                    field: "--from",
-                    value: "yesterday-ish".to_owned(),
-                },
-                "invalid from 'yesterday-ish': expected a date like 2024-05-01 or an RFC 3339 instant like 2024-05-01T08:00:00Z",
+                SlaError::InvalidTime("yesterday-ish".to_owned()),
+                "invalid date or instant 'yesterday-ish': expected a date like 2024-05-01 or an RFC 3339 instant like 2024-05-01T08:00:00Z",
+            ),
+            (
+                SlaError::ConflictingWindow("--to needs --from".to_owned()),
+                "to needs from",
             ),
             (
                 SlaError::UnknownQueue("Nope".to_owned()),

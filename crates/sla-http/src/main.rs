@@ -28,7 +28,7 @@ use anyhow::Context as _;
 use jiff::Timestamp;
 use sla_connect::ConnectError;
 use sla_connect::process::{self, UsageError};
-use sla_core::Zone;
+use sla_core::ServiceError;
 
 use crate::config::{Cli, TOKEN_VAR};
 use crate::genesys::ClientUpstream;
@@ -56,16 +56,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let zone = match &cli.tz {
-        Some(name) => Zone::get(name).map_err(|e| usage(e.to_string()))?,
-        None => process::system_zone(),
-    };
-    let config = process::read_config(cli.watch.objectives.config.as_deref())?;
-    let watch = cli.watch_input(config);
-    // A typo in the watched flags fails now rather than at every refresh.
-    watch
-        .parse(Timestamp::now(), &zone)
-        .map_err(|e| usage(e.to_string()))?;
+    let zone = cli.tz.clone().unwrap_or_else(process::system_zone);
+    let objectives = process::read_objectives(cli.watch.objectives.config.as_deref())?;
+    let watch = cli.watch_input(objectives);
     let token = config::client_token(std::env::var(TOKEN_VAR).ok());
 
     let connection = sla_connect::connect(&cli.connection)
@@ -91,6 +84,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let protected = settings.token.is_some();
     let state = AppState::new(ports, Arc::new(SystemClock), settings);
+    check_watched(&state).await?;
 
     let listener = tokio::net::TcpListener::bind(cli.bind)
         .await
@@ -117,6 +111,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     connection.close().await;
     tracing::info!("stopped");
     served
+}
+
+/// Refuses to start with watched queues or objectives that `sla report` would refuse, with the
+/// same message: a misspelt queue would otherwise leave `/readyz` failing for ever and
+/// `/metrics` silently without it. When Genesys cannot be reached, the service starts anyway and
+/// says so, since readiness reports it until Genesys answers.
+async fn check_watched(state: &AppState) -> anyhow::Result<()> {
+    let request = watch::watched(state, Timestamp::now()).map_err(|e| usage(e.to_string()))?;
+    if request.queues.is_empty() {
+        return Ok(());
+    }
+    match sla_core::resolve(&request, state.ports.directory.as_ref()).await {
+        Ok(_) => Ok(()),
+        Err(ServiceError::Input(e)) => Err(usage(e.to_string())),
+        Err(ServiceError::Source(e)) => {
+            tracing::warn!(error = %error::chain(&e), "cannot check the watched queues yet");
+            Ok(())
+        }
+    }
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM; open requests then finish before the server stops.

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
-use sla_core::SlaReport;
+use sla_core::{QueueRow, ServiceLevel, SlaReport};
 
 use crate::state::AppState;
 
@@ -143,86 +143,121 @@ pub(crate) fn exposition(state: &AppState) -> String {
     out
 }
 
-/// The gauges of the watched report: counts per queue, service levels per queue and objective.
-fn report_families(report: &SlaReport) -> Vec<Family> {
-    let mut percent = Family::new(
-        "sla_service_level_percent",
-        "gauge",
-        "Service level in percent over the watched window; absent when nothing was measured.",
-    );
-    let mut numerator = Family::new(
-        "sla_numerator",
-        "gauge",
-        "Visits that met the objective, as the formula counts them.",
-    );
-    let mut denominator = Family::new(
-        "sla_denominator",
-        "gauge",
-        "Visits the objective is measured over, as the formula counts them.",
-    );
-    let mut target = Family::new(
-        "sla_target_percent",
-        "gauge",
-        "The objective's target in percent, when it has one.",
-    );
-    let mut threshold = Family::new(
-        "sla_threshold_seconds",
-        "gauge",
-        "The objective's wait threshold in seconds, when the queue's visits share one.",
-    );
-    let mut offered = Family::new(
+/// A gauge of a queue row: name, help, and its value when it has one.
+type QueueGauge = (&'static str, &'static str, fn(&QueueRow) -> Option<String>);
+
+/// The per-queue gauges of the watched window.
+const QUEUE_GAUGES: &[QueueGauge] = &[
+    (
         "sla_offered",
-        "gauge",
         "Visits offered in the watched window.",
-    );
-    let mut answered = Family::new(
+        |r| Some(r.counts.offered.to_string()),
+    ),
+    (
         "sla_answered",
-        "gauge",
         "Visits answered in the watched window.",
-    );
-    let mut abandoned = Family::new(
+        |r| Some(r.counts.answered.to_string()),
+    ),
+    (
         "sla_abandoned",
-        "gauge",
         "Visits abandoned in the watched window, short abandons included.",
-    );
-    let mut flow_outs = Family::new(
+        |r| Some(r.counts.abandoned.to_string()),
+    ),
+    (
         "sla_flow_outs",
-        "gauge",
         "Visits that left the queue unanswered by other means in the watched window.",
-    );
-    for row in &report.queues {
-        let queue = || {
-            let mut labels = vec![
-                ("queue_id", row.queue_id.clone()),
-                ("queue", row.queue_name.clone()),
-            ];
-            if let Some(media) = row.media_type {
-                labels.push(("media_type", media.as_str().to_owned()));
-            }
-            labels
-        };
-        offered.sample(queue(), &row.counts.offered);
-        answered.sample(queue(), &row.counts.answered);
-        abandoned.sample(queue(), &row.counts.abandoned);
-        flow_outs.sample(queue(), &row.counts.flow_outs);
-        for level in &row.service_levels {
-            let labels = || {
-                let mut labels = queue();
-                labels.push(("objective", level.objective.clone()));
-                labels
-            };
-            if let Some(p) = level.percent {
-                percent.sample(labels(), &p);
-            }
-            numerator.sample(labels(), &level.numerator);
-            denominator.sample(labels(), &level.denominator);
-            if let Some(t) = level.target_percent {
-                target.sample(labels(), &t);
-            }
-            if let Some(ms) = level.threshold_ms {
-                threshold.sample(labels(), &seconds_of_millis(ms));
+        |r| Some(r.counts.flow_outs.to_string()),
+    ),
+    (
+        "sla_asa_seconds",
+        "Average speed of answer in the watched window, in seconds; absent when nothing was answered.",
+        |r| r.kpis.asa_ms.map(seconds_of_millis),
+    ),
+    (
+        "sla_longest_answer_wait_seconds",
+        "The longest wait of an answered visit in the watched window, in seconds.",
+        |r| r.kpis.longest_answer_wait_ms.map(seconds_of_millis),
+    ),
+    (
+        "sla_abandon_percent",
+        "Abandoned as a percent of offered in the watched window; absent when nothing was offered.",
+        |r| r.kpis.abandon_percent.map(|p| p.to_string()),
+    ),
+];
+
+/// A gauge of one objective of a queue row: name, help, and its value when it has one.
+type LevelGauge = (
+    &'static str,
+    &'static str,
+    fn(&ServiceLevel) -> Option<String>,
+);
+
+/// The per-objective gauges of the watched window.
+const LEVEL_GAUGES: &[LevelGauge] = &[
+    (
+        "sla_service_level_percent",
+        "Service level in percent over the watched window; absent when nothing was measured.",
+        |l| l.percent.map(|p| p.to_string()),
+    ),
+    (
+        "sla_numerator",
+        "Visits that met the objective, as the formula counts them.",
+        |l| Some(l.numerator.to_string()),
+    ),
+    (
+        "sla_denominator",
+        "Visits the objective is measured over, as the formula counts them.",
+        |l| Some(l.denominator.to_string()),
+    ),
+    (
+        "sla_target_percent",
+        "The objective's target in percent, when it has one.",
+        |l| l.target_percent.map(|t| t.to_string()),
+    ),
+    (
+        "sla_threshold_seconds",
+        "The objective's wait threshold in seconds, when the queue's visits share one.",
+        |l| l.threshold_ms.map(seconds_of_millis),
+    ),
+];
+
+/// The labels of a queue row: id, name and, for rows split by media, the media type.
+fn queue_labels(row: &QueueRow) -> Vec<(&'static str, String)> {
+    let mut labels = vec![
+        ("queue_id", row.queue_id.clone()),
+        ("queue", row.queue_name.clone()),
+    ];
+    if let Some(media) = row.media_type {
+        labels.push(("media_type", media.as_str().to_owned()));
+    }
+    labels
+}
+
+/// The gauges of the watched report: service levels per queue and objective, then counts and
+/// KPIs per queue.
+fn report_families(report: &SlaReport) -> Vec<Family> {
+    let mut families = Vec::new();
+    for (name, help, value) in LEVEL_GAUGES {
+        let mut family = Family::new(name, "gauge", help);
+        for row in &report.queues {
+            for level in &row.service_levels {
+                if let Some(v) = value(level) {
+                    let mut labels = queue_labels(row);
+                    labels.push(("objective", level.objective.clone()));
+                    family.sample(labels, &v);
+                }
             }
         }
+        families.push(family);
+    }
+    for (name, help, value) in QUEUE_GAUGES {
+        let mut family = Family::new(name, "gauge", help);
+        for row in &report.queues {
+            if let Some(v) = value(row) {
+                family.sample(queue_labels(row), &v);
+            }
+        }
+        families.push(family);
     }
     let mut window = Family::new(
         "sla_window_start_timestamp_seconds",
@@ -230,18 +265,8 @@ fn report_families(report: &SlaReport) -> Vec<Family> {
         "Start of the watched window, in seconds since the epoch.",
     );
     window.sample(Vec::new(), &seconds(report.window.start));
-    vec![
-        percent,
-        numerator,
-        denominator,
-        target,
-        threshold,
-        offered,
-        answered,
-        abandoned,
-        flow_outs,
-        window,
-    ]
+    families.push(window);
+    families
 }
 
 fn seconds_of_millis(ms: u64) -> String {

@@ -1,7 +1,9 @@
 //! The report API's query parameters, read into sla-core's `QueryInput`, the same value the
 //! CLI's flags become, so both binaries validate through one parser.
 
-use sla_core::QueryInput;
+use std::str::FromStr;
+
+use sla_core::{QueryInput, SlaError};
 
 use crate::error::ApiError;
 
@@ -25,42 +27,57 @@ pub(crate) const REPORT_PARAMETERS: &[&str] = &[
     "source",
 ];
 
-/// Reads the report parameters. Repeatable ones (`queue`, `queue_name`, `media`, `threshold`)
-/// collect every value; the others may appear once. Unknown names are refused, so a typo never
-/// silently changes the query.
+/// Reads the report parameters, each value through the same `FromStr` the CLI's flags use.
+/// Repeatable ones (`queue`, `queue_name`, `media`, `threshold`) collect every value; the
+/// others may appear once. Unknown names are refused, so a typo never silently changes the
+/// query.
 pub(crate) fn report_input(pairs: &[(String, String)]) -> Result<QueryInput, ApiError> {
     let mut input = QueryInput::default();
+    let mut seen: Vec<&str> = Vec::new();
     for (name, value) in pairs {
-        let single = |slot: &mut Option<String>| {
-            if slot.is_some() {
+        let repeatable = matches!(
+            name.as_str(),
+            "queue" | "queue_name" | "media" | "threshold"
+        );
+        if !repeatable {
+            if seen.contains(&name.as_str()) {
                 return Err(ApiError::parameter(
                     "duplicate_parameter",
                     format!("parameter '{name}' is given more than once"),
                 ));
             }
-            *slot = Some(value.clone());
-            Ok(())
-        };
+            seen.push(name);
+        }
         match name.as_str() {
             "queue" => input.queues.push(value.clone()),
             "queue_name" => input.queue_names.push(value.clone()),
-            "media" => input.media.push(value.clone()),
-            "threshold" => input.thresholds.push(value.clone()),
+            "media" => {
+                for media in value.split(',') {
+                    input.media.push(read(name, media)?);
+                }
+            }
+            "threshold" => input.thresholds.push(read(name, value)?),
             "all_queues" => input.all_queues = flag(name, value)?,
             "by_media" => input.by_media = flag(name, value)?,
-            "from" => single(&mut input.from)?,
-            "to" => single(&mut input.to)?,
-            "period" => single(&mut input.period)?,
-            "tz" => single(&mut input.tz)?,
-            "granularity" => single(&mut input.granularity)?,
-            "abandons" => single(&mut input.abandons)?,
-            "short_abandon" => single(&mut input.short_abandon)?,
-            "flowouts" => single(&mut input.flowouts)?,
-            "source" => single(&mut input.source)?,
+            "from" => input.from = Some(read(name, value)?),
+            "to" => input.to = Some(read(name, value)?),
+            "period" => input.period = Some(read(name, value)?),
+            "tz" => input.tz = Some(read(name, value)?),
+            "granularity" => input.granularity = read(name, value)?,
+            "abandons" => input.abandons = read(name, value)?,
+            "short_abandon" => input.short_abandon = Some(read(name, value)?),
+            "flowouts" => input.flowouts = read(name, value)?,
+            "source" => input.source = read(name, value)?,
             _ => return Err(unknown(name, REPORT_PARAMETERS)),
         }
     }
     Ok(input)
+}
+
+fn read<T: FromStr<Err = SlaError>>(name: &str, value: &str) -> Result<T, ApiError> {
+    value
+        .parse()
+        .map_err(|e| ApiError::parameter_value(name, &e))
 }
 
 /// Reads the queue listing's parameters: an optional `name` pattern.
@@ -107,6 +124,10 @@ fn flag(name: &str, value: &str) -> Result<bool, ApiError> {
 mod tests {
     use super::*;
 
+    fn p<T: FromStr<Err = SlaError>>(text: &str) -> T {
+        text.parse().unwrap()
+    }
+
     fn pairs(query: &str) -> Vec<(String, String)> {
         query
             .split('&')
@@ -139,25 +160,25 @@ mod tests {
                 queues: vec!["Support".into(), "Sales".into()],
                 queue_names: vec!["Bill*".into()],
                 all_queues: true,
-                media: vec!["voice,chat".into(), "email".into()],
+                media: vec![p("voice"), p("chat"), p("email")],
                 by_media: true,
-                from: Some("2024-01-01".into()),
-                to: Some("2024-01-31".into()),
+                from: Some(p("2024-01-01")),
+                to: Some(p("2024-01-31")),
                 period: None,
-                tz: Some("Europe/London".into()),
-                granularity: Some("day".into()),
-                thresholds: vec!["20s".into(), "configured".into()],
-                config: None,
-                abandons: Some("against".into()),
-                short_abandon: Some("5s".into()),
-                flowouts: Some("against".into()),
-                source: Some("aggregates".into()),
+                tz: Some(p("Europe/London")),
+                granularity: p("day"),
+                thresholds: vec![p("20s"), p("configured")],
+                objectives: Vec::new(),
+                abandons: p("against"),
+                short_abandon: Some(p("5s")),
+                flowouts: p("against"),
+                source: p("aggregates"),
             }),
         );
         check(
             "period=yesterday&all_queues",
             Ok(QueryInput {
-                period: Some("yesterday".into()),
+                period: Some(p("yesterday")),
                 all_queues: true,
                 ..QueryInput::default()
             }),
@@ -175,6 +196,13 @@ mod tests {
         );
         check("all_queues=yes", Err("invalid all_queues 'yes'"));
         check("by_media=maybe", Err("invalid by_media 'maybe'"));
+        // Values are read by the same parsers as the CLI's flags, naming what is expected.
+        check("granularity=15m", Err("unknown granularity '15m'"));
+        check("period=fortnight", Err("or a rolling last-<duration>"));
+        check("media=voice,", Err("unknown media type ''"));
+        check("threshold=soon", Err("invalid threshold 'soon'"));
+        check("tz=Mars/Olympus", Err("unknown time zone 'Mars/Olympus'"));
+        check("from=yesterday", Err("invalid date or instant 'yesterday'"));
     }
 
     #[test]

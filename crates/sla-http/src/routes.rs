@@ -7,8 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
-use sla_core::ports::QueueSelector;
-use sla_core::{Format, SourceKind, build_report, queues_json, render};
+use sla_core::{Format, QueryInput, SourceKind, list_queues, parse_config, queues_json, render};
 
 use crate::dashboard::{self, PageContext};
 use crate::error::ApiError;
@@ -35,10 +34,26 @@ pub(crate) async fn report(
     query: Pairs,
 ) -> Result<Response, ApiError> {
     let input = params::report_input(&pairs(query)?)?;
+    report_for(state, input).await
+}
+
+/// `POST /api/v1/report`: as `GET`, with named objectives in the body, in the format of
+/// `sla report --config` (TOML).
+pub(crate) async fn report_with_objectives(
+    State(state): State<AppState>,
+    query: Pairs,
+    body: String,
+) -> Result<Response, ApiError> {
+    let mut input = params::report_input(&pairs(query)?)?;
+    input.objectives = parse_config(&body).map_err(|e| ApiError::input(&e))?;
+    report_for(state, input).await
+}
+
+async fn report_for(state: AppState, input: QueryInput) -> Result<Response, ApiError> {
     let now = state.clock.now();
-    let request = fetch::request(&state, &input, now).map_err(|e| ApiError::input(&e))?;
-    let limits = state.settings.limits;
-    fetch::check_bounds(&request, &limits).map_err(|e| ApiError::input(&e))?;
+    let request = state
+        .request(&input, now, state.settings.limits)
+        .map_err(|e| ApiError::input(&e))?;
     if request.source == SourceKind::Details && state.ports.visits.is_none() {
         return Err(ApiError::parameter(
             "unsupported_source",
@@ -57,14 +72,13 @@ pub(crate) async fn report(
     let body = state
         .cache
         .get_or_fetch(key, ttl, move || async move {
-            let counted = fetch::count(&fetch_state, &request, Some(&limits))
+            let counted = sla_core::count(&request, fetch_state.sources())
                 .await
                 .map_err(|e| ApiError::service(&e))?;
             // Building and rendering a large report is CPU work for a while; keep it off the
             // threads that serve requests.
             let rendered = tokio::task::spawn_blocking(move || {
-                let report = build_report(&request, &counted.queues, &counted.tallies);
-                Bytes::from(render(&report, Format::Json))
+                Bytes::from(render(&counted.report(&request), Format::Json))
             });
             rendered.await.map_err(|e| ApiError::internal(&e))
         })
@@ -84,13 +98,9 @@ pub(crate) async fn queues(
     let body = state
         .cache
         .get_or_fetch(key, state.settings.open_ttl, move || async move {
-            let selector = pattern.map_or(QueueSelector::All, QueueSelector::Name);
-            let queues = fetch_state
-                .ports
-                .directory
-                .queues(&selector)
+            let queues = list_queues(pattern.as_deref(), fetch_state.ports.directory.as_ref())
                 .await
-                .map_err(|e| ApiError::source(&e))?;
+                .map_err(|e| ApiError::service(&e))?;
             let mut text = serde_json::to_string_pretty(&queues_json(&queues))
                 .map_err(|e| ApiError::internal(&e))?;
             text.push('\n');
@@ -123,7 +133,7 @@ pub(crate) async fn dashboard(State(state): State<AppState>) -> Html<String> {
         now: state.clock.now(),
         refresh_secs: state.settings.refresh_interval.as_secs(),
         watching,
-        period: state.settings.watch.period.as_deref(),
+        period: state.settings.watch.period,
     };
     Html(dashboard::page(&state.watch_status(), &context))
 }

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 use secrecy::SecretString;
 use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
-use sla_core::{QueryInput, SlaReport, Zone};
+use sla_core::{Limits, QueryInput, SlaReport, Zone};
 
 use crate::cache::{CacheLimits, ReportCache};
 use crate::ready::TokenCheck;
@@ -51,31 +51,6 @@ pub(crate) struct UpstreamCounts {
     pub(crate) retries: u64,
 }
 
-/// Bounds on what one API request may ask for.
-#[derive(Clone, Copy, Debug)]
-#[expect(clippy::struct_field_names, reason = "each field is a maximum")]
-pub(crate) struct Limits {
-    /// The longest window, in days.
-    pub(crate) max_window_days: i64,
-    /// The most queues a report may cover.
-    pub(crate) max_queues: usize,
-    /// The most objectives a report may measure.
-    pub(crate) max_objectives: usize,
-    /// The most queue × interval × objective cells a report may hold.
-    pub(crate) max_cells: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_window_days: 400,
-            max_queues: 200,
-            max_objectives: 20,
-            max_cells: 250_000,
-        }
-    }
-}
-
 /// Configuration the handlers read.
 #[derive(Clone)]
 pub(crate) struct Settings {
@@ -94,7 +69,7 @@ pub(crate) struct Settings {
     pub(crate) first_refresh_wait: Duration,
     /// How long a request may take before it is answered 504.
     pub(crate) request_timeout: Duration,
-    /// API bounds.
+    /// Bounds on one API request.
     pub(crate) limits: Limits,
     /// Cache lifetime of results whose window reaches the present or the future.
     pub(crate) open_ttl: Duration,
@@ -129,7 +104,7 @@ impl Default for Settings {
             refresh_interval: Duration::from_mins(1),
             first_refresh_wait: Duration::from_secs(10),
             request_timeout: Duration::from_mins(1),
-            limits: Limits::default(),
+            limits: Limits::SERVICE,
             open_ttl: Duration::from_secs(30),
             closed_ttl: Duration::from_hours(1),
             cache: CacheLimits::default(),

@@ -6,22 +6,32 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
+use jiff::Timestamp;
+use sla_core::{Limits, ReportRequest, SlaError, fetch_report};
+
 use crate::error::{chain, redact_urls};
-use crate::fetch;
 use crate::state::AppState;
+
+/// The watched queues are the operator's own choice, so the CLI's limits apply to them rather
+/// than those of one API request.
+const WATCH_LIMITS: Limits = Limits::CLI;
+
+/// The watched report's request at `now`.
+pub(crate) fn watched(state: &AppState, now: Timestamp) -> Result<ReportRequest, SlaError> {
+    state.request(&state.settings.watch, now, WATCH_LIMITS)
+}
 
 /// Whether the settings name anything to watch.
 pub(crate) fn is_watching(state: &AppState) -> bool {
-    let now = state.clock.now();
-    fetch::request(state, &state.settings.watch, now).is_ok_and(|r| !r.queues.is_empty())
+    watched(state, state.clock.now()).is_ok_and(|r| !r.queues.is_empty())
 }
 
 /// Computes the watched report once and records the outcome.
 pub(crate) async fn refresh(state: &AppState) {
     let now = state.clock.now();
-    let outcome = match fetch::request(state, &state.settings.watch, now) {
+    let outcome = match watched(state, now) {
         Ok(request) if request.queues.is_empty() => return,
-        Ok(request) => fetch::report(state, &request, None).await.map_err(|e| {
+        Ok(request) => fetch_report(&request, state.sources()).await.map_err(|e| {
             let reason = chain(&e);
             tracing::warn!(error = %reason, "refreshing the watched queues failed");
             // Shown on the dashboard and by /readyz; the upstream's addresses stay in the log.

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use sla_core::ports::{QueueDirectory, QueueSelector, TallySource, VisitQuery, VisitSink};
 use sla_core::{Granularity, QueueId, TimeWindow};
 
-use super::{AGGREGATES, QUEUES, TOKEN_PATH, client, tally_query, ts};
+use super::{AGGREGATES, QUEUES, TOKEN_PATH, client, tally_query, ts, with_token};
 use crate::{DetailsReader, Reply, ScriptedTransport};
 
 const QUEUE: &str = "11111111-1111-1111-1111-111111111111";
@@ -146,8 +146,7 @@ proptest! {
 
     #[test]
     fn aggregates_answers_never_panic(body in body(), status in prop::sample::select(vec![200_u16, 400, 429, 500])) {
-        let transport = ScriptedTransport::new();
-        transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+        let transport = with_token();
         let text = String::from_utf8_lossy(&body).into_owned();
         transport.respond(AGGREGATES, move |_| Reply::text(status, &text));
         let (client, _, _) = client(&transport, |c| c.max_attempts = 2);
@@ -157,8 +156,7 @@ proptest! {
 
     #[test]
     fn queue_listings_never_panic(body in body()) {
-        let transport = ScriptedTransport::new();
-        transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+        let transport = with_token();
         let text = String::from_utf8_lossy(&body).into_owned();
         transport.respond(QUEUES, move |_| Reply::text(200, &text));
         let (client, _, _) = client(&transport, |c| c.max_attempts = 2);
@@ -188,8 +186,7 @@ proptest! {
 
 #[test]
 fn the_valid_bodies_are_read() {
-    let transport = ScriptedTransport::new();
-    transport.script(TOKEN_PATH, [Reply::token("tok", 86_400)]);
+    let transport = with_token();
     transport.respond(AGGREGATES, |_| Reply::text(200, &aggregates_body()));
     transport.respond(QUEUES, |_| Reply::text(200, &queues_body()));
     let (client, _, _) = client(&transport, |_| {});

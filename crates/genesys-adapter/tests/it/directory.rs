@@ -5,6 +5,7 @@ use genesys_sim::SimConfig;
 use sla_core::ports::{QueueDirectory, QueueSelector, SourceError};
 use sla_core::{MediaType, QueueId};
 
+use crate::shared::chain;
 use crate::support::{real_client, sim_config, start};
 
 fn many_queues() -> SimConfig {
@@ -96,7 +97,37 @@ async fn wrong_credentials_are_unauthorized_with_the_login_hosts_reason() {
         reason.starts_with("authentication failed with status 401: client authentication failed"),
         "{reason}"
     );
+    // Where the credentials come from, and the id Genesys support asks for.
+    assert!(
+        reason.contains("; check GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET [correlationId "),
+        "{reason}"
+    );
     // A refusal is final: one token request, no API request.
     assert_eq!(sim.token_requests(), 1);
+    assert_eq!(sim.api_requests(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_name_too_long_for_a_url_is_a_short_error_and_never_sent() {
+    let sim = start(sim_config()).await;
+    let client = real_client(&sim, |_| {});
+    let name = "n".repeat(100_000);
+    let err = client.queues(&QueueSelector::Name(name)).await.unwrap_err();
+    assert!(matches!(err, SourceError::Rejected(_)), "{err:?}");
+    assert_eq!(
+        chain(&err),
+        format!(
+            "request rejected: cannot send GET /api/v2/routing/queues: its URL is {} characters \
+             long, more than the 65534 HTTP allows: the name parameter alone is 100000 characters \
+             ({}…)",
+            sim.base_url().len()
+                + "/api/v2/routing/queues?pageSize=100&pageNumber=1&name=".len()
+                + 100_000,
+            "n".repeat(40)
+        )
+    );
+    // Not retried, and nothing reached the simulator but the token request.
+    let stats = client.upstream_stats();
+    assert_eq!(stats.retries, 0, "{stats:?}");
     assert_eq!(sim.api_requests(), 0);
 }

@@ -1,8 +1,6 @@
 //! The client secret and access tokens never reach logs (captured at trace level), errors or
 //! `Debug` output, through renewals, throttling and refusals.
 
-use std::io;
-use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -10,37 +8,8 @@ use genesys_sim::SimConfig;
 use sla_core::Granularity;
 use sla_core::ports::{QueueDirectory, QueueSelector, TallySource};
 
+use crate::shared::capture_logs;
 use crate::support::{SECRET, config_for, query, real_client, sim_config, start, ts};
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Captures every event on this thread at trace level, except the simulator's own.
-fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
-    // With a single dispatcher registered, tracing asks only the registering thread's default
-    // whether a new callsite is of interest; a second, idle one makes it ask every live one.
-    static IDLE: OnceLock<tracing::Dispatch> = OnceLock::new();
-    IDLE.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new("trace,genesys_sim=off"))
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    (logs, tracing::subscriber::set_default(subscriber))
-}
 
 /// Tokens the simulator issues: 43 characters of URL-safe base64.
 fn looks_like_a_token(word: &str) -> bool {
@@ -53,7 +22,7 @@ fn looks_like_a_token(word: &str) -> bool {
 // One thread, so every event of the client, reqwest and the simulator's tasks is captured.
 #[tokio::test(flavor = "current_thread")]
 async fn no_secret_or_token_in_logs_errors_or_debug() {
-    let (logs, _guard) = capture_logs();
+    let (logs, _guard) = capture_logs("trace,genesys_sim=off");
     let sim = start(SimConfig {
         token_ttl_s: 5,
         throttle_rate: 0.3,
@@ -105,7 +74,7 @@ async fn no_secret_or_token_in_logs_errors_or_debug() {
     let err = exhausted.tallies(&q).await.unwrap_err();
     seen.push(format!("{err} {err:?} {err:#?}"));
 
-    let logs = String::from_utf8_lossy(&logs.0.lock().unwrap()).into_owned();
+    let logs = logs.text();
     assert!(logs.contains("obtained an access token"), "{logs}");
     assert!(logs.contains("token refused, renewing it"), "{logs}");
     assert!(logs.contains("status=401"), "{logs}");

@@ -1,7 +1,7 @@
 //! Shared helpers: a simulator, clients pointed at it, tally queries and the core's tally of the
 //! simulated org.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,6 +16,8 @@ use sla_core::ports::{OutcomeKind, TallyQuery, Visit, VisitOutcome};
 use sla_core::{
     BucketPlan, Granularity, MediaType, QueueId, Tallier, TallySet, Threshold, TimeWindow, Zone,
 };
+
+use crate::shared::assert_valid;
 
 /// The client secret the simulator accepts in these tests; it must never surface anywhere.
 pub(crate) const SECRET: &str = "it-s3cret-9f2c71be";
@@ -62,34 +64,8 @@ pub(crate) fn real_client(
     GenesysClient::new(config).expect("a valid configuration")
 }
 
-/// The vendor schema's `$defs`, read from the repository.
-fn schema_defs() -> &'static serde_json::Value {
-    static DEFS: OnceLock<serde_json::Value> = OnceLock::new();
-    DEFS.get_or_init(|| {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../schemas/genesys/contract.schema.json"
-        );
-        let schema: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        schema["$defs"].clone()
-    })
-}
-
-/// Asserts that `instance` is valid against `$defs/<model>` of the vendor schema.
-#[track_caller]
-pub(crate) fn assert_valid(model: &str, instance: &serde_json::Value) {
-    let schema = serde_json::json!({"$defs": schema_defs(), "$ref": format!("#/$defs/{model}")});
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator
-        .iter_errors(instance)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(errors.is_empty(), "{model}: {errors:#?}\n{instance:#}");
-}
-
-/// Real HTTP that checks every aggregates and details request the client sends, and every
-/// answer, against the vendor schema.
+/// Real HTTP that checks every aggregates, details and observations request the client sends,
+/// and every answer, against the vendor schema.
 #[derive(Debug)]
 pub(crate) struct CheckedHttp {
     http: reqwest::Client,
@@ -97,6 +73,19 @@ pub(crate) struct CheckedHttp {
     pub(crate) checked: Mutex<usize>,
     /// Details queries, job submissions and job answers checked.
     pub(crate) details_checked: Mutex<usize>,
+    /// Successful observations queries checked, body and answer.
+    pub(crate) observations_checked: Mutex<usize>,
+}
+
+impl CheckedHttp {
+    fn new() -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            checked: Mutex::default(),
+            details_checked: Mutex::default(),
+            observations_checked: Mutex::default(),
+        }
+    }
 }
 
 /// The vendor model of a details request's body and of its successful answer, by method and
@@ -129,6 +118,12 @@ impl Transport for CheckedHttp {
                 serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
             assert_valid("ConversationAggregationQuery", &body);
             *self.checked.lock().unwrap() += 1;
+        }
+        let observations = request.url.path().ends_with("/queues/observations/query");
+        if observations {
+            let body: serde_json::Value =
+                serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
+            assert_valid("QueueObservationQuery", &body);
         }
         let details = details_models(request.method, request.url.path());
         if let Some((Some(model), _)) = details {
@@ -172,6 +167,11 @@ impl Transport for CheckedHttp {
             let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
             assert_valid("ConversationAggregateQueryResponse", &answer);
         }
+        if observations && status == 200 {
+            let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_valid("QueueObservationQueryResponse", &answer);
+            *self.observations_checked.lock().unwrap() += 1;
+        }
         if let Some((_, model)) = details.filter(|_| (200..300).contains(&status)) {
             let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
             assert_valid(model, &answer);
@@ -192,11 +192,7 @@ pub(crate) fn checked_client(
 ) -> (GenesysClient, Arc<CheckedHttp>) {
     let mut config = config_for(sim);
     tweak(&mut config);
-    let http = Arc::new(CheckedHttp {
-        http: reqwest::Client::new(),
-        checked: Mutex::default(),
-        details_checked: Mutex::default(),
-    });
+    let http = Arc::new(CheckedHttp::new());
     let real = Seams::real();
     let seams = Seams {
         transport: Some(http.clone()),
@@ -213,11 +209,7 @@ pub(crate) fn checked_instant_client(
 ) -> (GenesysClient, Arc<CheckedHttp>, Arc<SharedTime>) {
     let mut config = config_for(sim);
     tweak(&mut config);
-    let http = Arc::new(CheckedHttp {
-        http: reqwest::Client::new(),
-        checked: Mutex::default(),
-        details_checked: Mutex::default(),
-    });
+    let http = Arc::new(CheckedHttp::new());
     let time = Arc::new(SharedTime {
         clock: ManualClock::new(),
         sim: Arc::clone(sim),

@@ -1,11 +1,12 @@
-//! The aggregates endpoint against an independent count straight from `org().visits`.
+//! The aggregates endpoint against an independent count straight from `org().visits` (and the
+//! live org's finished visits, where it runs).
 //!
 //! The expected numbers are tallied here, visit by visit, with the documented rules: `nOffered`
 //! at entry, the rest at the outcome instant, each only inside the interval.
 
 use std::collections::BTreeMap;
 
-use genesys_sim::{Org, Outcome, Visit};
+use genesys_sim::{ManualClock, Org, Outcome, Visit};
 use jiff::{Timestamp, tz::TimeZone};
 use serde_json::{Value, json};
 
@@ -67,7 +68,7 @@ fn add_count(tally: &mut Tally, key: (String, String, String), by: [u64; 2]) {
     e[1] += by[1];
 }
 
-/// The independent tally.
+/// The independent tally of the history's visits.
 fn expected(
     org: &Org,
     keep: impl Fn(&Visit) -> bool,
@@ -75,9 +76,21 @@ fn expected(
     bucket: impl Fn(Timestamp) -> Option<String>,
     views: &[ViewSpec],
 ) -> Tally {
+    expected_of(org, org.visits.iter(), keep, group, bucket, views)
+}
+
+/// The independent tally of any visits of `org`'s queues.
+fn expected_of<'a>(
+    org: &Org,
+    visits: impl Iterator<Item = &'a Visit>,
+    keep: impl Fn(&Visit) -> bool,
+    group: impl Fn(&Visit) -> String,
+    bucket: impl Fn(Timestamp) -> Option<String>,
+    views: &[ViewSpec],
+) -> Tally {
     let short_abandon_ms = 10_000;
     let mut tally = Tally::new();
-    for v in org.visits.iter().filter(|v| keep(v)) {
+    for v in visits.filter(|v| keep(v)) {
         let g = group(v);
         if let Some(b) = bucket(v.entered) {
             add_count(&mut tally, (g.clone(), b, "nOffered".into()), [1, 0]);
@@ -401,4 +414,68 @@ async fn group_by_media_over_an_interval_cut_mid_day() {
         media.into_iter().collect::<Vec<_>>(),
         ["-/callback", "-/chat", "-/email", "-/message", "-/voice"]
     );
+}
+
+#[tokio::test]
+async fn live_visits_add_to_the_history_in_five_minute_buckets() {
+    let clock = ManualClock::starting_now();
+    let mut config = crate::support::live_config(&clock);
+    config.live.autopilot = true;
+    config.live.speed_up = 10.0;
+    let t = start(config).await;
+    let live = t.sim.live().unwrap();
+    let begin = live.now();
+    clock.advance(std::time::Duration::from_mins(15));
+    let snapshot = live.snapshot();
+    let org = t.sim.org();
+    // Whole minutes from 20 minutes before the live start to 2 minutes past now, in 5-minute steps.
+    let minute = 60_000;
+    let at = |ms: i64| Timestamp::from_millisecond(ms).unwrap();
+    let from = (begin.as_millisecond() - 20 * minute).div_euclid(minute) * minute;
+    let to = (snapshot.as_of.as_millisecond() + 2 * minute).div_euclid(minute) * minute;
+    let (start_ts, end_ts) = (at(from), at(to));
+    let views = [
+        ViewSpec {
+            name: "answeredLe10s",
+            target: "tAnswered",
+            gte: None,
+            lt: Some(10_001),
+        },
+        ViewSpec {
+            name: "abandonedOver5s",
+            target: "tAbandon",
+            gte: Some(5_000),
+            lt: None,
+        },
+    ];
+    let query = json!({
+        "interval": format!("{}/{}", fmt(start_ts), fmt(end_ts)),
+        "granularity": "PT5M",
+        "groupBy": ["queueId", "mediaType"],
+        "metrics": METRICS,
+        "views": views.iter().map(ViewSpec::json).collect::<Vec<_>>(),
+    });
+    let observed = run(&t, &query).await;
+    let step = 5 * minute;
+    let bucket = |ts: Timestamp| {
+        in_interval(ts, start_ts, end_ts).then(|| {
+            let b = from + (ts.as_millisecond() - from).div_euclid(step) * step;
+            format!("{}/{}", fmt(at(b)), fmt(at((b + step).min(to))))
+        })
+    };
+    let expected = expected_of(
+        org,
+        org.visits.iter().chain(&snapshot.visits),
+        |_| true,
+        |v| format!("{}/{}", v.queue_id, v.media_type.as_str()),
+        bucket,
+        &views,
+    );
+    assert_same(&expected, &observed);
+    // Live visits are in it: buckets after the live start hold more than the history ever had.
+    let live_buckets = observed
+        .keys()
+        .filter(|(_, b, _)| b.as_str() > fmt(begin).as_str())
+        .count();
+    assert!(live_buckets > 10, "{live_buckets}");
 }

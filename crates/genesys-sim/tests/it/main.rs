@@ -6,5 +6,7 @@ mod auth;
 mod binary;
 mod details;
 mod faults;
+mod live;
+mod observations;
 mod queues;
 mod support;

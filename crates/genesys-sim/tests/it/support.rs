@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use genesys_sim::{SimConfig, SimServer};
+use genesys_sim::{LiveClock, ManualClock, SimConfig, SimServer};
 use reqwest::{StatusCode, header::HeaderMap};
 use serde_json::{Value, json};
 
@@ -50,6 +50,21 @@ pub(crate) fn test_config() -> SimConfig {
         end_date: Some(jiff::civil::date(2026, 3, 31)),
         ..SimConfig::default()
     }
+}
+
+/// A small org whose history ends now and whose live org runs on `clock` with no autopilot, so
+/// that only what a test injects happens in it.
+pub(crate) fn live_config(clock: &ManualClock) -> SimConfig {
+    let mut config = SimConfig {
+        queues: 4,
+        days: 2,
+        visits_per_day: 120,
+        end_date: None,
+        ..SimConfig::default()
+    };
+    config.live.clock = LiveClock::Manual(clock.clone());
+    config.live.autopilot = false;
+    config
 }
 
 /// A response: status, headers and the JSON body (`Value::Null` when the body is empty).
@@ -183,6 +198,11 @@ impl TestSim {
 
     pub(crate) async fn details(&self, query: &Value) -> Reply {
         self.post("/api/v2/analytics/conversations/details/query", query)
+            .await
+    }
+
+    pub(crate) async fn observations(&self, query: &Value) -> Reply {
+        self.post("/api/v2/analytics/queues/observations/query", query)
             .await
     }
 }

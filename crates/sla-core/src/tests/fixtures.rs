@@ -3,12 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use std::str::FromStr;
+
 use jiff::{SignedDuration, Timestamp};
 
 use crate::ports::{OutcomeKind, Visit, VisitOutcome};
 use crate::{
-    BucketPlan, Granularity, MediaType, QueryInput, QueueId, QueueInfo, QueueRef, ReportRequest,
-    ServiceLevelTarget, Tallier, Tally, TallySet, Threshold, Zone,
+    BucketPlan, Granularity, Limits, MediaType, Objective, QueryContext, QueryInput, QueueId,
+    QueueInfo, QueueRef, ReportRequest, ServiceLevelTarget, SlaError, Tallier, Tally, TallySet,
+    Threshold, ThresholdArg, Zone, parse_config,
 };
 
 /// The instant every test query is parsed at, unless it says otherwise.
@@ -64,9 +67,9 @@ pub(crate) fn queue_with_targets(
 pub(crate) fn input(from: &str, to: &str) -> QueryInput {
     QueryInput {
         queues: vec!["Support".into()],
-        from: Some(from.into()),
-        to: Some(to.into()),
-        tz: Some("UTC".into()),
+        from: Some(p(from)),
+        to: Some(p(to)),
+        tz: Some(p("UTC")),
         ..QueryInput::default()
     }
 }
@@ -74,8 +77,42 @@ pub(crate) fn input(from: &str, to: &str) -> QueryInput {
 /// Parses `input` at [`NOW`] with UTC as the default zone.
 pub(crate) fn request(input: &QueryInput) -> ReportRequest {
     input
-        .parse(ts(NOW), &Zone::utc())
+        .parse(&at(ts(NOW), zone("UTC")))
         .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The context of a query read at `now` with `zone` as the default, under the CLI's limits.
+pub(crate) fn at(now: Timestamp, zone: Zone) -> QueryContext {
+    QueryContext {
+        now,
+        zone,
+        limits: Limits::CLI,
+        all_queues_by_default: false,
+    }
+}
+
+/// An option value read as the CLI reads it.
+#[track_caller]
+pub(crate) fn p<T: FromStr<Err = SlaError>>(text: &str) -> T {
+    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// `--threshold` values.
+#[track_caller]
+pub(crate) fn ps(texts: &[&str]) -> Vec<ThresholdArg> {
+    texts.iter().map(|t| p(t)).collect()
+}
+
+/// `--media` values, each possibly a comma-separated list.
+#[track_caller]
+pub(crate) fn media(entries: &[&str]) -> Vec<MediaType> {
+    entries.iter().flat_map(|e| e.split(',')).map(p).collect()
+}
+
+/// The objectives of a config file.
+#[track_caller]
+pub(crate) fn config(text: impl AsRef<str>) -> Vec<Objective> {
+    parse_config(text.as_ref()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A visit of `queue` that entered at `entered` (when `nOffered` is emitted) and ended after

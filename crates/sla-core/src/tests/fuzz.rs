@@ -5,11 +5,11 @@ use jiff::Timestamp;
 use proptest::prelude::*;
 
 use crate::ports::{OutcomeKind, Visit, VisitOutcome};
-use crate::tests::fixtures::{queue_with_targets, request};
+use crate::tests::fixtures::{p, ps, queue_with_targets, request};
 use crate::{
     BucketPlan, Format, Granularity, MediaType, QueryInput, QueueId, Tallier, Tally, TallyKey,
-    TallySet, Threshold, TimeWindow, Within, Zone, build_report, parse_config, parse_window,
-    percent, render,
+    TallySet, Threshold, TimeWindow, Within, Zone, build_report, parse_config, percent, render,
+    resolve_window,
 };
 
 const CONFIG: &str = r#"[[objective]]
@@ -106,7 +106,10 @@ proptest! {
         now in instant(),
         zone in zone(),
     ) {
-        if let Ok(window) = parse_window(from.as_deref(), to.as_deref(), period.as_deref(), now, &zone) {
+        let from = from.and_then(|t| t.parse().ok());
+        let to = to.and_then(|t| t.parse().ok());
+        let period = period.and_then(|t| t.parse().ok());
+        if let Ok(window) = resolve_window(from, to, period, now, &zone) {
             prop_assert!(window.start() < window.end());
         }
     }
@@ -117,25 +120,33 @@ proptest! {
         lists in prop::collection::vec(prop::collection::vec(texty(), 0..3), 4),
         now in instant(),
     ) {
+        // Each value goes through its own parser, as the CLI and the service read them; what
+        // parses is then checked as a whole.
+        fn read<T: std::str::FromStr>(text: Option<&String>) -> Option<T> {
+            text.and_then(|t| t.parse().ok())
+        }
+        fn read_all<T: std::str::FromStr>(texts: &[String]) -> Vec<T> {
+            texts.iter().filter_map(|t| t.parse().ok()).collect()
+        }
         let input = QueryInput {
             queues: lists[0].clone(),
             queue_names: lists[1].clone(),
             all_queues: true,
-            media: lists[2].clone(),
+            media: read_all(&lists[2]),
             by_media: fields[0].is_some(),
-            from: fields[1].clone(),
-            to: fields[2].clone(),
-            period: fields[3].clone(),
-            tz: fields[4].clone(),
-            granularity: fields[5].clone(),
-            thresholds: lists[3].clone(),
-            config: fields[6].clone(),
-            abandons: fields[7].clone(),
-            short_abandon: fields[8].clone(),
-            flowouts: fields[9].clone(),
-            source: fields[10].clone(),
+            from: read(fields[1].as_ref()),
+            to: read(fields[2].as_ref()),
+            period: read(fields[3].as_ref()),
+            tz: read(fields[4].as_ref()),
+            granularity: read(fields[5].as_ref()).unwrap_or_default(),
+            thresholds: read_all(&lists[3]),
+            objectives: fields[6].as_deref().and_then(|t| parse_config(t).ok()).unwrap_or_default(),
+            abandons: read(fields[7].as_ref()).unwrap_or_default(),
+            short_abandon: read(fields[8].as_ref()),
+            flowouts: read(fields[9].as_ref()).unwrap_or_default(),
+            source: read(fields[10].as_ref()).unwrap_or_default(),
         };
-        let _ = input.parse(now, &Zone::utc());
+        let _ = input.parse(&crate::tests::fixtures::at(now, Zone::utc()));
     }
 
     #[test]
@@ -167,10 +178,10 @@ proptest! {
         short in any::<bool>(),
     ) {
         let mut input = crate::tests::fixtures::input("2026-03-28", "2026-03-30");
-        input.granularity = Some(granularity.as_str().to_owned());
-        input.thresholds = vec!["20s".into(), "configured".into()];
-        input.short_abandon = short.then(|| "5s".to_owned());
-        input.tz = Some("Europe/London".to_owned());
+        input.granularity = granularity;
+        input.thresholds = ps(&["20s", "configured"]);
+        input.short_abandon = short.then(|| Threshold::from_millis(5_000));
+        input.tz = Some(p("Europe/London"));
         let request = request(&input);
         let window: TimeWindow = request.window;
         let plan = BucketPlan::new(&window, granularity, &request.zone);

@@ -1,6 +1,7 @@
 //! Algebraic laws as proptest properties: tallies of concatenated visit lists merge, chunked
 //! windows merge into the whole, counts add up through reports, percents stay in [0, 100].
 
+use crate::tests::fixtures::{config, p, ps};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 
@@ -93,15 +94,17 @@ fn query() -> impl Strategy<Value = QueryInput> {
         any::<bool>(),
     )
         .prop_map(|(granularity, thresholds, abandons, short, flowouts, by_media, contract)| QueryInput {
-            tz: Some("Europe/London".into()),
-            granularity: Some(granularity.as_str().into()),
-            thresholds: thresholds.into_iter().map(str::to_owned).collect(),
-            config: contract.then(|| {
-                "[[objective]]\nname = \"contract\"\nthreshold = \"25s\"\ntarget = 80\nqueues = [\"A\", \"q-c\"]\n".to_owned()
-            }),
-            abandons: Some(abandons.into()),
-            short_abandon: short.map(str::to_owned),
-            flowouts: Some(flowouts.into()),
+            tz: Some(p("Europe/London")),
+            granularity,
+            thresholds: ps(&thresholds),
+            objectives: if contract {
+                config("[[objective]]\nname = \"contract\"\nthreshold = \"25s\"\ntarget = 80\nqueues = [\"A\", \"q-c\"]\n")
+            } else {
+                Vec::new()
+            },
+            abandons: p(abandons),
+            short_abandon: short.map(p),
+            flowouts: p(flowouts),
             by_media,
             ..input(FROM, TO)
         })
@@ -146,8 +149,8 @@ proptest! {
         short in prop::option::of(wait()),
     ) {
         let request = request(&QueryInput {
-            tz: Some("Europe/London".into()),
-            short_abandon: short.map(|s| ms(s).to_string()),
+            tz: Some(p("Europe/London")),
+            short_abandon: short.map(ms),
             ..input(FROM, TO)
         });
         let thresholds = [ms(3_000), ms(20_000), ms(60_000)];
@@ -160,6 +163,48 @@ proptest! {
         let mut swapped = tally(&right);
         swapped.merge(tally(&left));
         prop_assert_eq!(whole, swapped);
+    }
+
+    /// The KPIs of merged tallies equal those computed straight from the concatenated visits,
+    /// here with floating-point averages rounded by `f64::round` (half away from zero).
+    #[test]
+    fn kpis_of_merged_tallies_are_those_of_the_concatenated_visits(
+        left in visits(),
+        right in visits(),
+    ) {
+        let request = request(&QueryInput {
+            tz: Some(p("Europe/London")),
+            queues: Vec::new(),
+            all_queues: true,
+            ..input(FROM, TO)
+        });
+        let tally = |visits: &[Visit]| tally_visits(&request, Granularity::Total, &[], visits);
+        let mut merged = tally(&left);
+        merged.merge(tally(&right));
+        let kpis = build_report(&request, &queues(), &merged).total.kpis;
+
+        let all = [left, right].concat();
+        let window = request.window;
+        let offered = all.iter().filter(|v| v.offered_at.is_some_and(|t| window.contains(t))).count();
+        let ended = |kind: OutcomeKind| -> Vec<u64> {
+            all.iter()
+                .filter_map(|v| v.outcome)
+                .filter(|o| o.kind == kind && window.contains(o.at))
+                .map(|o| o.wait_ms)
+                .collect()
+        };
+        let (answered, abandoned) = (ended(OutcomeKind::Answered), ended(OutcomeKind::Abandoned));
+        #[expect(clippy::cast_precision_loss, clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "small test sums")]
+        let average = |waits: &[u64]| {
+            (!waits.is_empty()).then(|| (waits.iter().sum::<u64>() as f64 / waits.len() as f64).round() as u64)
+        };
+        #[expect(clippy::cast_precision_loss, reason = "small test counts")]
+        let share = |n: usize| (offered > 0).then(|| (n as f64 * 10_000.0 / offered as f64).round() / 100.0);
+        prop_assert_eq!(kpis.asa_ms, average(&answered));
+        prop_assert_eq!(kpis.average_abandon_wait_ms, average(&abandoned));
+        prop_assert_eq!(kpis.longest_answer_wait_ms, answered.iter().max().copied());
+        prop_assert_eq!(kpis.answer_percent, share(answered.len()));
+        prop_assert_eq!(kpis.abandon_percent, share(abandoned.len()));
     }
 
     #[test]

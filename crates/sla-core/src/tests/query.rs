@@ -2,12 +2,14 @@
 //! `now` in a zone), zones, the objectives config file, queue selection, media lists and the
 //! option enums; every error names the bad value.
 
+use crate::tests::fixtures::{at, config, media, p, ps};
 use crate::tests::fixtures::{ms, ts, zone};
 use crate::{
     AbandonPolicy, FlowOutPolicy, Format, Granularity, MediaType, Objective, ObjectiveThreshold,
     QueryInput, QueueId, QueueSelection, SlaError, SourceKind, Threshold, Zone, parse_config,
-    parse_objective_threshold, parse_percent, parse_window,
+    resolve_window,
 };
+use crate::{Period, ThresholdArg, TimeArg};
 
 #[test]
 fn durations() {
@@ -75,16 +77,16 @@ fn thresholds_print_in_the_shortest_form_they_parse_from() {
 #[test]
 fn objective_thresholds() {
     assert_eq!(
-        parse_objective_threshold("20s"),
+        "20s".parse::<ObjectiveThreshold>(),
         Ok(ObjectiveThreshold::Fixed(ms(20_000)))
     );
     for text in ["configured", "Configured", " CONFIGURED "] {
         assert_eq!(
-            parse_objective_threshold(text),
+            text.parse::<ObjectiveThreshold>(),
             Ok(ObjectiveThreshold::Configured)
         );
     }
-    let err = parse_objective_threshold("target").unwrap_err();
+    let err = "target".parse::<ObjectiveThreshold>().unwrap_err();
     assert_eq!(err, SlaError::InvalidThreshold("target".into()));
     assert!(err.to_string().contains("'target'"));
 }
@@ -97,7 +99,14 @@ fn check_window(
     tz: &str,
     expect: Result<(&str, &str), SlaError>,
 ) {
-    let got = parse_window(from, to, period, ts(now), &zone(tz)).map(|w| (w.start(), w.end()));
+    // Each value is read as the CLI reads it, then the window is resolved.
+    let got = (|| {
+        let from = from.map(str::parse).transpose()?;
+        let to = to.map(str::parse).transpose()?;
+        let period = period.map(str::parse).transpose()?;
+        resolve_window(from, to, period, ts(now), &zone(tz))
+    })()
+    .map(|w| (w.start(), w.end()));
     let expect = expect.map(|(s, e)| (ts(s), ts(e)));
     assert_eq!(got, expect, "{from:?} {to:?} {period:?} at {now} in {tz}");
 }
@@ -212,12 +221,7 @@ fn bad_and_conflicting_windows_are_refused_naming_the_problem() {
         "UTC",
         conflicting("--to needs --from"),
     );
-    let bad = |field, value: &str| {
-        Err(SlaError::InvalidTime {
-            field,
-            value: value.to_owned(),
-        })
-    };
+    let bad = |_field: &str, value: &str| Err(SlaError::InvalidTime(value.to_owned()));
     check_window(
         (Some("yesterday"), None, None),
         NOW,
@@ -280,15 +284,8 @@ fn bad_and_conflicting_windows_are_refused_naming_the_problem() {
         Err(SlaError::InvalidPeriod("fortnight".into())),
     );
 
-    let message = SlaError::InvalidTime {
-        field: "--to",
-        value: "03/04/2026".into(),
-    }
-    .to_string();
-    assert!(
-        message.contains("--to") && message.contains("'03/04/2026'"),
-        "{message}"
-    );
+    let message = SlaError::InvalidTime("03/04/2026".into()).to_string();
+    assert!(message.contains("'03/04/2026'"), "{message}");
 }
 
 #[test]
@@ -400,19 +397,11 @@ fn zones_are_iana_names() {
         assert_eq!(err, SlaError::UnknownTimeZone(name.to_owned()));
         assert!(err.to_string().contains(&format!("'{name}'")));
     }
-    let input = QueryInput {
-        tz: Some("Europe/Lndon".into()),
-        ..QueryInput::default()
-    };
-    assert_eq!(
-        input.parse(ts(NOW), &Zone::utc()),
-        Err(SlaError::UnknownTimeZone("Europe/Lndon".into()))
-    );
 }
 
 #[track_caller]
 fn parse(input: &QueryInput) -> Result<crate::ReportRequest, SlaError> {
-    input.parse(ts(NOW), &zone("Europe/London"))
+    input.parse(&at(ts(NOW), zone("Europe/London")))
 }
 
 #[test]
@@ -435,14 +424,14 @@ fn an_empty_query_takes_the_defaults() {
 fn options_are_parsed_into_the_request() {
     let request = parse(&QueryInput {
         queues: vec!["Support".into()],
-        tz: Some("UTC".into()),
-        period: Some("yesterday".into()),
-        granularity: Some("30m".into()),
-        thresholds: vec!["20s".into(), "1m".into(), "configured".into()],
-        abandons: Some("after-threshold".into()),
-        short_abandon: Some("5s".into()),
-        flowouts: Some("against".into()),
-        source: Some("details".into()),
+        tz: Some(p("UTC")),
+        period: Some(p("yesterday")),
+        granularity: p("30m"),
+        thresholds: ps(&["20s", "1m", "configured"]),
+        abandons: p("after-threshold"),
+        short_abandon: Some(p("5s")),
+        flowouts: p("against"),
+        source: p("details"),
         by_media: true,
         ..QueryInput::default()
     })
@@ -454,12 +443,7 @@ fn options_are_parsed_into_the_request() {
     let names: Vec<&str> = request.objectives.iter().map(|o| o.name.as_str()).collect();
     assert_eq!(names, ["20s", "1m", "configured"]);
     let typed = parse(&QueryInput {
-        thresholds: vec![
-            "60s".into(),
-            " 1m30s ".into(),
-            "20000ms".into(),
-            "20s".into(),
-        ],
+        thresholds: ps(&["60s", " 1m30s ", "20000ms", "20s"]),
         ..QueryInput::default()
     })
     .unwrap();
@@ -490,116 +474,147 @@ fn options_are_parsed_into_the_request() {
 #[expect(clippy::too_many_lines, reason = "one table of cases")]
 fn bad_option_values_are_named_in_the_error() {
     #[track_caller]
-    fn check(input: &QueryInput, expect: &SlaError, shows: &str) {
-        let err = parse(input).unwrap_err();
+    fn check<T: std::fmt::Debug>(got: Result<T, SlaError>, expect: &SlaError, shows: &str) {
+        let err = got.unwrap_err();
         assert_eq!(&err, expect);
         assert!(err.to_string().contains(shows), "{err}");
     }
     let base = QueryInput::default;
     check(
-        &QueryInput {
-            thresholds: vec!["20".into()],
-            ..base()
-        },
+        "20".parse::<ThresholdArg>(),
         &SlaError::InvalidThreshold("20".into()),
         "'20'",
     );
     check(
-        &QueryInput {
-            short_abandon: Some("5".into()),
-            ..base()
-        },
+        "5".parse::<Threshold>(),
         &SlaError::InvalidDuration("5".into()),
         "'5'",
     );
     check(
-        &QueryInput {
-            abandons: Some("sometimes".into()),
-            ..base()
-        },
+        "sometimes".parse::<AbandonPolicy>(),
         &SlaError::InvalidAbandonPolicy("sometimes".into()),
-        "'sometimes'",
+        "expected ignore, against, after-threshold or for",
     );
     check(
-        &QueryInput {
-            flowouts: Some("for".into()),
-            ..base()
-        },
+        "for".parse::<FlowOutPolicy>(),
         &SlaError::InvalidFlowOutPolicy("for".into()),
-        "'for'",
+        "'for': expected ignore or against",
     );
     check(
-        &QueryInput {
-            granularity: Some("15m".into()),
-            ..base()
-        },
+        "15m".parse::<Granularity>(),
         &SlaError::InvalidGranularity("15m".into()),
-        "'15m'",
+        "'15m': expected total, 30m, hour, day, week or month",
+    );
+    for zero in ["0s", "0ms", " 0m "] {
+        check(
+            zero.parse::<ThresholdArg>(),
+            &SlaError::ZeroThreshold(zero.into()),
+            "is zero",
+        );
+    }
+    assert!(
+        parse_config("[[objective]]\nname = \"x\"\nthreshold = \"0s\"\n")
+            .unwrap_err()
+            .to_string()
+            .contains("is zero")
     );
     check(
-        &QueryInput {
-            source: Some("api".into()),
+        parse(&QueryInput {
+            queues: vec!["Sales".into()],
+            all_queues: true,
             ..base()
-        },
+        }),
+        &SlaError::AllQueuesAndNamed,
+        "--all-queues already covers every queue",
+    );
+    check(
+        parse(&QueryInput {
+            queue_names: vec!["Sales*".into()],
+            all_queues: true,
+            ..base()
+        }),
+        &SlaError::AllQueuesAndNamed,
+        "drop --queue and --queue-name",
+    );
+    check(
+        "api".parse::<SourceKind>(),
         &SlaError::InvalidSource("api".into()),
         "'api'",
     );
+    for bad in ["last-year", "last-0s", "last-", "next-2h", "last-2"] {
+        check(
+            bad.parse::<Period>(),
+            &SlaError::InvalidPeriod(bad.into()),
+            "or a rolling last-<duration>",
+        );
+    }
     check(
-        &QueryInput {
-            period: Some("last-year".into()),
-            ..base()
-        },
-        &SlaError::InvalidPeriod("last-year".into()),
-        "'last-year'",
-    );
-    check(
-        &QueryInput {
-            media: vec!["voice,fax".into()],
-            ..base()
-        },
+        "fax".parse::<MediaType>(),
         &SlaError::InvalidMediaType("fax".into()),
         "'fax'",
     );
     check(
-        &QueryInput {
-            from: Some("2026-13-01".into()),
-            ..base()
-        },
-        &SlaError::InvalidTime {
-            field: "--from",
-            value: "2026-13-01".into(),
-        },
+        "2026-13-01".parse::<TimeArg>(),
+        &SlaError::InvalidTime("2026-13-01".into()),
         "'2026-13-01'",
     );
     check(
-        &QueryInput {
-            thresholds: vec!["20s".into(), "20s".into()],
+        "Europe/Lndon".parse::<Zone>(),
+        &SlaError::UnknownTimeZone("Europe/Lndon".into()),
+        "'Europe/Lndon'",
+    );
+    check(
+        "xml".parse::<Format>(),
+        &SlaError::InvalidFormat("xml".into()),
+        "'xml': expected table, json, csv or markdown",
+    );
+    check(
+        parse(&QueryInput {
+            thresholds: ps(&["20s", "20s"]),
             ..base()
-        },
+        }),
         &SlaError::DuplicateObjective("20s".into()),
         "'20s'",
     );
     check(
-        &QueryInput {
-            thresholds: vec!["20s".into(), " 20s".into()],
+        parse(&QueryInput {
+            thresholds: ps(&["20s", " 20s"]),
             ..base()
-        },
+        }),
         &SlaError::DuplicateObjective("20s".into()),
         "'20s'",
     );
     check(
-        &QueryInput {
-            thresholds: vec!["configured".into()],
-            config: Some("[[objective]]\nname = \"configured\"\nthreshold = \"30s\"\n".into()),
+        parse(&QueryInput {
+            thresholds: ps(&["configured"]),
+            objectives: config("[[objective]]\nname = \"configured\"\nthreshold = \"30s\"\n"),
             ..base()
-        },
+        }),
         &SlaError::DuplicateObjective("configured".into()),
         "'configured'",
     );
-    assert_eq!(
-        "xml".parse::<Format>(),
-        Err(SlaError::InvalidFormat("xml".into()))
+}
+
+#[test]
+fn rolling_periods_end_now_in_whole_seconds() {
+    let now = "2026-03-10T15:04:05.5Z";
+    check_window(
+        (None, None, Some("last-15m")),
+        now,
+        "Europe/London",
+        Ok(("2026-03-10T14:49:05Z", "2026-03-10T15:04:05Z")),
     );
+    check_window(
+        (None, None, Some("last-2h")),
+        now,
+        "UTC",
+        Ok(("2026-03-10T13:04:05Z", "2026-03-10T15:04:05Z")),
+    );
+    assert_eq!(p::<Period>("last-90m").to_string(), "last-1h30m");
+    assert_eq!(p::<Period>(" this-week ").to_string(), "this-week");
+    let names: Vec<&str> = Period::names().collect();
+    assert_eq!(names.first(), Some(&"today"));
+    assert_eq!(names.last(), Some(&"last-<duration>"));
 }
 
 #[test]
@@ -624,7 +639,6 @@ fn option_enums_read_back_what_they_print() {
         ("json", Format::Json),
         ("csv", Format::Csv),
         ("markdown", Format::Markdown),
-        ("md", Format::Markdown),
     ] {
         assert_eq!(text.parse::<Format>(), Ok(format));
     }
@@ -642,7 +656,6 @@ fn queue_arguments_that_look_like_uuids_are_ids_and_the_rest_names() {
             "Sales*".into(),
         ],
         queue_names: vec!["Billing*".into()],
-        all_queues: true,
         ..QueryInput::default()
     })
     .unwrap();
@@ -657,7 +670,7 @@ fn queue_arguments_that_look_like_uuids_are_ids_and_the_rest_names() {
                 "Sales*".into(),
             ],
             patterns: vec!["Billing*".into()],
-            all: true,
+            all: false,
         }
     );
     assert!(!request.queues.is_empty());
@@ -669,7 +682,7 @@ fn media_lists_split_on_commas_and_keep_each_media_type_once() {
     #[track_caller]
     fn check(entries: &[&str], expect: &[MediaType]) {
         let request = parse(&QueryInput {
-            media: entries.iter().map(|e| (*e).to_owned()).collect(),
+            media: media(entries),
             ..QueryInput::default()
         })
         .unwrap();
@@ -680,7 +693,7 @@ fn media_lists_split_on_commas_and_keep_each_media_type_once() {
     check(&["voice"], &[Voice]);
     check(&["voice,chat", "email"], &[Voice, Chat, Email]);
     check(&["chat, voice ,chat", "voice"], &[Chat, Voice]);
-    check(&["Voice,CALL", ",callback,"], &[Voice, Callback]);
+    check(&["Voice,CALL", "callback"], &[Voice, Callback]);
 }
 
 #[test]
@@ -702,8 +715,8 @@ fn config_files() {
         target_percent: target,
         queues: queues.map(|q| q.iter().map(|s| (*s).to_owned()).collect()),
     };
-    check("", Ok(vec![]));
-    check("# nothing yet\n", Ok(vec![]));
+    check("", Err("no objectives"));
+    check("# nothing yet\n", Err("no objectives"));
     check(
         r#"
         [[objective]]
@@ -802,9 +815,9 @@ fn config_files() {
 #[test]
 fn config_objectives_follow_the_threshold_objectives() {
     let request = parse(&QueryInput {
-        thresholds: vec!["60s".into()],
-        config: Some(
-            "[[objective]]\nname = \"contract\"\nthreshold = \"30s\"\ntarget = 90\n".into(),
+        thresholds: ps(&["60s"]),
+        objectives: config(
+            "[[objective]]\nname = \"contract\"\nthreshold = \"30s\"\ntarget = 90\n",
         ),
         ..QueryInput::default()
     })
@@ -813,28 +826,27 @@ fn config_objectives_follow_the_threshold_objectives() {
     assert_eq!(names, ["60s", "contract"]);
     // A config file alone replaces the default 20 s objective.
     let request = parse(&QueryInput {
-        config: Some("[[objective]]\nname = \"contract\"\nthreshold = \"30s\"\n".into()),
+        objectives: config("[[objective]]\nname = \"contract\"\nthreshold = \"30s\"\n"),
         ..QueryInput::default()
     })
     .unwrap();
     assert_eq!(request.objectives.len(), 1);
-    // An empty config file leaves the default.
-    let request = parse(&QueryInput {
-        config: Some(String::new()),
-        ..QueryInput::default()
-    })
-    .unwrap();
-    assert_eq!(request.objectives, [Objective::fixed(ms(20_000))]);
+    // An empty config file is an error rather than a silent 20 s.
+    for empty in ["", "# nothing yet\n", "objective = []"] {
+        assert_eq!(
+            parse_config(empty),
+            Err(SlaError::InvalidConfig(
+                "no objectives: add an [[objective]] with a name and a threshold".into()
+            )),
+            "{empty:?}"
+        );
+    }
     assert_eq!(
-        parse(&QueryInput {
-            config: Some("objective = 3".into()),
-            ..QueryInput::default()
-        })
-        .map(|_| ())
-        .unwrap_err()
-        .to_string()
-        .split(':')
-        .next(),
+        parse_config("objective = 3")
+            .unwrap_err()
+            .to_string()
+            .split(':')
+            .next(),
         Some("invalid config")
     );
 }
@@ -862,21 +874,6 @@ fn objectives_apply_to_queues_by_id_or_name_ignoring_case() {
 }
 
 #[test]
-fn percents_from_0_to_100() {
-    assert_eq!(parse_percent("95"), Ok(95.0));
-    assert_eq!(parse_percent(" 82.5 "), Ok(82.5));
-    assert_eq!(parse_percent("0"), Ok(0.0));
-    assert_eq!(parse_percent("100"), Ok(100.0));
-    for bad in ["100.01", "-1", "ninety", "", "NaN", "inf"] {
-        assert_eq!(
-            parse_percent(bad),
-            Err(SlaError::InvalidPercent(bad.into())),
-            "{bad}"
-        );
-    }
-}
-
-#[test]
 fn zones_are_named_as_the_time_zone_database_spells_them() {
     assert_eq!(Zone::get("europe/london").unwrap().name(), "Europe/London");
     assert_eq!(Zone::get("utc").unwrap().name(), "UTC");
@@ -885,18 +882,33 @@ fn zones_are_named_as_the_time_zone_database_spells_them() {
 #[test]
 fn an_open_window_ends_at_now_in_whole_seconds() {
     let now: jiff::Timestamp = "2026-03-05T10:20:30.123456789Z".parse().unwrap();
-    let window = crate::parse_window(Some("2026-03-05"), None, None, now, &Zone::utc()).unwrap();
+    let window = resolve_window(Some(p("2026-03-05")), None, None, now, &Zone::utc()).unwrap();
     assert_eq!(window.end().to_string(), "2026-03-05T10:20:30Z");
 }
 
 #[test]
 fn an_empty_media_option_is_refused_rather_than_read_as_every_media_type() {
-    let input = QueryInput {
-        media: vec![",".into()],
-        ..crate::tests::fixtures::input("2026-03-02", "2026-03-02")
-    };
     assert_eq!(
-        input.parse("2026-03-10T15:00:00Z".parse().unwrap(), &Zone::utc()),
-        Err(SlaError::InvalidMediaType(",".into()))
+        "".parse::<MediaType>(),
+        Err(SlaError::InvalidMediaType(String::new()))
+    );
+}
+
+#[test]
+fn live_windows_run_from_5_minutes_to_24_hours() {
+    use crate::LiveWindow;
+    assert_eq!(LiveWindow::default().to_string(), "30m");
+    assert_eq!(p::<LiveWindow>("5m").length(), ms(300_000));
+    assert_eq!(p::<LiveWindow>("24h").length(), ms(86_400_000));
+    for bad in ["4m59s", "24h1ms", "0s", "1d1s"] {
+        assert_eq!(
+            bad.parse::<LiveWindow>(),
+            Err(SlaError::InvalidLiveWindow(bad.into())),
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        "soon".parse::<LiveWindow>(),
+        Err(SlaError::InvalidDuration("soon".into()))
     );
 }

@@ -2,6 +2,7 @@
 //! configured and per-queue objectives, raw counts beside short abandons, transfers, ordering
 //! and filters.
 
+use crate::tests::fixtures::{config, media, p, ps};
 use std::fmt::Write as _;
 
 use jiff::{SignedDuration, Timestamp};
@@ -116,7 +117,7 @@ fn check(input: &QueryInput, queues: &[QueueInfo], visits: &[Visit], expect: &st
 
 fn with(abandons: &str) -> QueryInput {
     QueryInput {
-        abandons: Some(abandons.into()),
+        abandons: p(abandons),
         ..input(DAY, DAY)
     }
 }
@@ -182,7 +183,7 @@ fn flow_outs_count_against_only_when_asked() {
     let queues = [queue("q-support", "Support")];
     let visits = worked_visits("q-support", "2026-03-02T09:00:00Z");
     let against = |abandons: &str| QueryInput {
-        flowouts: Some("against".into()),
+        flowouts: p("against"),
         ..with(abandons)
     };
     check(
@@ -210,7 +211,7 @@ fn short_abandons_leave_the_formula_but_stay_in_the_reported_counts() {
     let queues = [queue("q-support", "Support")];
     let visits = worked_visits("q-support", "2026-03-02T09:00:00Z");
     let short = |s: &str| QueryInput {
-        short_abandon: Some(s.into()),
+        short_abandon: Some(p(s)),
         ..with("against")
     };
     // S = 3 s ≤ T: the 5 abandons after 2 s leave; 55 abandons remain, 15 of them within T.
@@ -244,7 +245,7 @@ fn short_abandons_leave_the_formula_but_stay_in_the_reported_counts() {
     ",
     );
     let for_short = QueryInput {
-        abandons: Some("for".into()),
+        abandons: p("for"),
         ..short("3s")
     };
     check(
@@ -308,7 +309,7 @@ fn idle_queues_and_intervals_have_no_percent() {
     let queues = [queue("q-idle", "Idle"), queue("q-busy", "Busy")];
     let visits = visits("q-busy", Voice, "2026-03-03T10:00:00Z", 4, Answered, 5_000);
     let input = QueryInput {
-        granularity: Some("day".into()),
+        granularity: p("day"),
         ..input("2026-03-02", "2026-03-04")
     };
     let r = report(&input, &queues, &visits);
@@ -366,11 +367,20 @@ fn idle_queues_and_intervals_have_no_percent() {
     assert!(render(&r, Format::Markdown).contains("| n/a |"));
     let csv = render(&r, Format::Csv);
     let idle_csv = csv.lines().find(|l| l.starts_with("q-idle,")).unwrap();
-    assert!(idle_csv.ends_with(",0,0,,"), "{idle_csv}");
+    // No percent, and none of the KPIs either: every denominator is 0.
+    assert!(
+        idle_csv.ends_with(",0,0,,,queue,false,0,0,0,,,,,"),
+        "{idle_csv}"
+    );
     // Nothing at all: the total has no percent either.
     let nothing = report(&input, &queues, &[]);
     assert_eq!(nothing.total.service_levels[0].percent, None);
-    assert!(!nothing.any_below(100.0));
+    let all = crate::FailScope { intervals: true };
+    assert!(
+        nothing
+            .shortfalls(crate::FailBelow::Percent(100.0), all)
+            .is_empty()
+    );
 }
 
 /// Alpha: voice 20 s / 80 %, chat 60 s / 90 %; Bravo: voice 30 s / 85 %; Charlie: voice
@@ -456,7 +466,7 @@ fn configured_visits() -> Vec<Visit> {
 
 fn configured(extra: impl FnOnce(QueryInput) -> QueryInput) -> QueryInput {
     extra(QueryInput {
-        thresholds: vec!["configured".into()],
+        thresholds: ps(&["configured"]),
         ..input(DAY, DAY)
     })
 }
@@ -500,7 +510,7 @@ fn configured_objectives_measure_each_visit_against_its_own_media_target() {
     let two = [queues[0].clone(), queues[2].clone()];
     check(
         &configured(|i| QueryInput {
-            media: vec!["voice".into()],
+            media: media(&["voice"]),
             ..i
         }),
         &two,
@@ -516,7 +526,7 @@ fn configured_objectives_measure_each_visit_against_its_own_media_target() {
 #[test]
 fn configured_thresholds_are_counted_beside_fixed_ones() {
     let request = request(&configured(|i| QueryInput {
-        thresholds: vec!["configured".into(), "20s".into(), "45s".into()],
+        thresholds: ps(&["configured", "20s", "45s"]),
         ..i
     }));
     let got = thresholds_needed(&request, &configured_queues());
@@ -550,7 +560,7 @@ fn an_idle_configured_row_still_shows_its_target() {
 fn config_objectives_apply_to_their_queues_only() {
     let queues = configured_queues();
     let visits = configured_visits();
-    let config = r#"
+    let text = r#"
         [[objective]]
         name = "contract"
         threshold = "25s"
@@ -565,8 +575,8 @@ fn config_objectives_apply_to_their_queues_only() {
     "#;
     check(
         &QueryInput {
-            thresholds: vec!["20s".into()],
-            config: Some(config.into()),
+            thresholds: ps(&["20s"]),
+            objectives: config(text),
             ..input(DAY, DAY)
         },
         &queues,
@@ -588,8 +598,8 @@ fn config_objectives_apply_to_their_queues_only() {
 #[test]
 fn met_target_is_percent_at_least_the_target() {
     let queues = [queue("q", "Q")];
-    let config = |target: &str| QueryInput {
-        config: Some(format!(
+    let goal = |target: &str| QueryInput {
+        objectives: config(format!(
             "[[objective]]\nname = \"goal\"\nthreshold = \"20s\"\ntarget = {target}\n"
         )),
         ..input(DAY, DAY)
@@ -608,7 +618,7 @@ fn met_target_is_percent_at_least_the_target() {
         ("0", "true"),
         ("100", "false"),
     ] {
-        let r = report(&config(target), &queues, &visits);
+        let r = report(&goal(target), &queues, &visits);
         let sl = &r.queues[0].service_levels[0];
         assert_eq!(
             sl.met_target.map(|m| m.to_string()).as_deref(),
@@ -715,7 +725,7 @@ fn tallies_of_other_queues_media_and_times_are_left_out() {
     };
     assert_eq!(offered(&with("ignore")), (vec![(None, 3)], 3));
     let voice_chat = QueryInput {
-        media: vec!["voice,chat".into()],
+        media: media(&["voice,chat"]),
         ..with("ignore")
     };
     assert_eq!(offered(&voice_chat), (vec![(None, 2)], 2));
@@ -730,7 +740,7 @@ fn tallies_of_other_queues_media_and_times_are_left_out() {
     // With a media filter, by-media rows list every media type asked for, even when idle.
     let by_media_filtered = QueryInput {
         by_media: true,
-        media: vec!["message".into(), "voice".into()],
+        media: media(&["message", "voice"]),
         ..with("ignore")
     };
     assert_eq!(
@@ -740,30 +750,78 @@ fn tallies_of_other_queues_media_and_times_are_left_out() {
 }
 
 #[test]
-fn any_below_looks_at_queue_rows_and_never_at_absent_percents() {
+fn shortfalls_name_rows_and_intervals_below_the_bar_and_never_absent_percents() {
+    use crate::{FailBelow, FailScope, Granularity, SlaError};
     let queues = [queue("q-a", "A"), queue("q-idle", "Idle")];
+    // Monday 75 % (3 of 4), Tuesday 50 % (1 of 2): 66.67 % over both days.
     let visits = [
         visits("q-a", Voice, "2026-03-02T09:00:00Z", 3, Answered, 1_000),
         visits("q-a", Voice, "2026-03-02T09:01:00Z", 1, Answered, 60_000),
+        visits("q-a", Voice, "2026-03-03T09:00:00Z", 1, Answered, 1_000),
+        visits("q-a", Voice, "2026-03-03T09:01:00Z", 1, Answered, 60_000),
     ]
     .concat();
-    let r = report(&with("ignore"), &queues, &visits);
-    assert_eq!(r.queues[0].service_levels[0].percent, Some(75.0));
-    assert!(r.any_below(75.01));
-    assert!(!r.any_below(75.0));
-    assert!(!r.any_below(0.0));
+    let input = QueryInput {
+        granularity: Granularity::Day,
+        objectives: config("[[objective]]\nname = \"goal\"\nthreshold = \"20s\"\ntarget = 70\n"),
+        ..input("2026-03-02", "2026-03-03")
+    };
+    let r = report(&input, &queues, &visits);
+    let rows = FailScope::default();
+    let all = FailScope { intervals: true };
+    let found = |bar, scope| -> Vec<String> {
+        r.shortfalls(bar, scope)
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    assert!(
+        found(FailBelow::Percent(66.67), rows).is_empty(),
+        "a percent equal to the bar passes"
+    );
+    assert_eq!(
+        found(FailBelow::Percent(66.68), rows),
+        ["A, objective goal: 66.67 % is below 66.68 %"]
+    );
+    // The whole window passes 60 %, one day does not: only counted when intervals are.
+    assert!(found(FailBelow::Percent(60.0), rows).is_empty());
+    assert_eq!(
+        found(FailBelow::Percent(60.0), all),
+        [
+            "A from 2026-03-03T00:00:00Z to 2026-03-04T00:00:00Z, objective goal: 50.00 % is below 60.00 %"
+        ]
+    );
+    // Each objective's own target: the window's 66.67 % and Tuesday's 50 % miss 70 %; Monday's
+    // 75 % does not.
+    assert_eq!(
+        found(FailBelow::Target, all),
+        [
+            "A, objective goal: 66.67 % is below 70.00 %",
+            "A from 2026-03-03T00:00:00Z to 2026-03-04T00:00:00Z, objective goal: 50.00 % is below 70.00 %",
+        ]
+    );
+    assert!(found(FailBelow::Percent(0.0), all).is_empty());
+    assert_eq!("target".parse(), Ok(FailBelow::Target));
+    assert_eq!(" 82.5 ".parse(), Ok(FailBelow::Percent(82.5)));
+    for bad in ["100.01", "-1", "ninety", "", "NaN", "inf"] {
+        assert_eq!(
+            bad.parse::<FailBelow>(),
+            Err(SlaError::InvalidPercent(bad.into())),
+            "{bad}"
+        );
+    }
 }
 
 #[test]
 fn the_report_echoes_its_window_zone_formula_and_source() {
     let r = report(
         &QueryInput {
-            tz: Some("Europe/London".into()),
-            granularity: Some("week".into()),
-            source: Some("details".into()),
-            abandons: Some("after-threshold".into()),
-            flowouts: Some("against".into()),
-            short_abandon: Some("4s".into()),
+            tz: Some(p("Europe/London")),
+            granularity: p("week"),
+            source: p("details"),
+            abandons: p("after-threshold"),
+            flowouts: p("against"),
+            short_abandon: Some(p("4s")),
             ..input("2026-03-29", "2026-03-29")
         },
         &[],
@@ -816,7 +874,7 @@ fn idle_queues_by_media_get_a_row_per_media_type_they_serve() {
     )];
     let input = QueryInput {
         by_media: true,
-        thresholds: vec!["20s".into()],
+        thresholds: ps(&["20s"]),
         ..input("2026-03-02", "2026-03-02")
     };
     let report = crate::build_report(&request(&input), &queues, &crate::TallySet::new());
@@ -827,9 +885,9 @@ fn idle_queues_by_media_get_a_row_per_media_type_they_serve() {
 #[test]
 fn a_fixed_objective_keeps_its_threshold_in_the_total_even_when_no_queue_has_it() {
     let input = QueryInput {
-        thresholds: vec!["20s".into()],
-        config: Some(
-            "[[objective]]\nname = \"other\"\nthreshold = \"10s\"\nqueues = [\"Nobody\"]\n".into(),
+        thresholds: ps(&["20s"]),
+        objectives: config(
+            "[[objective]]\nname = \"other\"\nthreshold = \"10s\"\nqueues = [\"Nobody\"]\n",
         ),
         ..input("2026-03-02", "2026-03-02")
     };

@@ -2,6 +2,7 @@
 //! Europe/London DST changes (29 March: 23 hours; 25 October: 25 hours) and in zones with
 //! half-hour offsets; and roll-ups of finer tallies into weeks and months through reports.
 
+use crate::tests::fixtures::{p, ps};
 use jiff::Timestamp;
 
 use crate::tests::fixtures::{
@@ -35,7 +36,7 @@ fn plan(from: &str, to: &str, tz: &str, granularity: Granularity) -> BucketPlan 
 /// The plan of the whole local days `from..=to` in `tz`.
 fn days_plan(from: &str, to: &str, tz: &str, granularity: Granularity) -> BucketPlan {
     let request = request(&QueryInput {
-        tz: Some(tz.into()),
+        tz: Some(p(tz)),
         ..input(from, to)
     });
     BucketPlan::new(&request.window, granularity, &request.zone)
@@ -373,14 +374,14 @@ fn day_tallies_roll_up_into_weeks_and_months_across_both_changes() {
         }
     }
     let base = QueryInput {
-        tz: Some("Europe/London".into()),
-        thresholds: vec!["20s".into()],
-        abandons: Some("against".into()),
+        tz: Some(p("Europe/London")),
+        thresholds: ps(&["20s"]),
+        abandons: p("against"),
         ..input("2026-03-01", "2026-11-05")
     };
     let report_at = |granularity: &str, counted_in: Granularity| {
         let request = request(&QueryInput {
-            granularity: Some(granularity.into()),
+            granularity: p(granularity),
             ..base.clone()
         });
         let tallies = tally_visits(

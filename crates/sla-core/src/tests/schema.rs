@@ -1,6 +1,8 @@
 //! The JSON renderer against `schemas/sla-report-v1.schema.json`: several reports validate,
 //! and the schema is strict enough to refuse what the contract forbids.
 
+use crate::Granularity;
+use crate::tests::fixtures::{media, p, ps};
 use serde_json::{Value, json};
 
 use crate::tests::fixtures::{input, queue, request};
@@ -62,7 +64,7 @@ fn every_kind_of_report_validates() {
     check_valid(
         "total granularity",
         &week(|i| QueryInput {
-            granularity: None,
+            granularity: Granularity::Total,
             ..i
         }),
     );
@@ -71,40 +73,63 @@ fn every_kind_of_report_validates() {
         &week(|i| QueryInput {
             by_media: true,
             short_abandon: None,
-            flowouts: Some("against".into()),
+            flowouts: p("against"),
             ..i
         }),
     );
     check_valid(
         "half hours, for, details",
         &week(|i| QueryInput {
-            granularity: Some("30m".into()),
-            abandons: Some("for".into()),
-            source: Some("details".into()),
+            granularity: p("30m"),
+            abandons: p("for"),
+            source: p("details"),
             ..i
         }),
     );
     check_valid(
         "months, after-threshold",
         &week(|i| QueryInput {
-            granularity: Some("month".into()),
-            abandons: Some("after-threshold".into()),
+            granularity: p("month"),
+            abandons: p("after-threshold"),
             ..i
         }),
     );
     check_valid(
+        "by media with days: per-media totals with intervals",
+        &week(|i| QueryInput {
+            by_media: true,
+            ..i
+        }),
+    );
+    check_valid(
+        "by media at granularity total",
+        &week(|i| QueryInput {
+            by_media: true,
+            granularity: Granularity::Total,
+            ..i
+        }),
+    );
+    let partial = week(|i| QueryInput {
+        from: Some(p("2026-03-04")),
+        to: Some(p("2026-03-28")),
+        granularity: p("week"),
+        ..i
+    });
+    assert!(partial.total.intervals[0].partial);
+    check_valid("weeks the window cuts short", &partial);
+    check_valid(
         "weeks, a media filter",
         &week(|i| QueryInput {
-            granularity: Some("week".into()),
-            media: vec!["chat,email".into()],
+            granularity: p("week"),
+            media: media(&["chat,email"]),
             ..i
         }),
     );
     // Nothing counted: every percent is null.
     let idle = build_report(
         &request(&QueryInput {
-            granularity: Some("hour".into()),
-            thresholds: vec!["configured".into()],
+            granularity: p("hour"),
+            thresholds: ps(&["configured"]),
             ..input("2026-03-02", "2026-03-02")
         }),
         &org(),
@@ -180,6 +205,70 @@ fn refused(why: &str, edits: &[(&str, Option<Value>)]) {
 
 fn set(pointer: &str, value: Value) -> [(&str, Option<Value>); 1] {
     [(pointer, Some(value))]
+}
+
+/// [`sample`] as reports have it now: a partial flag on every interval, and with by-media rows
+/// the totals per media type.
+fn sample_by_media() -> Value {
+    let mut instance = sample();
+    instance["queues"][0]["media_type"] = json!("voice");
+    for interval in ["/queues/0/intervals/0", "/total/intervals/0"] {
+        instance.pointer_mut(interval).unwrap()["partial"] = json!(false);
+    }
+    let total = instance["total"].clone();
+    instance["total"]["media"] = json!([{
+        "media_type": "voice",
+        "counts": total["counts"],
+        "service_levels": total["service_levels"],
+        "intervals": total["intervals"],
+    }]);
+    instance
+}
+
+#[test]
+fn reports_from_before_partial_and_media_totals_still_validate() {
+    // The sample has neither field, as reports written before them.
+    assert!(sample()["total"]["intervals"][0].get("partial").is_none());
+    assert_eq!(errors(&sample()), Vec::<String>::new());
+    assert_eq!(errors(&sample_by_media()), Vec::<String>::new());
+}
+
+#[test]
+fn the_schema_refuses_a_bad_partial_flag_or_media_total() {
+    let refused_by_media = |why: &str, edit: fn(&mut Value)| {
+        let mut instance = sample_by_media();
+        edit(&mut instance);
+        assert!(!errors(&instance).is_empty(), "accepted {why}");
+    };
+    refused_by_media("partial as text", |v| {
+        v["total"]["intervals"][0]["partial"] = json!("no");
+    });
+    refused_by_media("an unknown media type", |v| {
+        v["total"]["media"][0]["media_type"] = json!("fax");
+    });
+    refused_by_media("a media total without a media type", |v| {
+        v["total"]["media"][0]["media_type"] = Value::Null;
+    });
+    refused_by_media("an unknown field in a media total", |v| {
+        v["total"]["media"][0]["queue_id"] = json!("q");
+    });
+    refused_by_media("a media total without counts", |v| {
+        v["total"]["media"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("counts");
+    });
+    refused_by_media("media totals as one object", |v| {
+        v["total"]["media"] = v["total"]["media"][0].clone();
+    });
+    refused_by_media("a media total without intervals at granularity day", |v| {
+        v["total"]["media"][0]["intervals"] = json!([]);
+    });
+    refused_by_media("a media total with intervals at granularity total", |v| {
+        v["granularity"] = json!("total");
+        v["queues"][0]["intervals"] = json!([]);
+        v["total"]["intervals"] = json!([]);
+    });
 }
 
 #[test]

@@ -11,11 +11,13 @@ use crate::ports::{
     TallyQuery, Visit, VisitQuery,
 };
 use crate::tests::fixtures::{
-    input, ms, queue, queue_with_targets, request, tally_visits, ts, visit,
+    at, config, input, media, ms, p, ps, queue, queue_with_targets, request, tally_visits, ts,
+    visit,
 };
 use crate::{
-    Granularity, MediaType, QueryInput, QueueId, QueueInfo, QueueSelection, ServiceError, SlaError,
-    Sources, TallySet, build_report, fetch_report, resolve_queues, tally_query,
+    Granularity, Limits, MediaType, QueryInput, QueueId, QueueInfo, QueueSelection, ServiceError,
+    SlaError, Sources, TallySet, build_report, fetch_report, find_breaches, list_queues,
+    resolve_queues, tally_query,
 };
 
 /// The org's queues, as the directory knows them.
@@ -242,14 +244,13 @@ fn tally_source(asked: &Arc<Mutex<Vec<TallyQuery>>>, tallies: TallySet) -> MockT
 fn sales_input(granularity: &str) -> QueryInput {
     QueryInput {
         queues: vec!["sales".into(), "Support".into()],
-        granularity: Some(granularity.into()),
-        thresholds: vec!["20s".into(), "configured".into()],
-        config: Some(
-            "[[objective]]\nname = \"contract\"\nthreshold = \"45s\"\nqueues = [\"Support\"]\n"
-                .into(),
+        granularity: p(granularity),
+        thresholds: ps(&["20s", "configured"]),
+        objectives: config(
+            "[[objective]]\nname = \"contract\"\nthreshold = \"45s\"\nqueues = [\"Support\"]\n",
         ),
-        short_abandon: Some("5s".into()),
-        tz: Some("Europe/London".into()),
+        short_abandon: Some(p("5s")),
+        tz: Some(p("Europe/London")),
         ..input("2026-03-02", "2026-03-31")
     }
 }
@@ -346,7 +347,7 @@ fn fetch_report_asks_for_every_threshold_at_the_native_granularity() {
 #[test]
 fn a_media_filter_is_passed_on_and_narrows_the_configured_thresholds() {
     let request = request(&QueryInput {
-        media: vec!["voice".into()],
+        media: media(&["voice"]),
         ..sales_input("day")
     });
     let asked = Arc::new(Mutex::new(Vec::new()));
@@ -396,7 +397,7 @@ fn fetch_report_builds_the_report_from_what_the_source_counted() {
 #[test]
 fn the_details_path_tallies_streamed_visits_into_the_same_report() {
     let request = request(&QueryInput {
-        source: Some("details".into()),
+        source: p("details"),
         ..sales_input("week")
     });
     let asked = Arc::new(Mutex::new(Vec::<VisitQuery>::new()));
@@ -446,7 +447,7 @@ fn the_details_path_tallies_streamed_visits_into_the_same_report() {
 #[test]
 fn visit_source_failures_pass_through() {
     let request = request(&QueryInput {
-        source: Some("details".into()),
+        source: p("details"),
         ..sales_input("day")
     });
     let mut visits = MockVisitSource::new();
@@ -467,7 +468,7 @@ fn visit_source_failures_pass_through() {
 #[test]
 fn details_without_a_visit_source_fail_rather_than_fall_back_to_aggregates() {
     let request = request(&QueryInput {
-        source: Some("details".into()),
+        source: p("details"),
         ..sales_input("day")
     });
     // The aggregates source must not be asked.
@@ -509,13 +510,15 @@ fn unknown_queues_stop_the_report_before_any_count_is_asked() {
 
 #[test]
 fn objectives_must_name_queues_that_exist() {
-    let config = |queues: &str| {
-        format!("[[objective]]\nname = \"contract\"\nthreshold = \"45s\"\nqueues = [{queues}]\n")
+    let contract = |queues: &str| {
+        config(format!(
+            "[[objective]]\nname = \"contract\"\nthreshold = \"45s\"\nqueues = [{queues}]\n"
+        ))
     };
     let fetch = |queues: &str| {
         let request = request(&QueryInput {
             queues: vec!["Sales".into()],
-            config: Some(config(queues)),
+            objectives: contract(queues),
             ..sales_input("day")
         });
         let sources = Sources {
@@ -543,7 +546,7 @@ fn a_report_larger_than_the_caller_allows_is_refused_before_counting() {
     // Two queues; 30 London days in half hours, one of the days 23 hours long; three
     // objectives (20s, configured, and the config's).
     assert_eq!(cells, queues * (30 * 48 - 2) * 3);
-    request.max_cells = Some(cells - 1);
+    request.limits.max_cells = cells - 1;
     let sources = Sources {
         directory: &directory(&Arc::default()),
         tallies: &MockTallySource::new(),
@@ -558,4 +561,182 @@ fn a_report_larger_than_the_caller_allows_is_refused_before_counting() {
     request.by_media = true;
     request.media = vec![MediaType::Voice, MediaType::Chat, MediaType::Voice];
     assert_eq!(crate::report_cells(&request, queues), 2 * cells);
+}
+
+#[test]
+fn limits_are_checked_as_the_query_is_read_and_once_queues_are_resolved() {
+    let limits = Limits {
+        max_window_days: 7,
+        max_queues: 2,
+        max_objectives: 2,
+        max_cells: usize::MAX,
+    };
+    let read = |input: QueryInput| {
+        input.parse(&crate::QueryContext {
+            limits,
+            ..at(ts("2026-04-01T12:00:00Z"), crate::Zone::utc())
+        })
+    };
+    // Seven days pass; seven days and a second do not.
+    assert!(read(input("2026-03-01", "2026-03-07")).is_ok());
+    assert_eq!(
+        read(QueryInput {
+            to: Some(p("2026-03-08T00:00:01Z")),
+            ..input("2026-03-01", "2026-03-07")
+        }),
+        Err(SlaError::WindowTooLong {
+            days: 8,
+            max_days: 7
+        })
+    );
+    assert_eq!(
+        read(QueryInput {
+            thresholds: ps(&["10s", "20s", "30s"]),
+            ..input("2026-03-01", "2026-03-02")
+        }),
+        Err(SlaError::TooMany {
+            what: "objectives",
+            count: 3,
+            max: 2
+        })
+    );
+    assert_eq!(
+        read(QueryInput {
+            queues: vec!["a".into(), "b".into()],
+            queue_names: vec!["c*".into()],
+            ..input("2026-03-01", "2026-03-02")
+        }),
+        Err(SlaError::TooMany {
+            what: "queues",
+            count: 3,
+            max: 2
+        })
+    );
+    // A pattern is one name until it is resolved: `Sales*` matches two queues, `*` five.
+    let wide = |pattern: &str| {
+        let request = read(QueryInput {
+            queues: Vec::new(),
+            queue_names: vec![pattern.into()],
+            ..input("2026-03-01", "2026-03-02")
+        })
+        .unwrap();
+        let sources = Sources {
+            directory: &directory(&Arc::default()),
+            tallies: &tally_source(&Arc::default(), TallySet::new()),
+            visits: None,
+        };
+        block_on(fetch_report(&request, sources)).map(|r| r.queues.len())
+    };
+    assert_eq!(wide("Sales*").unwrap(), 2);
+    match wide("*") {
+        Err(ServiceError::Input(SlaError::TooMany { what, count, max })) => {
+            assert_eq!((what, count, max), ("queues", 5, 2));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_query_naming_no_queue_covers_every_queue_only_where_the_context_says_so() {
+    let read = |all_queues_by_default| {
+        QueryInput::default()
+            .parse(&crate::QueryContext {
+                all_queues_by_default,
+                ..at(ts("2026-04-01T12:00:00Z"), crate::Zone::utc())
+            })
+            .unwrap()
+            .queues
+    };
+    assert!(read(false).is_empty());
+    assert_eq!(
+        read(true),
+        QueueSelection {
+            all: true,
+            ..QueueSelection::default()
+        }
+    );
+}
+
+#[test]
+fn breaches_are_found_through_the_same_resolution_as_reports() {
+    let request = request(&QueryInput {
+        source: p("details"),
+        thresholds: ps(&["20s"]),
+        abandons: p("against"),
+        ..sales_input("day")
+    });
+    let mut visits = MockVisitSource::new();
+    visits.expect_visits().returning(|query, sink| {
+        for v in sales_visits() {
+            if query.queues.contains(&v.queue) {
+                sink.visit(v);
+            }
+        }
+        Ok(())
+    });
+    let sources = Sources {
+        directory: &directory(&Arc::default()),
+        tallies: &MockTallySource::new(),
+        visits: Some(&visits),
+    };
+    let breaches = block_on(find_breaches(&request, sources)).unwrap();
+    let expect: Vec<(String, u64)> = sales_visits()
+        .iter()
+        .filter_map(|v| v.outcome.map(|o| (v, o)))
+        .filter(|(v, o)| {
+            request.window.contains(o.at)
+                // Abandons count against, but short ones (under 5 s) leave the formula.
+                && ((o.kind == OutcomeKind::Abandoned && o.wait_ms >= 5_000)
+                    || (o.kind == OutcomeKind::Answered && o.wait_ms > 20_000))
+                && ["q-sales", "q-support"].contains(&v.queue.as_str())
+        })
+        .map(|(v, o)| (v.conversation_id.clone(), o.wait_ms))
+        .collect();
+    assert_eq!(expect.len(), 1);
+    let mut got: Vec<(String, u64)> = breaches
+        .iter()
+        .filter(|b| b.objective == "20s")
+        .map(|b| (b.conversation_id.clone(), b.wait_ms))
+        .collect();
+    got.sort();
+    let mut expect = expect;
+    expect.sort();
+    assert_eq!(got, expect);
+
+    // An objective naming a queue that does not exist stops the search before any visit.
+    let bad = crate::ReportRequest {
+        objectives: config(
+            "[[objective]]\nname = \"c\"\nthreshold = \"9s\"\nqueues = [\"Nope\"]\n",
+        ),
+        ..request
+    };
+    let sources = Sources {
+        directory: &directory(&Arc::default()),
+        tallies: &MockTallySource::new(),
+        visits: Some(&MockVisitSource::new()),
+    };
+    match block_on(find_breaches(&bad, sources)) {
+        Err(ServiceError::Input(SlaError::UnknownObjectiveQueue { queue, .. })) => {
+            assert_eq!(queue, "Nope");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn listings_take_a_pattern_or_every_queue_and_refuse_a_blank_one() {
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let listed = |pattern| block_on(list_queues(pattern, &directory(&asked)));
+    assert_eq!(listed(None).unwrap().len(), org().len());
+    let sales: Vec<String> = listed(Some("Sales*"))
+        .unwrap()
+        .into_iter()
+        .map(|q| q.queue.name)
+        .collect();
+    assert_eq!(sales, ["Sales", "Sales EMEA"]);
+    match listed(Some("  ")) {
+        Err(ServiceError::Input(SlaError::EmptyPattern)) => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(*asked.lock().unwrap(), [QueueSelector::All, name("Sales*")]);
 }

@@ -77,9 +77,69 @@ fn check(
     }
     let got = tallier.finish();
     let want: TallySet = expect.iter().map(Expect::key_and_tally).collect();
-    let got_list: Vec<_> = got.iter().collect();
-    let want_list: Vec<_> = want.iter().collect();
+    // These cases pin the counts; the waits behind the companion KPIs have their own tests.
+    let got_list: Vec<_> = got.iter().map(|(k, t)| (k, counts_only(t))).collect();
+    let want_list: Vec<_> = want.iter().map(|(k, t)| (k, t.clone())).collect();
     assert_eq!(got_list, want_list);
+}
+
+fn counts_only(tally: &Tally) -> Tally {
+    let mut t = tally.clone();
+    (
+        t.answer_wait_ms_sum,
+        t.answer_wait_ms_max,
+        t.abandon_wait_ms_sum,
+    ) = (0, 0, 0);
+    t
+}
+
+#[test]
+fn waits_sum_per_outcome_in_the_bucket_of_their_emit_instant_and_the_longest_rolls_up_by_max() {
+    let visits = [
+        // Offered in the 07:00 half hour, answered in the 07:30 one after 40 s.
+        visit("q", Voice, at("07:29:50"), Answered, 40_000),
+        visit("q", Voice, at("07:31:00"), Answered, 5_000),
+        visit("q", Voice, at("07:40:00"), Abandoned, 12_000),
+        visit("q", Voice, at("07:41:00"), Abandoned, 3_000),
+        visit("q", Voice, at("07:42:00"), FlowOut, 99_000),
+        visit("q", Voice, at("08:10:00"), Answered, 61_000),
+    ];
+    let mut tallier = Tallier::new(plan(Granularity::HalfHour), &[], None);
+    for v in &visits {
+        tallier.add(v);
+    }
+    let got = tallier.finish();
+    let waits = |bucket: &str| {
+        let key = TallyKey {
+            queue: QueueId::new("q"),
+            media: Voice,
+            bucket: ts(bucket),
+        };
+        got.get(&key).map(|t| {
+            (
+                t.answer_wait_ms_sum,
+                t.answer_wait_ms_max,
+                t.abandon_wait_ms_sum,
+            )
+        })
+    };
+    // The 07:00 bucket has the first offer only: no wait is emitted there.
+    assert_eq!(waits("2026-03-02T07:00:00Z"), Some((0, 0, 0)));
+    assert_eq!(
+        waits("2026-03-02T07:30:00Z"),
+        Some((45_000, 40_000, 15_000))
+    );
+    assert_eq!(waits("2026-03-02T08:00:00Z"), Some((61_000, 61_000, 0)));
+    // Summed over the window: sums add, the longest is the longest of all.
+    let whole: Tally = got.iter().map(|(_, t)| t).sum();
+    assert_eq!(
+        (
+            whole.answer_wait_ms_sum,
+            whole.answer_wait_ms_max,
+            whole.abandon_wait_ms_sum
+        ),
+        (106_000, 61_000, 15_000)
+    );
 }
 
 fn at(text: &str) -> Timestamp {

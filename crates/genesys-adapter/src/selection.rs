@@ -1,0 +1,122 @@
+//! What a query selects, in Genesys's filter terms: its distinct queues and media types, and the
+//! filters naming them in aggregates, details and observations queries.
+
+use sla_core::{MediaType, QueueId};
+
+use crate::wire::{
+    DetailClause, DetailFilter, DetailPredicate, ObservationFilter, QueryClause, QueryFilter,
+    QueryPredicate,
+};
+
+/// The distinct queues and media types of a query, in its order.
+pub(crate) fn distinct<'q>(
+    queues: &'q [QueueId],
+    media: &[MediaType],
+) -> (Vec<&'q QueueId>, Vec<MediaType>) {
+    let mut unique_queues: Vec<&QueueId> = Vec::with_capacity(queues.len());
+    for queue in queues {
+        if !unique_queues.contains(&queue) {
+            unique_queues.push(queue);
+        }
+    }
+    let mut unique_media = Vec::with_capacity(media.len());
+    for m in media {
+        if !unique_media.contains(m) {
+            unique_media.push(*m);
+        }
+    }
+    (unique_queues, unique_media)
+}
+
+/// The predicates to `or` together: one list naming `queues`, and one naming `media` when there
+/// are any. Both query APIs take these, each in its own predicate type.
+fn alternatives<P>(
+    queues: &[&QueueId],
+    media: &[MediaType],
+    matches: impl Fn(&'static str, &str) -> P,
+) -> Vec<Vec<P>> {
+    let mut lists = vec![
+        queues
+            .iter()
+            .map(|q| matches("queueId", q.as_str()))
+            .collect(),
+    ];
+    if !media.is_empty() {
+        lists.push(
+            media
+                .iter()
+                .map(|m| matches("mediaType", m.as_str()))
+                .collect(),
+        );
+    }
+    lists
+}
+
+/// `queueId in queues and mediaType in media`, each list an `or` clause, for an aggregates query.
+pub(crate) fn aggregates_filter(queues: &[&QueueId], media: &[MediaType]) -> QueryFilter {
+    QueryFilter {
+        kind: "and",
+        clauses: alternatives(queues, media, |dimension, value| {
+            QueryPredicate::matches(dimension, value)
+        })
+        .into_iter()
+        .map(|predicates| QueryClause {
+            kind: "or",
+            predicates,
+        })
+        .collect(),
+    }
+}
+
+/// `queueId in queues` (and `mediaType in media`, when given), for an observations query. A
+/// filter on queues alone is one `or` list of predicates, the shape Genesys documents for this
+/// query; with media types, both lists are `or` clauses under `and`, as in aggregates queries.
+pub(crate) fn observations_filter(queues: &[&QueueId], media: &[MediaType]) -> ObservationFilter {
+    let mut lists = alternatives(queues, media, |dimension, value| {
+        QueryPredicate::matches(dimension, value)
+    });
+    if lists.len() == 1 {
+        return ObservationFilter {
+            kind: "or",
+            predicates: lists.remove(0),
+            clauses: Vec::new(),
+        };
+    }
+    ObservationFilter {
+        kind: "and",
+        predicates: Vec::new(),
+        clauses: lists
+            .into_iter()
+            .map(|predicates| QueryClause {
+                kind: "or",
+                predicates,
+            })
+            .collect(),
+    }
+}
+
+/// A segment on one of `queues` (and of one of `media`, when given), for a details query.
+pub(crate) fn segment_filters(queues: &[&QueueId], media: &[MediaType]) -> Vec<DetailFilter> {
+    vec![DetailFilter {
+        kind: "and",
+        predicates: Vec::new(),
+        clauses: alternatives(queues, media, |dimension, value| {
+            DetailPredicate::matches(dimension, value)
+        })
+        .into_iter()
+        .map(|predicates| DetailClause {
+            kind: "or",
+            predicates,
+        })
+        .collect(),
+    }]
+}
+
+/// `conversationEnd exists`: finished conversations only, whose details no longer change.
+pub(crate) fn finished_conversations() -> Vec<DetailFilter> {
+    vec![DetailFilter {
+        kind: "and",
+        predicates: vec![DetailPredicate::exists("conversationEnd")],
+        clauses: Vec::new(),
+    }]
+}

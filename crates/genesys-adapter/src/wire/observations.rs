@@ -1,0 +1,76 @@
+//! The queue observations query: its body and its answer.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::{QueryClause, QueryPredicate};
+
+/// `QueueObservationQuery`, the body of the observations query.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ObservationQuery {
+    pub(crate) filter: ObservationFilter,
+    pub(crate) metrics: Vec<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) detail_metrics: Vec<&'static str>,
+}
+
+/// `QueueObservationQueryFilter`: predicates, clauses or both. Its clauses and predicates have
+/// the aggregates query's shape.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct ObservationFilter {
+    #[serde(rename = "type")]
+    pub(crate) kind: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) predicates: Vec<QueryPredicate>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) clauses: Vec<QueryClause>,
+}
+
+/// `QueueObservationQueryResponse`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ObservationResponse {
+    #[serde(default)]
+    pub(crate) results: Option<Vec<ObservationGroup>>,
+}
+
+/// `QueueObservationDataContainer`: a queue (and media type) and its metrics.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ObservationGroup {
+    #[serde(default)]
+    pub(crate) group: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub(crate) data: Option<Vec<ObservationMetric>>,
+}
+
+/// `ObservationMetricData`: one metric and the conversations behind it when details were asked
+/// for. Its `qualifier` (a routing status for `oOnQueueUsers`) is not read: the figures the
+/// core wants are sums over every qualifier.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ObservationMetric {
+    #[serde(default)]
+    pub(crate) metric: Option<String>,
+    #[serde(default)]
+    pub(crate) stats: Option<ObservationStats>,
+    #[serde(default)]
+    pub(crate) truncated: Option<bool>,
+    #[serde(default)]
+    pub(crate) observations: Option<Vec<ObservationValue>>,
+}
+
+/// `StatisticalSummary` as observations carry it: only the count is read, kept as a JSON number
+/// so that a count written as `3.0` still reads.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ObservationStats {
+    #[serde(default)]
+    pub(crate) count: Option<serde_json::Number>,
+}
+
+/// `ObservationValue`: one conversation; only when it began to be observed matters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ObservationValue {
+    #[serde(default)]
+    pub(crate) observation_date: Option<String>,
+}

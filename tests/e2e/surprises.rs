@@ -1,0 +1,202 @@
+//! What used to surprise a new user: each is now an error naming the problem, or a warning on
+//! stderr, and `--fail-below` says what fell short.
+
+use e2e::{TestSim, command, scratch_dir, sla_command, stderr, stdout};
+
+/// The fixed dataset's week of 23 March 2026 by day, every queue, at 20 s.
+const DAYS: &[&str] = &[
+    "report",
+    "--all-queues",
+    "--from",
+    "2026-03-23",
+    "--to",
+    "2026-03-29",
+    "--tz",
+    "UTC",
+    "--granularity",
+    "day",
+];
+
+fn with<'a>(base: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
+    base.iter().chain(more).copied().collect()
+}
+
+/// The lowest percent among the queue rows of a JSON report, and among their intervals.
+fn lowest(report: &serde_json::Value) -> (f64, f64) {
+    let percents = |rows: Vec<&serde_json::Value>| {
+        rows.iter()
+            .filter_map(|r| r["service_levels"][0]["percent"].as_f64())
+            .fold(f64::INFINITY, f64::min)
+    };
+    let queues: Vec<&serde_json::Value> = report["queues"].as_array().unwrap().iter().collect();
+    let intervals = queues
+        .iter()
+        .flat_map(|q| q["intervals"].as_array().unwrap())
+        .collect();
+    (percents(queues), percents(intervals))
+}
+
+#[test]
+fn fail_below_names_what_fell_short_and_can_count_intervals() {
+    let sim = TestSim::shared();
+    let json = sim.sla(&with(DAYS, &["--format", "json"]));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let (row, interval) = lowest(&report);
+    assert!(interval < row, "some day is worse than its week");
+    // A bar between the worst day and the worst week passes the rows, fails an interval.
+    let bar = format!("{:.2}", f64::midpoint(row, interval));
+    let rows_only = sim.sla(&with(DAYS, &["--fail-below", &bar]));
+    assert_eq!(rows_only.status.code(), Some(0), "{}", stderr(&rows_only));
+    assert!(stderr(&rows_only).is_empty(), "{}", stderr(&rows_only));
+    let intervals = sim.sla(&with(DAYS, &["--fail-below", &bar, "--fail-intervals"]));
+    assert_eq!(intervals.status.code(), Some(3), "{}", stderr(&intervals));
+    assert!(
+        stdout(&intervals).contains("TOTAL"),
+        "the report is written"
+    );
+    let said = stderr(&intervals);
+    assert!(said.starts_with("below --fail-below: "), "{said}");
+    assert!(
+        said.contains(&format!("{interval:.2} % is below {bar} %")),
+        "{said}"
+    );
+    assert!(said.contains(" from 2026-03-2"), "names the day: {said}");
+
+    // `target`: each objective against its own target; one without a target is not checked.
+    let dir = scratch_dir("fail-below-target");
+    let config = dir.join("sla.toml");
+    std::fs::write(
+        &config,
+        "[[objective]]\nname = \"stretch\"\nthreshold = \"20s\"\ntarget = 99.9\nqueues = [\"Sales\"]\n\
+         [[objective]]\nname = \"untargeted\"\nthreshold = \"1s\"\n",
+    )
+    .unwrap();
+    let target = sim.sla(&with(
+        DAYS,
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--fail-below",
+            "target",
+        ],
+    ));
+    let said = stderr(&target);
+    assert_eq!(target.status.code(), Some(3), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(
+        said.starts_with("below --fail-below: Sales, objective stretch: "),
+        "{said}"
+    );
+    assert!(said.trim_end().ends_with("is below 99.90 %"), "{said}");
+}
+
+#[test]
+fn demo_flags_that_would_be_ignored_are_named() {
+    let output = sla_command(&["queues", "--demo", "--region", "eu-west-1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ignores --region (GENESYSCLOUD_REGION)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn credentials_without_a_region_are_refused_rather_than_sent_to_the_us() {
+    let output = sla_command(&["queues"])
+        .env("GENESYSCLOUD_OAUTHCLIENT_ID", "id")
+        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", "secret")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no region: set --region or GENESYSCLOUD_REGION"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_malformed_env_file_is_named_by_line_without_echoing_it() {
+    let dir = scratch_dir("dotenv");
+    std::fs::write(
+        dir.join(".env"),
+        "GENESYSCLOUD_REGION=eu-west-1\nGENESYSCLOUD_OAUTHCLIENT_SECRET=very secret words\n",
+    )
+    .unwrap();
+    let output = command("sla", &["queues"], &dir).output().unwrap();
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("cannot read .env: line 2"), "{said}");
+    assert!(!said.contains("secret words"), "{said}");
+}
+
+#[test]
+fn a_window_after_now_is_reported_with_a_warning() {
+    let output = sla_command(&[
+        "report",
+        "--demo",
+        "--from",
+        "2099-01-01",
+        "--to",
+        "2099-01-02",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("after now: every count will be zero"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn debug_logs_are_not_drowned_by_the_http_plumbing() {
+    let output = sla_command(&["queues", "--demo"])
+        .env("SLA_LOG", "debug")
+        .output()
+        .unwrap();
+    let said = stderr(&output);
+    assert!(said.contains("genesys_adapter"), "{said}");
+    for plumbing in ["hyper_util", "reqwest::", "h2::"] {
+        assert!(!said.contains(plumbing), "{plumbing} in:\n{said}");
+    }
+}
+
+#[test]
+fn help_wraps_and_shows_no_dangling_environment_values() {
+    for command in [
+        ["report", "--help"],
+        ["queues", "--help"],
+        ["breaches", "--help"],
+    ] {
+        let output = sla_command(&command).output().unwrap();
+        let help = stdout(&output);
+        assert_eq!(output.status.code(), Some(0));
+        assert!(!help.contains("=]"), "{help}");
+        let widest = help.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(widest <= 100, "{command:?} help is {widest} columns wide");
+        assert!(help.contains("Examples:"), "{command:?} has examples");
+    }
+}
+
+/// The demo org is on loopback: the budget meant for Genesys does not pace it, so a details
+/// demo of hundreds of requests runs without waiting.
+#[test]
+fn the_demo_is_not_paced_by_the_genesys_budget() {
+    let output = sla_command(&["report", "--demo", "--source", "details"])
+        .env("SLA_LOG", "genesys_adapter=debug")
+        .output()
+        .unwrap();
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{said}");
+    let requests = said.matches("genesys request").count();
+    assert!(
+        requests > 240,
+        "{requests} requests: more than a minute's budget"
+    );
+    assert!(!said.contains("rate limit reached"), "{said}");
+}
