@@ -67,6 +67,7 @@ mod report;
 mod rollup;
 mod service;
 mod shortfall;
+mod sync;
 mod tally;
 #[cfg(test)]
 mod tests;
@@ -108,5 +109,9 @@ pub use crate::service::{
     observe, resolve, resolve_queues, tally_query, tally_visits,
 };
 pub use crate::shortfall::{FailBelow, FailScope, Shortfall};
+pub use crate::sync::{
+    DEFAULT_PIECE_DAYS, DEFAULT_RESTATE, Reconciled, StoredVisit, SyncError, SyncProgress,
+    SyncRequest, SyncStep, SyncSummary, plan_sync, reconcile, sync_visits,
+};
 pub use crate::tally::{Tallier, Tally, TallyKey, TallySet, Within};
 pub use crate::window::{Period, TimeArg, resolve_window};

@@ -168,6 +168,159 @@ pub trait VisitSource: Send + Sync {
     ) -> Result<(), SourceError>;
 }
 
+/// One step of a sync: the queues and the span of emit instants whose stored visits a
+/// [`VisitStore`] replaces as a unit, in one transaction.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SyncPiece {
+    /// The queues, each once, sorted.
+    pub queues: Vec<QueueId>,
+    /// The span: visits with `nOffered` or the outcome emitted inside it belong to the piece.
+    pub window: TimeWindow,
+}
+
+/// How writing visits changed a store, visit by visit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct WriteCounts {
+    /// Visits the store did not hold.
+    pub new: u64,
+    /// Visits the store held with different values (a restatement), now corrected.
+    pub updated: u64,
+    /// Visits the store held exactly so.
+    pub unchanged: u64,
+    /// Stored visits the source no longer reports for the piece, deleted.
+    pub removed: u64,
+}
+
+impl std::ops::AddAssign for WriteCounts {
+    fn add_assign(&mut self, rhs: Self) {
+        self.new += rhs.new;
+        self.updated += rhs.updated;
+        self.unchanged += rhs.unchanged;
+        self.removed += rhs.removed;
+    }
+}
+
+/// The spans of time over which each queue's visits have been synced into a store: the
+/// union of the windows of the pieces it committed, per queue, as sorted disjoint windows
+/// (windows that touch are merged).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Coverage {
+    spans: std::collections::BTreeMap<QueueId, Vec<TimeWindow>>,
+}
+
+impl Coverage {
+    /// Nothing covered.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `window` to the spans of `queue`, merging it with the spans it overlaps or touches.
+    pub fn add(&mut self, queue: &QueueId, window: TimeWindow) {
+        let spans = self.spans.entry(queue.clone()).or_default();
+        let (mut start, mut end) = (window.start(), window.end());
+        spans.retain(|span| {
+            let apart = span.end() < start || end < span.start();
+            if !apart {
+                start = start.min(span.start());
+                end = end.max(span.end());
+            }
+            apart
+        });
+        let at = spans.partition_point(|span| span.start() < start);
+        // `start < end` holds: the merged span contains `window`, which is not empty.
+        if let Ok(merged) = TimeWindow::new(start, end) {
+            spans.insert(at, merged);
+        }
+    }
+
+    /// The spans of `queue`, sorted and disjoint; empty when it was never synced.
+    #[must_use]
+    pub fn spans(&self, queue: &QueueId) -> &[TimeWindow] {
+        self.spans.get(queue).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every queue with its spans, in queue order.
+    pub fn iter(&self) -> impl Iterator<Item = (&QueueId, &[TimeWindow])> {
+        self.spans.iter().map(|(q, s)| (q, s.as_slice()))
+    }
+
+    /// The end of the last span of `queue`: the latest instant its visits were synced up to.
+    #[must_use]
+    pub fn synced_until(&self, queue: &QueueId) -> Option<Timestamp> {
+        self.spans(queue).last().map(TimeWindow::end)
+    }
+
+    /// How far a report over `queues` and `window` is covered without a gap from the window's
+    /// start: the earliest instant, over the queues, where a queue's coverage stops (at most the
+    /// window's end, which means the whole window is covered); `None` when some queue's coverage
+    /// does not reach back to the window's start, or when `queues` is empty.
+    #[must_use]
+    pub fn complete_until(&self, queues: &[QueueId], window: TimeWindow) -> Option<Timestamp> {
+        let mut until: Option<Timestamp> = None;
+        for queue in queues {
+            let span = self
+                .spans(queue)
+                .iter()
+                .find(|span| span.contains(window.start()))?;
+            let end = span.end().min(window.end());
+            until = Some(until.map_or(end, |u| u.min(end)));
+        }
+        until
+    }
+}
+
+/// A sync that ran to its end, as a store records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncRecord {
+    /// The queues synced.
+    pub queues: Vec<QueueId>,
+    /// The window asked for (its end capped at the time of the sync).
+    pub window: TimeWindow,
+    /// The time of the sync (the store stamps the time it records the end itself).
+    pub started: Timestamp,
+    /// How many pieces it read and wrote.
+    pub pieces: usize,
+    /// How it changed the store.
+    pub written: WriteCounts,
+}
+
+/// A store of queue visits that a sync fills from a [`VisitSource`] and that serves them back
+/// as a [`VisitSource`] itself (implementations implement both, and [`QueueDirectory`] for the
+/// queues synced).
+///
+/// A stored visit is identified by its conversation and its visit index, the position of the
+/// visit among its conversation's visits in the order the store first saw them: a visit
+/// written again (same conversation, queue and entry instant) keeps its index and is updated
+/// in place, so rewriting a piece, or pieces that overlap, never doubles a visit.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+#[async_trait]
+pub trait VisitStore: Send + Sync {
+    /// Makes the stored visits of `piece` exactly `visits`, in one transaction: visits new to
+    /// the store are added, those that changed are updated, and stored visits to the piece's
+    /// queues with a metric emitted inside its window that `visits` no longer holds are deleted
+    /// (Genesys restated them). The piece's window is added to the coverage of its queues in
+    /// the same transaction, so a store is never covered where its visits were not written.
+    ///
+    /// `visits` must be what a [`VisitSource`] delivers for the piece's queues, every media
+    /// type, and its window; instants are stored in whole milliseconds.
+    async fn write_piece(
+        &self,
+        piece: &SyncPiece,
+        visits: Vec<Visit>,
+    ) -> Result<WriteCounts, SourceError>;
+
+    /// Records the names, divisions and configured service levels of `queues`, replacing what
+    /// was recorded for them, so that reports from the store need no queue directory upstream.
+    async fn save_queues(&self, queues: &[QueueInfo]) -> Result<(), SourceError>;
+
+    /// The coverage of `queues` (queues never synced have no spans).
+    async fn coverage(&self, queues: &[QueueId]) -> Result<Coverage, SourceError>;
+
+    /// Records a sync that ran to its end.
+    async fn record_sync(&self, record: &SyncRecord) -> Result<(), SourceError>;
+}
+
 /// Observes what is happening now in queues: waiting and handled conversations and agents on
 /// queue.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
