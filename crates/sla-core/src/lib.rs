@@ -100,13 +100,14 @@ pub use crate::query::{
 };
 pub use crate::render::{render, render_live, wait_text};
 pub use crate::report::{
-    Counts, IntervalRow, Kpis, MediaTotal, QueueRow, ReportFormula, ReportWindow, SCHEMA,
-    ServiceLevel, SlaReport, TotalRow, build_report, report_cells, thresholds_needed,
+    Counts, IntervalRow, Kpis, MediaTotal, QueueRow, ReportFormula, ReportStore, ReportWindow,
+    SCHEMA, ServiceLevel, SlaReport, TotalRow, build_report, report_cells, thresholds_needed,
 };
 pub use crate::rollup::{BucketPlan, native_granularity};
 pub use crate::service::{
-    Counted, ServiceError, Sources, count, fetch_live, fetch_report, find_breaches, list_queues,
-    observe, resolve, resolve_queues, tally_query, tally_visits,
+    Counted, ServiceError, Sources, StoreSources, count, count_stored, fetch_live, fetch_report,
+    fetch_stored_report, find_breaches, find_stored_breaches, list_queues, observe, resolve,
+    resolve_queues, tally_query, tally_visits,
 };
 pub use crate::shortfall::{FailBelow, FailScope, Shortfall};
 pub use crate::sync::{

@@ -436,6 +436,8 @@ text_enum! {
         Aggregates => "aggregates",
         /// Conversation details, per visit.
         Details => "details",
+        /// Visits synced into a history store (`sla sync`), counted as conversation details are.
+        Store => "store",
     }
 }
 

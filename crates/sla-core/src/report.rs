@@ -34,6 +34,10 @@ pub struct SlaReport {
     /// Where the counts came from.
     #[serde(serialize_with = "as_str")]
     pub source: SourceKind,
+    /// With [`SourceKind::Store`], how far the store is complete for the report's queues and
+    /// window; `None` (and absent from the JSON) for the other sources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<ReportStore>,
     /// One row per queue (per queue and media type with `by_media`), ordered by name ignoring
     /// case, then id, then media type.
     pub queues: Vec<QueueRow>,
@@ -52,6 +56,25 @@ pub struct ReportWindow {
     pub end: Timestamp,
     /// The IANA zone whose calendar the intervals follow.
     pub time_zone: String,
+}
+
+/// How far the history store a report was counted from is complete (`"store"` in the JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ReportStore {
+    /// The store holds every visit of the report's queues from the window's start up to this
+    /// instant, which is at most the window's end (the whole window is then complete); `None`
+    /// when some queue was never synced from the window's start. See
+    /// [`crate::ports::Coverage::complete_until`].
+    #[serde(serialize_with = "opt_as_str")]
+    pub complete_until: Option<Timestamp>,
+}
+
+impl ReportStore {
+    /// Whether the store holds the whole of `window`.
+    #[must_use]
+    pub fn covers(&self, window: &TimeWindow) -> bool {
+        self.complete_until.is_some_and(|t| t >= window.end())
+    }
 }
 
 /// The formula of a report.
@@ -718,6 +741,7 @@ pub fn build_report(
             flowouts: formula.flowouts,
         },
         source: request.source,
+        store: None,
         queues: rows,
         total: TotalRow {
             counts,

@@ -10,10 +10,10 @@ use crate::live_report::{LiveReport, build_live, live_request};
 use crate::model::{Objective, QueueId, QueueInfo, SourceKind};
 use crate::ports::{
     LiveSource, QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource, Visit,
-    VisitQuery, VisitSink, VisitSource,
+    VisitQuery, VisitSink, VisitSource, VisitStore,
 };
 use crate::query::{QueueSelection, ReportRequest, is_uuid};
-use crate::report::{SlaReport, build_report, thresholds_needed};
+use crate::report::{ReportStore, SlaReport, build_report, thresholds_needed};
 use crate::rollup::{BucketPlan, native_granularity};
 use crate::tally::{Tallier, TallySet};
 
@@ -173,25 +173,109 @@ pub struct Counted {
     pub queues: Vec<QueueInfo>,
     /// Their counts.
     pub tallies: TallySet,
+    /// Counted from a history store: how far it is complete ([`count_stored`]); `None` otherwise.
+    pub store: Option<ReportStore>,
 }
 
 impl Counted {
     /// The report of `request` over these counts.
     #[must_use]
     pub fn report(&self, request: &ReportRequest) -> SlaReport {
-        build_report(request, &self.queues, &self.tallies)
+        let mut report = build_report(request, &self.queues, &self.tallies);
+        report.store = self.store;
+        report
     }
 }
 
 /// Resolves the request's queues (see [`resolve`]) and counts through the source it names.
+///
+/// [`SourceKind::Store`] is refused here: a store's counts come with how far it is complete,
+/// which [`count_stored`] reads.
 pub async fn count(request: &ReportRequest, sources: Sources<'_>) -> Result<Counted, ServiceError> {
+    let per_visit = match request.source {
+        SourceKind::Aggregates => false,
+        SourceKind::Details => true,
+        SourceKind::Store => {
+            return Err(SourceError::Other(
+                "source 'store' is read from a history store, which these sources do not include"
+                    .into(),
+            )
+            .into());
+        }
+    };
     let queues = resolve(request, sources.directory).await?;
     let query = tally_query(request, &queues);
-    let tallies = match request.source {
-        SourceKind::Details => tally_visits(&query, visit_source(sources)?).await?,
-        SourceKind::Aggregates => sources.tallies.tallies(&query).await?,
+    let tallies = if per_visit {
+        tally_visits(&query, visit_source(sources)?).await?
+    } else {
+        sources.tallies.tallies(&query).await?
     };
-    Ok(Counted { queues, tallies })
+    Ok(Counted {
+        queues,
+        tallies,
+        store: None,
+    })
+}
+
+/// A history store as reports read it: its queues as last synced, its visits, and how far it
+/// is complete. A store implements the three ports; tests give each its own double.
+#[derive(Clone, Copy)]
+pub struct StoreSources<'a> {
+    /// The queues the store was synced for.
+    pub directory: &'a dyn QueueDirectory,
+    /// The stored visits.
+    pub visits: &'a dyn VisitSource,
+    /// The store's coverage.
+    pub store: &'a dyn VisitStore,
+}
+
+impl std::fmt::Debug for StoreSources<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSources").finish_non_exhaustive()
+    }
+}
+
+/// Resolves the request's queues in the store (see [`resolve`]), reads how far the store is
+/// complete for them over the window, then counts the stored visits exactly as [`count`]
+/// counts conversation details ([`tally_visits`]), whatever the request's source says.
+///
+/// The coverage is read before the visits, so a sync committing meanwhile can only make the
+/// counts more complete than the store claims, never less.
+pub async fn count_stored(
+    request: &ReportRequest,
+    sources: StoreSources<'_>,
+) -> Result<Counted, ServiceError> {
+    let queues = resolve(request, sources.directory).await?;
+    let store = store_coverage(request, &queues, sources.store).await?;
+    let query = tally_query(request, &queues);
+    let tallies = tally_visits(&query, sources.visits).await?;
+    Ok(Counted {
+        queues,
+        tallies,
+        store: Some(store),
+    })
+}
+
+/// How far `store` is complete for `queues` over the request's window.
+async fn store_coverage(
+    request: &ReportRequest,
+    queues: &[QueueInfo],
+    store: &dyn VisitStore,
+) -> Result<ReportStore, SourceError> {
+    let ids: Vec<QueueId> = queues.iter().map(|q| q.queue.id.clone()).collect();
+    let coverage = store.coverage(&ids).await?;
+    Ok(ReportStore {
+        complete_until: coverage.complete_until(&ids, request.window),
+    })
+}
+
+/// Resolves, counts and builds the report from a history store ([`count_stored`]): what
+/// `sla report --source store` prints.
+pub async fn fetch_stored_report(
+    request: &ReportRequest,
+    sources: StoreSources<'_>,
+) -> Result<SlaReport, ServiceError> {
+    Ok(count_stored(request, sources).await?.report(request))
 }
 
 /// Resolves, counts and builds the report: what `sla report` prints.
@@ -209,18 +293,34 @@ pub async fn find_breaches(
     sources: Sources<'_>,
 ) -> Result<Vec<Breach>, ServiceError> {
     let queues = resolve(request, sources.directory).await?;
+    breaches_of(request, &queues, visit_source(sources)?).await
+}
+
+/// Lists the visits that missed, as [`find_breaches`] does, from the visits of a history store;
+/// with them, how far the store is complete for the queues over the window.
+pub async fn find_stored_breaches(
+    request: &ReportRequest,
+    sources: StoreSources<'_>,
+) -> Result<(Vec<Breach>, ReportStore), ServiceError> {
+    let queues = resolve(request, sources.directory).await?;
+    let store = store_coverage(request, &queues, sources.store).await?;
+    let breaches = breaches_of(request, &queues, sources.visits).await?;
+    Ok((breaches, store))
+}
+
+async fn breaches_of(
+    request: &ReportRequest,
+    queues: &[QueueInfo],
+    visits: &dyn VisitSource,
+) -> Result<Vec<Breach>, ServiceError> {
     let query = VisitQuery {
         queues: queues.iter().map(|q| q.queue.id.clone()).collect(),
         media: request.media.clone(),
         window: request.window,
     };
-    let mut finder = BreachFinder::new(
-        request.window,
-        &request.objectives,
-        request.formula,
-        &queues,
-    );
-    visit_source(sources)?.visits(&query, &mut finder).await?;
+    let mut finder =
+        BreachFinder::new(request.window, &request.objectives, request.formula, queues);
+    visits.visits(&query, &mut finder).await?;
     Ok(finder.finish())
 }
 

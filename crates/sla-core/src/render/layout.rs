@@ -97,8 +97,19 @@ pub(crate) fn heading(report: &SlaReport) -> String {
         || "off".to_owned(),
         |ms| Threshold::from_millis(ms).to_string(),
     );
+    // A report from a history store says how far the store holds the window, so that a stale
+    // store is never mistaken for a quiet day.
+    let store = report
+        .store
+        .map_or_else(String::new, |store| match store.complete_until {
+            Some(t) if t >= report.window.end => {
+                format!(" (complete up to {}: the whole window)", at(t))
+            }
+            Some(t) => format!(" (complete up to {} only)", at(t)),
+            None => " (not synced from the window's start)".to_owned(),
+        });
     format!(
-        "Service levels from {} to {} ({}), granularity {}\nFormula: abandons {}, flow-outs {}, short abandons {}; source {}",
+        "Service levels from {} to {} ({}), granularity {}\nFormula: abandons {}, flow-outs {}, short abandons {}; source {}{store}",
         at(report.window.start),
         at(report.window.end),
         report.window.time_zone,

@@ -73,6 +73,7 @@ fn counted(request: &ReportRequest) -> Counted {
     Counted {
         queues,
         tallies: tallier.finish(),
+        store: None,
     }
 }
 

@@ -503,3 +503,57 @@ fn by_media_with_intervals_totals_each_interval_per_media_type() {
         "{table}"
     );
 }
+
+#[test]
+fn a_report_from_a_store_names_how_far_the_store_is_complete() {
+    let from_store = |complete_until: Option<&str>| {
+        let mut report = week(|i| QueryInput {
+            source: p("store"),
+            ..i
+        });
+        report.store = Some(crate::ReportStore {
+            complete_until: complete_until.map(|t| t.parse().unwrap()),
+        });
+        report
+    };
+    // The week ends at midnight after Sunday 29 March, in summer time (BST): 23:00 UTC.
+    let whole = from_store(Some("2026-03-29T23:00:00Z"));
+    let part = from_store(Some("2026-03-27T12:30:00Z"));
+    let none = from_store(None);
+    let cases = [
+        (
+            &whole,
+            "source store (complete up to 2026-03-30 00:00: the whole window)",
+            "\"store\": {\n    \"complete_until\": \"2026-03-29T23:00:00Z\"\n  },",
+        ),
+        (
+            &part,
+            "source store (complete up to 2026-03-27 12:30 only)",
+            "\"store\": {\n    \"complete_until\": \"2026-03-27T12:30:00Z\"\n  },",
+        ),
+        (
+            &none,
+            "source store (not synced from the window's start)",
+            "\"store\": {\n    \"complete_until\": null\n  },",
+        ),
+    ];
+    for (report, heading, json) in cases {
+        for format in [Format::Table, Format::Markdown] {
+            let text = render(report, format);
+            let line = text
+                .lines()
+                .nth(if format == Format::Table { 1 } else { 3 });
+            assert!(
+                line.is_some_and(|l| l.ends_with(heading) || l.ends_with(&format!("{heading}  "))),
+                "{format}: {line:?}"
+            );
+        }
+        let text = render(report, Format::Json);
+        assert!(
+            text.contains(&format!("\"source\": \"store\",\n  {json}")),
+            "{text}"
+        );
+    }
+    // Other sources have no `store` field at all.
+    assert!(!render(&week(|i| i), Format::Json).contains("\"store\""));
+}

@@ -363,3 +363,41 @@ fn the_schema_refuses_what_the_contract_forbids() {
         &set("/total/intervals", json!([])),
     );
 }
+
+#[test]
+fn reports_from_a_store_name_how_far_it_is_complete_and_others_do_not() {
+    let mut from_store = week(|i| QueryInput {
+        source: crate::tests::fixtures::p("store"),
+        ..i
+    });
+    for complete_until in [Some("2026-03-27T12:30:00Z"), None] {
+        from_store.store = Some(crate::ReportStore {
+            complete_until: complete_until.map(|t| t.parse().unwrap()),
+        });
+        check_valid("from a store", &from_store);
+    }
+    let mut stored = sample();
+    stored["source"] = json!("store");
+    stored["store"] = json!({"complete_until": "2024-01-01T12:00:00Z"});
+    assert_eq!(errors(&stored), Vec::<String>::new());
+    let refused_store = |why: &str, edit: fn(&mut Value)| {
+        let mut instance = stored.clone();
+        edit(&mut instance);
+        assert!(!errors(&instance).is_empty(), "accepted {why}");
+    };
+    refused_store("source store without its field", |v| {
+        v.as_object_mut().unwrap().remove("store");
+    });
+    refused_store("a store field beside another source", |v| {
+        v["source"] = json!("details");
+    });
+    refused_store("a date for complete_until", |v| {
+        v["store"]["complete_until"] = json!("2024-01-01");
+    });
+    refused_store("a store without complete_until", |v| {
+        v["store"] = json!({});
+    });
+    refused_store("an unknown field in store", |v| {
+        v["store"]["rows"] = json!(3);
+    });
+}

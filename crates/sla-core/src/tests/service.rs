@@ -7,17 +7,18 @@ use std::sync::{Arc, Mutex};
 use futures_executor::block_on;
 
 use crate::ports::{
-    MockQueueDirectory, MockTallySource, MockVisitSource, OutcomeKind, QueueSelector, SourceError,
-    TallyQuery, Visit, VisitQuery,
+    Coverage, MockQueueDirectory, MockTallySource, MockVisitSource, MockVisitStore, OutcomeKind,
+    QueueSelector, SourceError, TallyQuery, Visit, VisitQuery,
 };
 use crate::tests::fixtures::{
     at, config, input, media, ms, p, ps, queue, queue_with_targets, request, tally_visits, ts,
     visit,
 };
 use crate::{
-    Granularity, Limits, MediaType, QueryInput, QueueId, QueueInfo, QueueSelection, ServiceError,
-    SlaError, Sources, TallySet, build_report, fetch_report, find_breaches, list_queues,
-    resolve_queues, tally_query,
+    Granularity, Limits, MediaType, QueryInput, QueueId, QueueInfo, QueueSelection, ReportStore,
+    ServiceError, SlaError, SourceKind, Sources, StoreSources, TallySet, TimeWindow, build_report,
+    count_stored, fetch_report, fetch_stored_report, find_breaches, find_stored_breaches,
+    list_queues, resolve_queues, tally_query,
 };
 
 /// The org's queues, as the directory knows them.
@@ -739,4 +740,189 @@ fn listings_take_a_pattern_or_every_queue_and_refuse_a_blank_one() {
         other => panic!("{other:?}"),
     }
     assert_eq!(*asked.lock().unwrap(), [QueueSelector::All, name("Sales*")]);
+}
+
+/// A visit source over [`sales_visits`] that logs `"visits"` in `log` when asked.
+fn logged_visits(log: &Arc<Mutex<Vec<&'static str>>>) -> MockVisitSource {
+    let log = Arc::clone(log);
+    let mut visits = MockVisitSource::new();
+    visits.expect_visits().returning(move |query, sink| {
+        log.lock().unwrap().push("visits");
+        for v in sales_visits() {
+            if query.queues.contains(&v.queue) {
+                sink.visit(v);
+            }
+        }
+        Ok(())
+    });
+    visits
+}
+
+/// A store whose coverage is `spans` (queue, start, end), logging `"coverage"` in `log`.
+fn covering(
+    spans: &'static [(&'static str, &'static str, &'static str)],
+    log: &Arc<Mutex<Vec<&'static str>>>,
+) -> MockVisitStore {
+    let log = Arc::clone(log);
+    let mut store = MockVisitStore::new();
+    store.expect_coverage().returning(move |queues| {
+        log.lock().unwrap().push("coverage");
+        let mut coverage = Coverage::new();
+        for (queue, start, end) in spans {
+            let queue = QueueId::new(*queue);
+            if queues.contains(&queue) {
+                coverage.add(&queue, TimeWindow::new(ts(start), ts(end)).unwrap());
+            }
+        }
+        Ok(coverage)
+    });
+    store
+}
+
+#[test]
+fn a_store_reports_its_visits_as_details_do_and_names_how_far_it_is_complete() {
+    let details_request = request(&QueryInput {
+        source: p("details"),
+        ..sales_input("week")
+    });
+    let store_request = request(&QueryInput {
+        source: p("store"),
+        ..sales_input("week")
+    });
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let details = block_on(fetch_report(
+        &details_request,
+        Sources {
+            directory: &directory(&Arc::default()),
+            tallies: &MockTallySource::new(),
+            visits: Some(&logged_visits(&Arc::default())),
+        },
+    ))
+    .unwrap();
+    // Sales is synced over the whole window (London's March is from 2 March 00:00 GMT to 1
+    // April 00:00 BST), Support only up to 20 March.
+    let store = covering(
+        &[
+            ("q-sales", "2026-02-01T00:00:00Z", "2026-04-02T00:00:00Z"),
+            ("q-support", "2026-03-01T00:00:00Z", "2026-03-20T00:00:00Z"),
+        ],
+        &log,
+    );
+    let sources = StoreSources {
+        directory: &directory(&Arc::default()),
+        visits: &logged_visits(&log),
+        store: &store,
+    };
+    let stored = block_on(fetch_stored_report(&store_request, sources)).unwrap();
+    // The coverage is read before the visits, so the claim never outruns the counts.
+    assert_eq!(*log.lock().unwrap(), ["coverage", "visits"]);
+    assert_eq!(stored.source, SourceKind::Store);
+    assert_eq!(
+        stored.store,
+        Some(ReportStore {
+            complete_until: Some(ts("2026-03-20T00:00:00Z"))
+        })
+    );
+    assert_eq!(details.store, None);
+    assert_eq!(
+        (&stored.queues, &stored.total),
+        (&details.queues, &details.total)
+    );
+    assert_eq!(stored.window, details.window);
+    assert!(format!("{sources:?}").starts_with("StoreSources"));
+
+    // Counting alone gives the same counts and the same claim.
+    let counted = block_on(count_stored(&store_request, sources)).unwrap();
+    assert_eq!(counted.report(&store_request), stored);
+}
+
+#[test]
+fn a_store_never_synced_from_the_window_start_claims_nothing() {
+    let store_request = request(&QueryInput {
+        source: p("store"),
+        ..sales_input("day")
+    });
+    // Support's span starts after the window's start, Sales was never synced.
+    let store = covering(
+        &[("q-support", "2026-03-10T00:00:00Z", "2026-04-10T00:00:00Z")],
+        &Arc::default(),
+    );
+    let sources = StoreSources {
+        directory: &directory(&Arc::default()),
+        visits: &logged_visits(&Arc::default()),
+        store: &store,
+    };
+    let report = block_on(fetch_stored_report(&store_request, sources)).unwrap();
+    let claim = report.store.unwrap();
+    assert_eq!(claim.complete_until, None);
+    assert!(!claim.covers(&store_request.window));
+    let whole = ReportStore {
+        complete_until: Some(store_request.window.end()),
+    };
+    assert!(whole.covers(&store_request.window));
+}
+
+#[test]
+fn count_refuses_the_store_source_before_asking_any_port() {
+    let store_request = request(&QueryInput {
+        source: p("store"),
+        ..sales_input("day")
+    });
+    // Mocks without expectations: any call would fail the test.
+    let sources = Sources {
+        directory: &MockQueueDirectory::new(),
+        tallies: &MockTallySource::new(),
+        visits: Some(&MockVisitSource::new()),
+    };
+    match block_on(fetch_report(&store_request, sources)) {
+        Err(ServiceError::Source(err @ SourceError::Other(_))) => {
+            let source = std::error::Error::source(&err).map(ToString::to_string);
+            assert_eq!(
+                source.as_deref(),
+                Some(
+                    "source 'store' is read from a history store, which these sources do not include"
+                )
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn stored_breaches_are_the_breaches_of_the_same_visits_from_details() {
+    let request = request(&QueryInput {
+        thresholds: ps(&["20s"]),
+        objectives: Vec::new(),
+        ..sales_input("total")
+    });
+    let details = block_on(find_breaches(
+        &request,
+        Sources {
+            directory: &directory(&Arc::default()),
+            tallies: &MockTallySource::new(),
+            visits: Some(&logged_visits(&Arc::default())),
+        },
+    ))
+    .unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let store = covering(
+        &[
+            ("q-sales", "2026-02-01T00:00:00Z", "2026-04-02T00:00:00Z"),
+            ("q-support", "2026-02-01T00:00:00Z", "2026-04-02T00:00:00Z"),
+        ],
+        &log,
+    );
+    let (stored, claim) = block_on(find_stored_breaches(
+        &request,
+        StoreSources {
+            directory: &directory(&Arc::default()),
+            visits: &logged_visits(&log),
+            store: &store,
+        },
+    ))
+    .unwrap();
+    assert!(!details.is_empty());
+    assert_eq!(stored, details);
+    assert_eq!(*log.lock().unwrap(), ["coverage", "visits"]);
+    assert!(claim.covers(&request.window), "{claim:?}");
 }
