@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::{
     JobFinalState,
-    dataset::ConvRef,
+    dataset::{ConvRef, Dataset},
     details::{self, AsyncConversationQuery, ConversationOut},
     error::ApiError,
     org::{mix, uuid_from_bits},
@@ -110,9 +110,12 @@ pub(crate) async fn submit(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let query: AsyncConversationQuery = parse_body(&body)?;
-    let live = state.live_finished();
-    let hits =
-        details::job_selection(&state.dataset(&live), &query, state.config.short_abandon_ms)?;
+    let (history, live) = (state.history(), state.live_finished());
+    let data = Dataset {
+        org: &history,
+        live: &live,
+    };
+    let hits = details::job_selection(&data, &query, state.config.short_abandon_ms)?;
     let n = state.jobs.submitted.fetch_add(1, Ordering::Relaxed);
     let bits = (u128::from(mix(state.config.seed, n)) << 64) | u128::from(mix(n, 0x4A4F_4253));
     let job_id = uuid_from_bits(bits).to_string();
@@ -235,11 +238,14 @@ pub(crate) async fn results(
         Arc::clone(&job.hits)
     };
     let end = (offset + page_size).min(hits.len());
+    // Rendered from the history as it is now, so a visit restated after the job was submitted
+    // comes out corrected, as Genesys's data lake would give it.
+    let history = state.history();
     let conversations = hits
         .get(offset..end)
         .unwrap_or_default()
         .iter()
-        .map(|hit| details::render_conversation(&state.org, hit, state.config.short_abandon_ms))
+        .map(|hit| details::render_conversation(&history, hit, state.config.short_abandon_ms))
         .collect();
     let body = JobResults {
         conversations,

@@ -69,7 +69,9 @@ pub use crate::live::{
     LiveClock, LiveConfig, LiveConversation, LiveError, LiveMedia, LiveOrg, LiveQueue,
     LiveSnapshot, ManualClock,
 };
-pub use crate::org::{Conversation, Division, MediaType, Org, Outcome, Queue, ServiceLevel, Visit};
+pub use crate::org::{
+    Conversation, Division, MediaType, Org, Outcome, Queue, Restatement, ServiceLevel, Visit,
+};
 use crate::routes::{AppState, OBSERVATIONS_PATH};
 
 /// The state a details job reaches after its first (`QUEUED`) status poll.
@@ -221,6 +223,9 @@ pub enum SimError {
     /// A configuration value is out of range.
     #[error("invalid simulator configuration: {0}")]
     InvalidConfig(String),
+    /// A restatement the history cannot take (see [`SimServer::restate`]).
+    #[error("cannot restate: {0}")]
+    Restate(String),
     /// The listening socket could not be bound.
     #[error("cannot listen on {addr}")]
     Bind {
@@ -317,10 +322,46 @@ impl SimServer {
         &self.state.config
     }
 
-    /// The generated history behind every response; live conversations are in
-    /// [`SimServer::live`].
+    /// The history as generated; live conversations are in [`SimServer::live`], and the
+    /// history as served after a [`SimServer::restate`] is [`SimServer::history`].
     pub fn org(&self) -> &Org {
         &self.state.org
+    }
+
+    /// The history behind every analytics response now: [`SimServer::org`] with the
+    /// restatements made so far.
+    pub fn history(&self) -> Arc<Org> {
+        self.state.history()
+    }
+
+    /// Restates the last queue visit of a conversation of the history, as Genesys rewrites
+    /// conversation data after the fact: from this call on, the aggregates query, the details
+    /// query and details jobs (results of jobs submitted earlier included) all answer with the
+    /// corrected outcome and wait, and the conversation ends accordingly. Gives the visit as
+    /// corrected.
+    ///
+    /// Refused with [`SimError::Restate`] for a conversation the history does not hold, or a
+    /// correction that would end the conversation after the history's end.
+    pub fn restate(
+        &self,
+        conversation_id: &str,
+        restatement: Restatement,
+    ) -> Result<Visit, SimError> {
+        self.state
+            .restate(|history| history.restate(conversation_id, restatement))
+            .map_err(SimError::Restate)
+    }
+
+    /// Makes the simulated org die midway through a client's work: it answers the next `n`
+    /// requests (any route, the token endpoint included) as usual, then every later request
+    /// with a 503 in Genesys's error shape, for as long as it runs. Calling it again counts
+    /// from that call.
+    pub fn stop_answering_after(&self, n: u64) {
+        *self
+            .state
+            .answers_left
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(n);
     }
 
     /// The live org's handle, unless [`LiveConfig::enabled`] is off.

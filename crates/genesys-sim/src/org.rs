@@ -529,6 +529,82 @@ impl Org {
     }
 }
 
+/// A correction of one visit of the history, as Genesys restates conversation data after the
+/// fact (up to 48 hours later): how the visit ended and after how long a wait.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Restatement {
+    /// The corrected outcome.
+    pub outcome: Outcome,
+    /// The corrected wait in milliseconds, from entering the queue to the outcome.
+    pub wait_ms: u64,
+}
+
+/// The handling time given to a visit restated as answered that was not answered before.
+const RESTATED_HANDLE_MS: i64 = 120_000;
+
+impl Org {
+    /// Restates the last visit of conversation `conversation_id`: its outcome and wait become
+    /// `restatement`'s, its outcome instant `entered + wait`, and the conversation's end moves
+    /// with it. Only the last visit can be restated, since a visit followed by another one
+    /// ended in the flow-out that transferred the conversation.
+    ///
+    /// Refused, naming why: an unknown conversation, or a correction that would end the
+    /// conversation after the dataset's end.
+    pub(crate) fn restate(
+        &mut self,
+        conversation_id: &str,
+        restatement: Restatement,
+    ) -> Result<Visit, String> {
+        let index = self
+            .conversations
+            .iter()
+            .position(|c| c.id == conversation_id)
+            .ok_or_else(|| format!("there is no conversation {conversation_id} in the history"))?;
+        let conversation = &self.conversations[index];
+        let last = conversation.visits.end.checked_sub(1).ok_or_else(|| {
+            format!("conversation {conversation_id} has no queue visit to restate")
+        })?;
+        let mut visit = self.visits[last].clone();
+        let wait = i64::try_from(restatement.wait_ms).unwrap_or(i64::MAX);
+        visit.outcome_at = visit
+            .entered
+            .as_millisecond()
+            .checked_add(wait)
+            .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+            .ok_or_else(|| format!("a wait of {} ms is out of range", restatement.wait_ms))?;
+        match (visit.outcome, restatement.outcome) {
+            (Outcome::Answered, Outcome::Answered) => {}
+            (_, Outcome::Answered) => {
+                visit.agent = usize::try_from(conversation.id_bits % AGENTS as u128).unwrap_or(0);
+                visit.handle_ms = RESTATED_HANDLE_MS;
+            }
+            (_, Outcome::Abandoned | Outcome::FlowOut) => {
+                visit.agent = 0;
+                visit.handle_ms = 0;
+            }
+        }
+        visit.outcome = restatement.outcome;
+        visit.wait_ms = restatement.wait_ms;
+        let end_of = |v: &Visit| v.outcome_ms() + v.handle_ms;
+        let end = self.visits[conversation.visits.start..last]
+            .iter()
+            .map(end_of)
+            .chain([end_of(&visit)])
+            .max()
+            .unwrap_or_else(|| end_of(&visit));
+        if end > self.end.as_millisecond() {
+            return Err(format!(
+                "the restated conversation {conversation_id} would end at {}, after the history's end {}",
+                ts(end),
+                self.end
+            ));
+        }
+        self.conversations[index].end = ts(end);
+        self.visits[last] = visit.clone();
+        Ok(visit)
+    }
+}
+
 fn make_queue(i: usize, rng: &mut fastrand::Rng, divisions: &[Division]) -> (Queue, f64) {
     let id = random_uuid(rng).1;
     let base = NAMED_QUEUES[i % NAMED_QUEUES.len()];

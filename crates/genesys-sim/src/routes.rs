@@ -6,7 +6,7 @@ use std::{
     collections::BTreeMap,
     fmt::Write as _,
     sync::{
-        Arc, Mutex, PoisonError,
+        Arc, Mutex, PoisonError, RwLock,
         atomic::{AtomicU64, Ordering},
     },
     time::Duration,
@@ -59,7 +59,13 @@ pub(crate) struct Counters {
 #[derive(Debug)]
 pub(crate) struct AppState {
     pub(crate) config: SimConfig,
-    pub(crate) org: Org,
+    /// The history as generated: its queues never change.
+    pub(crate) org: Arc<Org>,
+    /// The history as the analytics endpoints serve it now: the generated one until a visit is
+    /// restated, then a corrected copy.
+    history: RwLock<Arc<Org>>,
+    /// Requests still answered before every request is refused, when the org is set to stop.
+    pub(crate) answers_left: Mutex<Option<u64>>,
     pub(crate) live: Option<LiveOrg>,
     pub(crate) clock: Clock,
     pub(crate) tokens: Tokens,
@@ -72,9 +78,12 @@ pub(crate) struct AppState {
 impl AppState {
     pub(crate) fn new(config: SimConfig, org: Org, live: Option<LiveOrg>) -> Self {
         let fault_rng = Mutex::new(fastrand::Rng::with_seed(mix(config.seed, 0x4641_554C)));
+        let org = Arc::new(org);
         AppState {
             config,
+            history: RwLock::new(Arc::clone(&org)),
             org,
+            answers_left: Mutex::new(None),
             live,
             clock: Clock::default(),
             tokens: Tokens::new(),
@@ -92,12 +101,39 @@ impl AppState {
             .map_or_else(|| Arc::new(Vec::new()), LiveOrg::finished)
     }
 
-    /// The history plus `live`, from [`AppState::live_finished`].
-    pub(crate) fn dataset<'a>(&'a self, live: &'a [Arc<Finished>]) -> Dataset<'a> {
-        Dataset {
-            org: &self.org,
-            live,
+    /// Whether to answer this request, counting it against the answers left when the org is
+    /// set to stop answering.
+    fn answers(&self) -> bool {
+        let mut left = self
+            .answers_left
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match left.as_mut() {
+            None => true,
+            Some(0) => false,
+            Some(n) => {
+                *n -= 1;
+                true
+            }
         }
+    }
+
+    /// The history as served now (see [`AppState::restate`]).
+    pub(crate) fn history(&self) -> Arc<Org> {
+        Arc::clone(&self.history.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Serves, from now on, a copy of the history that `edit` corrected; when `edit` fails, the
+    /// history stays as it was. Requests already running keep the history they started with.
+    pub(crate) fn restate<T, E>(
+        &self,
+        edit: impl FnOnce(&mut Org) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let mut history = self.history.write().unwrap_or_else(PoisonError::into_inner);
+        let mut copy = Org::clone(&history);
+        let out = edit(&mut copy)?;
+        *history = Arc::new(copy);
+        Ok(out)
     }
 
     /// Now, on the live org's clock when it runs.
@@ -175,7 +211,16 @@ async fn correlate(State(state): State<Arc<AppState>>, request: Request, next: N
         .unwrap_or_else(PoisonError::into_inner)
         .entry(format!("{} {path}", request.method()))
         .or_default() += 1;
-    let mut response = next.run(request).await;
+    let mut response = if state.answers() {
+        next.run(request).await
+    } else {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "service.unavailable",
+            "The service is unavailable.",
+        )
+        .into_response()
+    };
     error::render(&mut response, &id);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("inin-correlation-id", value);
@@ -415,8 +460,12 @@ async fn queue(
 
 async fn aggregates(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
     let query: aggregate::AggregationQuery = parse_body(&body)?;
-    let live = state.live_finished();
-    let response = aggregate::run(&state.dataset(&live), &query, state.config.short_abandon_ms)?;
+    let (history, live) = (state.history(), state.live_finished());
+    let data = Dataset {
+        org: &history,
+        live: &live,
+    };
+    let response = aggregate::run(&data, &query, state.config.short_abandon_ms)?;
     Ok(Json(response).into_response())
 }
 
@@ -425,8 +474,12 @@ async fn details_query(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let query: details::ConversationQuery = parse_body(&body)?;
-    let live = state.live_finished();
-    let response = details::query(&state.dataset(&live), &query, state.config.short_abandon_ms)?;
+    let (history, live) = (state.history(), state.live_finished());
+    let data = Dataset {
+        org: &history,
+        live: &live,
+    };
+    let response = details::query(&data, &query, state.config.short_abandon_ms)?;
     Ok(Json(response).into_response())
 }
 

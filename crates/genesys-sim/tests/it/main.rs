@@ -9,4 +9,5 @@ mod faults;
 mod live;
 mod observations;
 mod queues;
+mod restate;
 mod support;
