@@ -14,9 +14,6 @@
 //! `postgresql` package), unless `SLA_BENCH_POSTGRES` names a database URL to use instead.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-#[path = "../tests/it/cluster.rs"]
-mod cluster;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -160,7 +157,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "SQLite" => sqlite.clone(),
             _ => match std::env::var("SLA_BENCH_POSTGRES") {
                 Ok(url) => url,
-                Err(_) => cluster::database().await,
+                Err(_) => sla_store::test_support::database().await,
             },
         };
         let run = Run {

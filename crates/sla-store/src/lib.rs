@@ -41,6 +41,8 @@ mod postgres;
 mod rows;
 mod schema;
 mod sqlite;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 use std::fmt;
 use std::sync::Arc;

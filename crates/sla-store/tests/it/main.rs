@@ -3,7 +3,6 @@
 //! the real Genesys client.
 
 mod behaviour;
-mod cluster;
 mod schema;
 mod sim;
 mod support;

@@ -15,7 +15,7 @@ use sla_core::{
 };
 use sla_store::Store;
 
-use crate::cluster;
+use sla_store::test_support;
 
 /// A store under test, with whatever keeps it alive.
 pub(crate) struct Db {
@@ -43,7 +43,7 @@ impl Db {
 
     /// A new database on the run's PostgreSQL cluster.
     pub(crate) async fn postgres() -> Db {
-        let url = cluster::database().await;
+        let url = test_support::database().await;
         let store = sla_store::open(&url)
             .await
             .expect("the PostgreSQL store opens");

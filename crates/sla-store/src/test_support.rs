@@ -1,12 +1,17 @@
-//! A PostgreSQL server of the test run's own: one cluster per run of this binary, in a
-//! temporary directory, listening on a free port on 127.0.0.1 only (and on a unix socket in
-//! that directory), with a fresh database for each test.
+//! Test support (the `test-support` feature): a PostgreSQL server of the test run's own, for
+//! this crate's tests and benchmark and for the end-to-end tests of the binaries.
+//!
+//! One cluster per process, in a temporary directory, listening on a free port on 127.0.0.1
+//! only (and on a unix socket in that directory), with a fresh database for each caller of
+//! [`database`].
 //!
 //! PostgreSQL refuses to run as root, so a root run starts it as the `postgres` user that
 //! Debian's `postgresql` package creates; any other user starts it as itself. The cluster is
-//! stopped and its directory removed when the run ends, however it ends: a watchdog shell
+//! stopped and its directory removed when the process ends, however it ends: a watchdog shell
 //! waits for the end of its standard input, which closes only when this process exits (after
 //! the last test, on a panic that aborts, or when killed).
+//!
+//! A missing PostgreSQL is a failure naming the package to install, never a skipped test.
 
 use std::fs::{self, File};
 use std::io::Read as _;
@@ -24,7 +29,7 @@ const PACKAGE_HINT: &str =
     "install Debian's `postgresql` package (apt-get install postgresql) to run the store tests";
 
 #[derive(Debug)]
-pub(crate) struct Cluster {
+struct Cluster {
     port: u16,
     dir: PathBuf,
     bin: PathBuf,
@@ -37,8 +42,15 @@ pub(crate) struct Cluster {
 static CLUSTER: OnceLock<Cluster> = OnceLock::new();
 static DATABASES: AtomicUsize = AtomicUsize::new(0);
 
-/// The URL of a new, empty database on the run's cluster, started on first use.
-pub(crate) async fn database() -> String {
+/// The URL of a new, empty database on the process's cluster, started on first use:
+/// `postgres://postgres@127.0.0.1:PORT/tN`, with trust authentication on loopback.
+///
+/// # Panics
+///
+/// When PostgreSQL's server binaries are missing (the message names the Debian package), or
+/// the cluster does not start (the message holds its log), or the database cannot be created:
+/// a test cannot go on without it.
+pub async fn database() -> String {
     let cluster = tokio::task::spawn_blocking(|| CLUSTER.get_or_init(Cluster::start))
         .await
         .expect("the cluster starts");
