@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use sla_connect::{
-    ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, WindowArgs, named, parse,
+    ConnectionArgs, DEFAULT_URL, FormulaArgs, ObjectiveArgs, QueueArgs, WindowArgs, named, parse,
 };
 use sla_core::{
     FailBelow, Format, Granularity, LiveWindow, Objective, QueryInput, SourceKind, Threshold,
@@ -21,6 +21,8 @@ Examples:
   sla report --all-queues --config sla.toml --period yesterday --fail-below 80
   sla queues --name 'Support*'
   sla now --queue Support --threshold 20s --watch
+  sla sync --all-queues --period last-30-days --store sqlite:sla.db
+  sla report --source store --store sqlite:sla.db --all-queues --period last-month --granularity day
 
 Credentials come from GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET in the
 environment or a .env file in the working directory, never from a flag.";
@@ -48,6 +50,67 @@ pub(crate) enum Command {
     /// levels of a rolling window ending now.
     #[command(after_help = NOW_EXAMPLES)]
     Now(Box<NowArgs>),
+    /// Copy queue visits from conversation details into a history store (SQLite or
+    /// PostgreSQL), which `--source store` then reports from without asking Genesys.
+    #[command(after_help = SYNC_EXAMPLES)]
+    Sync(Box<SyncArgs>),
+}
+
+const SYNC_EXAMPLES: &str = "\
+A sync reads conversation details (async jobs for long windows, the query otherwise) for the
+queues and window chosen and stores one row per queue visit. It is incremental and idempotent:
+it reads what the store does not hold yet, plus the last --restate of what it holds, because
+Genesys rewrites conversation data up to 48 hours old; visits are upserted by conversation and
+visit index, so re-running it or syncing overlapping windows never doubles a visit. Each piece
+of the work (up to 8 UTC days) is committed in one transaction: a sync that fails midway exits
+with status 1 saying what it stored, and the next one completes it.
+
+Store URLs: sqlite:sla.db (a file in the working directory, the default), sqlite:///abs/path.db,
+postgres://USER@HOST:PORT/DATABASE (the database must exist; sla creates the tables). A URL
+holding a password is better given in SLA_STORE than on the command line, where ps shows it.
+The schema, for BI tools, is in docs/STORE.md.
+
+Examples:
+  sla sync --demo --store sqlite:demo.db
+  sla sync --all-queues --period last-30-days
+  sla sync --queue Support --queue Sales --from 2026-01-01 --to 2026-03-31 --store postgres://sla@db.internal/sla
+  sla sync --all-queues --period last-7-days --restate 48h    # hourly, from cron
+  sla report --source store --all-queues --period last-month --granularity day";
+
+/// The help of `--store`, written out rather than as a doc comment, whose URLs rustdoc would
+/// read as links.
+const STORE_HELP: &str = "The history store `sla sync` fills and `--source store` reads: \
+    sqlite:PATH (relative to the working directory), sqlite:///ABSOLUTE/PATH or \
+    postgres://USER@HOST:PORT/DATABASE";
+
+/// How `sla sync` and `--source store` name the store.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Store")]
+pub(crate) struct StoreArgs {
+    #[arg(long, env = "SLA_STORE", hide_env_values = true, default_value = DEFAULT_URL, value_name = "URL", help = STORE_HELP)]
+    pub(crate) store: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    #[command(flatten, next_help_heading = "Queues")]
+    pub(crate) queues: QueueArgs,
+    #[command(flatten)]
+    pub(crate) window: WindowArgs,
+    /// How much of what the store already holds is read again, from the end of what it holds:
+    /// Genesys rewrites conversation data up to 48 hours old (0s reads only what is new).
+    #[arg(long, default_value = "72h", value_name = "DURATION", help_heading = "Window", value_parser = restate_arg)]
+    pub(crate) restate: Duration,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+}
+
+/// Reads `--restate`: a duration, zero allowed.
+fn restate_arg(text: &str) -> Result<Duration, String> {
+    let restate = Threshold::parse(text).map_err(|e| e.to_string())?;
+    Ok(Duration::from_millis(restate.as_millis()))
 }
 
 const QUEUE_EXAMPLES: &str = "\
@@ -59,7 +122,8 @@ Examples:
 const BREACH_EXAMPLES: &str = "\
 Examples:
   sla breaches --demo --queue Support --period yesterday --threshold 20s
-  sla breaches --queue Sales --from 2024-05-01T08:00:00Z --to 2024-05-01T12:00:00Z --threshold 30s --abandons against --format csv";
+  sla breaches --queue Sales --from 2024-05-01T08:00:00Z --to 2024-05-01T12:00:00Z --threshold 30s --abandons against --format csv
+  sla breaches --source store --store sqlite:sla.db --queue Sales --period last-week --threshold 20s";
 
 const NOW_EXAMPLES: &str = "\
 Per queue (per queue and media type with --by-media): conversations waiting now and the longest
@@ -152,7 +216,16 @@ pub(crate) struct BreachesArgs {
     pub(crate) out: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
+    /// Where visits come from: conversation details, or a history store filled by `sla sync`
+    /// (no Genesys connection is made).
+    #[arg(long, default_value = "details", help_heading = "Connection", value_parser = named(BREACH_SOURCES, SourceKind::as_str))]
+    pub(crate) source: SourceKind,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
 }
+
+/// The sources that list visits, as `sla breaches` needs.
+const BREACH_SOURCES: &[SourceKind] = &[SourceKind::Details, SourceKind::Store];
 
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
@@ -174,9 +247,12 @@ pub(crate) struct ReportArgs {
     pub(crate) output: OutputArgs,
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
-    /// Where counts come from.
+    /// Where counts come from: the aggregates query, conversation details, or a history store
+    /// filled by `sla sync` (no Genesys connection is made; see --store).
     #[arg(long, default_value_t, help_heading = "Connection", value_parser = named(SourceKind::ALL, SourceKind::as_str))]
     pub(crate) source: SourceKind,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -254,12 +330,25 @@ impl BreachesArgs {
     pub(crate) fn query_input(&self) -> QueryInput {
         let mut input = QueryInput {
             thresholds: self.threshold.clone(),
-            source: SourceKind::Details,
+            source: self.source,
             ..QueryInput::default()
         };
         self.window.apply(&mut input);
         self.queues.apply(&mut input);
         self.formula.apply(&mut input);
+        input
+    }
+}
+
+impl SyncArgs {
+    /// The queues and window as sla-core reads a report's.
+    pub(crate) fn query_input(&self) -> QueryInput {
+        let mut input = QueryInput {
+            source: SourceKind::Details,
+            ..QueryInput::default()
+        };
+        self.window.apply(&mut input);
+        self.queues.apply(&mut input);
         input
     }
 }
@@ -271,5 +360,21 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sync_restates_the_core_default_and_writes_the_default_store() {
+        use clap::Parser as _;
+        let cli = super::Cli::try_parse_from(["sla", "sync", "--all-queues"]).unwrap();
+        let super::Command::Sync(args) = cli.command else {
+            panic!("a sync was parsed");
+        };
+        assert_eq!(args.restate, sla_core::DEFAULT_RESTATE);
+        assert_eq!(args.store.store, sla_connect::DEFAULT_URL);
+        let cli = super::Cli::try_parse_from(["sla", "sync", "--all-queues", "--restate", "0s"]);
+        let super::Command::Sync(args) = cli.unwrap().command else {
+            panic!("a sync was parsed");
+        };
+        assert_eq!(args.restate, std::time::Duration::ZERO);
     }
 }

@@ -12,11 +12,12 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use jiff::Timestamp;
-use sla_connect::ConnectError;
 use sla_connect::process::{self, UsageError};
+use sla_connect::{Access, ConnectError, HistoryStore, OpenStoreError};
+use sla_core::SourceKind;
 
 use crate::cli::{Cli, Command};
-use crate::run::{Context, Live, Outcome, Ports};
+use crate::run::{Context, Live, Origin, Outcome, Ports, StorePorts, SyncPorts};
 use crate::watch::{SystemClock, stdout_width};
 
 /// The exit status of a report below `--fail-below`, as documented in the README.
@@ -51,11 +52,29 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         out: &mut stdout,
         err: &mut stderr,
     };
+    let context = Context {
+        now: Timestamp::now(),
+        zone: process::system_zone(),
+    };
+    // A report or a breach list from a history store makes no Genesys connection at all: no
+    // credentials, no region, no demo org.
+    match &cli.command {
+        Command::Report(args) if args.source == SourceKind::Store => {
+            let store = open_store(&args.store.store, Access::Read).await?;
+            return run::report(args, Origin::Store(&store), &context, &mut io).await;
+        }
+        Command::Breaches(args) if args.source == SourceKind::Store => {
+            let store = open_store(&args.store.store, Access::Read).await?;
+            return run::breaches(args, Origin::Store(&store), &context, &mut io).await;
+        }
+        _ => {}
+    }
     let connection_args = match &cli.command {
         Command::Report(args) => &args.connection,
         Command::Queues(args) => &args.connection,
         Command::Breaches(args) => &args.connection,
         Command::Now(args) => &args.connection,
+        Command::Sync(args) => &args.connection,
     };
     let connection = sla_connect::connect(connection_args)
         .await
@@ -63,31 +82,67 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             ConnectError::Usage(message) => anyhow::Error::new(UsageError(message)),
             other @ ConnectError::Demo(_) => anyhow::Error::new(other),
         })?;
-    let (visits, _bar) = progress::visits_with_progress(connection.client());
-    let ports = Ports {
-        directory: connection.directory(),
-        tallies: connection.tallies(),
-        visits: Some(visits),
-        live: connection.live(),
-    };
-    let context = Context {
-        now: Timestamp::now(),
-        zone: process::system_zone(),
+    // The Genesys ports, with the details progress bar that clears itself when dropped.
+    let genesys = || {
+        let (visits, bar) = progress::visits_with_progress(connection.client());
+        let ports = Ports {
+            directory: connection.directory(),
+            tallies: connection.tallies(),
+            visits: Some(visits),
+            live: connection.live(),
+        };
+        (ports, bar)
     };
     let result = match &cli.command {
-        Command::Report(args) => run::report(args, &ports, &context, &mut io).await,
-        Command::Queues(args) => run::queues(args, ports.directory.as_ref(), &mut io).await,
-        Command::Breaches(args) => run::breaches(args, &ports, &context, &mut io).await,
+        Command::Report(args) => {
+            let (ports, _bar) = genesys();
+            run::report(args, Origin::Genesys(&ports), &context, &mut io).await
+        }
+        Command::Queues(args) => run::queues(args, connection.directory().as_ref(), &mut io).await,
+        Command::Breaches(args) => {
+            let (ports, _bar) = genesys();
+            run::breaches(args, Origin::Genesys(&ports), &context, &mut io).await
+        }
         Command::Now(args) => {
+            let (ports, _bar) = genesys();
             let live = Live {
                 clock: &SystemClock,
                 terminal,
             };
             run::now(args, &ports, &context, &live, &mut io, stop_signal()).await
         }
+        Command::Sync(args) => match open_store(&args.store.store, Access::Write).await {
+            Ok(store) => {
+                let (visits, progress, _bar) = progress::sync_with_progress(connection.client());
+                let directory = connection.directory();
+                let sync = SyncPorts {
+                    directory: directory.as_ref(),
+                    visits: visits.as_ref(),
+                    store: &store,
+                    progress: &progress,
+                };
+                run::sync(args, &sync, &context, &mut io).await
+            }
+            Err(e) => Err(e),
+        },
     };
     connection.close().await;
     result
+}
+
+/// Opens the history store `url` names; a bad URL or a missing SQLite file to read is a usage
+/// error.
+async fn open_store(url: &str, access: Access) -> anyhow::Result<StorePorts> {
+    let store = HistoryStore::open(url, access).await.map_err(|e| match e {
+        OpenStoreError::Usage(message) => anyhow::Error::new(UsageError(message)),
+        OpenStoreError::Store(e) => anyhow::Error::new(e).context("cannot open the store"),
+    })?;
+    Ok(StorePorts {
+        url: store.url().to_owned(),
+        directory: store.directory(),
+        visits: store.visits(),
+        store: store.writer(),
+    })
 }
 
 /// Completes on Ctrl-C or SIGTERM, which end `sla now --watch` with status 0.

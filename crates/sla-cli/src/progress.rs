@@ -1,51 +1,126 @@
-//! A progress bar on stderr for long conversation-details work, shown only on a terminal.
+//! Progress bars on stderr for long conversation-details work (a report from details, a
+//! sync), shown only on a terminal.
 
 use std::io::IsTerminal;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use genesys_adapter::{DetailsProgress, GenesysClient};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use sla_core::SyncProgress;
 use sla_core::ports::VisitSource;
 
-/// The visit source of `client`, reporting its progress on a bar that clears itself when the
-/// returned guard drops. Off a terminal (cron, pipes, tests) the bar draws nothing.
-pub(crate) fn visits_with_progress(client: &GenesysClient) -> (Arc<dyn VisitSource>, Bar) {
+/// A bar drawing `template` on stderr on a terminal, and nothing elsewhere (cron, pipes, tests).
+fn bar(template: &str) -> ProgressBar {
     let target = if std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {
         ProgressDrawTarget::hidden()
     };
     let bar = ProgressBar::with_draw_target(None, target);
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} conversation details [{bar:30}] {pos}/{len} pieces, {prefix}{msg} ({elapsed})",
-    ) {
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style.progress_chars("=> "));
     }
+    bar
+}
+
+/// While a request waits for the budget no page arrives, so the bar's prefix says why it stands
+/// still.
+fn watch_budget(bar: &ProgressBar, client: &GenesysClient) -> tokio::task::JoinHandle<()> {
+    let (bar, client) = (bar.clone(), client.clone());
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_millis(250));
+        loop {
+            ticks.tick().await;
+            if let Some(wait) = client.budget_wait() {
+                bar.set_prefix(format!(
+                    "waiting {}s for the request budget, ",
+                    wait.as_secs() + 1
+                ));
+            } else {
+                bar.set_prefix("");
+            }
+        }
+    })
+}
+
+/// The visit source of `client`, reporting its progress on a bar that clears itself when the
+/// returned guard drops.
+pub(crate) fn visits_with_progress(client: &GenesysClient) -> (Arc<dyn VisitSource>, Bar) {
+    let bar = bar(
+        "{spinner} conversation details [{bar:30}] {pos}/{len} pieces, {prefix}{msg} ({elapsed})",
+    );
     let observed = bar.clone();
     let client = client.with_progress(move |p: &DetailsProgress| {
         observed.set_length(p.pieces_total as u64);
         observed.set_position(p.pieces_done as u64);
         observed.set_message(format!("{} conversations", p.conversations));
     });
-    // While a request waits for the budget no page arrives, so the bar says why it stands still.
-    let budget = {
-        let (bar, client) = (bar.clone(), client.clone());
-        tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(std::time::Duration::from_millis(250));
-            loop {
-                ticks.tick().await;
-                if let Some(wait) = client.budget_wait() {
-                    bar.set_prefix(format!(
-                        "waiting {}s for the request budget, ",
-                        wait.as_secs() + 1
-                    ));
-                } else {
-                    bar.set_prefix("");
-                }
-            }
-        })
-    };
+    let budget = watch_budget(&bar, &client);
     (Arc::new(client), Bar(bar, budget))
+}
+
+/// What a sync's bar shows: the sync's own progress, and the visits read so far of the piece
+/// being read.
+#[derive(Default)]
+struct SyncState {
+    sync: SyncProgress,
+    piece_visits: u64,
+}
+
+impl SyncState {
+    fn message(&self) -> String {
+        let written = self.sync.written;
+        let reading = if self.sync.current.is_some() {
+            self.piece_visits
+        } else {
+            0
+        };
+        format!(
+            "{} visits read; {} new, {} updated, {} removed",
+            self.sync.visits_read + reading,
+            written.new,
+            written.updated,
+            written.removed
+        )
+    }
+}
+
+/// A sync's bar: the visit source of `client`, which tells the bar how far the piece being
+/// read has got, and the observer `sla_core::sync_visits` tells of each piece.
+pub(crate) fn sync_with_progress(
+    client: &GenesysClient,
+) -> (
+    Arc<dyn VisitSource>,
+    impl Fn(&SyncProgress) + Send + Sync + use<>,
+    Bar,
+) {
+    let bar = bar("{spinner} sync [{bar:30}] {pos}/{len} pieces, {prefix}{msg} ({elapsed})");
+    let state = Arc::new(Mutex::new(SyncState::default()));
+    let show = {
+        let bar = bar.clone();
+        move |state: &SyncState| {
+            bar.set_length(state.sync.pieces_total as u64);
+            bar.set_position(state.sync.pieces_done as u64);
+            bar.set_message(state.message());
+        }
+    };
+    let observed = {
+        let (state, show) = (Arc::clone(&state), show.clone());
+        move |p: &DetailsProgress| {
+            let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+            state.piece_visits = p.visits;
+            show(&state);
+        }
+    };
+    let client = client.with_progress(observed);
+    let on_sync = move |p: &SyncProgress| {
+        let mut state = state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.sync = p.clone();
+        state.piece_visits = 0;
+        show(&state);
+    };
+    let budget = watch_budget(&bar, &client);
+    (Arc::new(client), on_sync, Bar(bar, budget))
 }
 
 /// Clears the bar when the work is over, whatever its outcome, and stops watching the budget.

@@ -5,16 +5,17 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use jiff::Timestamp;
-use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource};
+use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource, VisitStore};
 use sla_core::{
-    FailScope, Limits, LiveReport, QueryContext, ReportRequest, ServiceError, SlaError, Sources,
-    Zone, fetch_live, fetch_report, find_breaches, list_queues, render, render_breaches,
-    render_live, render_queues,
+    FailScope, Limits, LiveReport, QueryContext, ReportRequest, ReportStore, ServiceError,
+    SlaError, Sources, StoreSources, SyncProgress, SyncRequest, SyncSummary, Zone, fetch_live,
+    fetch_report, fetch_stored_report, find_breaches, find_stored_breaches, list_queues, render,
+    render_breaches, render_live, render_queues, resolve, sync_visits,
 };
 
 use sla_connect::process::{UsageError, read_objectives};
 
-use crate::cli::{BreachesArgs, NowArgs, QueuesArgs, ReportArgs};
+use crate::cli::{BreachesArgs, NowArgs, QueuesArgs, ReportArgs, SyncArgs};
 use crate::out::Out;
 use crate::watch::{Clock, Display, Watch, watch};
 
@@ -40,6 +41,45 @@ impl std::fmt::Debug for Ports {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ports").finish_non_exhaustive()
     }
+}
+
+/// A history store, as a sync fills it and `--source store` reads it.
+#[derive(Clone)]
+pub(crate) struct StorePorts {
+    /// The store's URL, password hidden, for messages.
+    pub(crate) url: String,
+    /// The queues as last synced.
+    pub(crate) directory: Arc<dyn QueueDirectory>,
+    /// The stored visits.
+    pub(crate) visits: Arc<dyn VisitSource>,
+    /// What a sync writes, and how far the store is complete.
+    pub(crate) store: Arc<dyn VisitStore>,
+}
+
+impl std::fmt::Debug for StorePorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StorePorts")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StorePorts {
+    fn sources(&self) -> StoreSources<'_> {
+        StoreSources {
+            directory: self.directory.as_ref(),
+            visits: self.visits.as_ref(),
+            store: self.store.as_ref(),
+        }
+    }
+}
+
+/// Where a report or a breach list is read from: Genesys (aggregates or conversation
+/// details), or a history store with no Genesys connection at all.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Origin<'a> {
+    Genesys(&'a Ports),
+    Store(&'a StorePorts),
 }
 
 /// Where a run writes: the report to `out` (unless `--out` names a file), messages for the
@@ -101,7 +141,7 @@ impl Context {
 /// `sla report`.
 pub(crate) async fn report(
     args: &ReportArgs,
-    ports: &Ports,
+    origin: Origin<'_>,
     context: &Context,
     io: &mut Io<'_>,
 ) -> anyhow::Result<Outcome> {
@@ -112,9 +152,20 @@ pub(crate) async fn report(
         .map_err(|e| usage(&e))?;
     warn_if_future(&request, context, io);
     let target = args.output.out.as_deref().map(Out::prepare).transpose()?;
-    let report = fetch_report(&request, ports.sources())
-        .await
-        .map_err(service_error("cannot fetch the counts"))?;
+    let report = match origin {
+        Origin::Genesys(ports) => fetch_report(&request, ports.sources())
+            .await
+            .map_err(service_error("cannot fetch the counts"))?,
+        Origin::Store(store) => {
+            let report = fetch_stored_report(&request, store.sources())
+                .await
+                .map_err(service_error("cannot read the store"))?;
+            if let Some(claim) = report.store {
+                warn_if_incomplete(claim, &request, store, io);
+            }
+            report
+        }
+    };
     emit(&render(&report, args.output.format), target, io.out)?;
     let Some(bar) = args.output.fail_below else {
         return Ok(Outcome::Done);
@@ -150,6 +201,34 @@ fn warn_if_future(request: &ReportRequest, context: &Context, io: &mut Io<'_>) {
     }
 }
 
+/// A store that does not hold the whole window gives counts that are short of the truth, which
+/// deserves a word naming up to when it is complete.
+fn warn_if_incomplete(
+    claim: ReportStore,
+    request: &ReportRequest,
+    store: &StorePorts,
+    io: &mut Io<'_>,
+) {
+    let window = &request.window;
+    if claim.covers(window) {
+        return;
+    }
+    let held = match claim.complete_until {
+        Some(until) => format!(
+            "holds these queues' visits only up to {until}, not up to the window's end {}",
+            window.end()
+        ),
+        None => format!(
+            "does not hold every one of these queues' visits from the window's start {}",
+            window.start()
+        ),
+    };
+    io.note(&format!(
+        "warning: the store {} {held}: the counts may be short (run `sla sync` over the window to complete it)",
+        store.url
+    ));
+}
+
 /// How many shortfalls `--fail-below` lists before it only counts the rest: enough to act on,
 /// few enough to read.
 const MAX_SHORTFALLS_SHOWN: usize = 20;
@@ -158,10 +237,11 @@ fn usage(e: &SlaError) -> UsageError {
     UsageError(e.to_string())
 }
 
-/// `sla breaches`: streams visits from conversation details and lists those that missed.
+/// `sla breaches`: streams visits from conversation details (or a history store) and lists
+/// those that missed.
 pub(crate) async fn breaches(
     args: &BreachesArgs,
-    ports: &Ports,
+    origin: Origin<'_>,
     context: &Context,
     io: &mut Io<'_>,
 ) -> anyhow::Result<Outcome> {
@@ -171,9 +251,18 @@ pub(crate) async fn breaches(
         .map_err(|e| usage(&e))?;
     warn_if_future(&request, context, io);
     let target = args.out.as_deref().map(Out::prepare).transpose()?;
-    let breaches = find_breaches(&request, ports.sources())
-        .await
-        .map_err(service_error("cannot fetch the conversation details"))?;
+    let breaches = match origin {
+        Origin::Genesys(ports) => find_breaches(&request, ports.sources())
+            .await
+            .map_err(service_error("cannot fetch the conversation details"))?,
+        Origin::Store(store) => {
+            let (breaches, claim) = find_stored_breaches(&request, store.sources())
+                .await
+                .map_err(service_error("cannot read the store"))?;
+            warn_if_incomplete(claim, &request, store, io);
+            breaches
+        }
+    };
     emit(
         &render_breaches(&breaches, args.format, &request.zone),
         target,
@@ -252,6 +341,103 @@ pub(crate) async fn now(
     watch(&settings, live.clock, refresh, io, stop).await
 }
 
+/// What `sla sync` reads from and writes to.
+pub(crate) struct SyncPorts<'a> {
+    /// Lists and resolves the queues to sync (Genesys's directory).
+    pub(crate) directory: &'a dyn QueueDirectory,
+    /// Conversation details.
+    pub(crate) visits: &'a dyn VisitSource,
+    /// The store filled.
+    pub(crate) store: &'a StorePorts,
+    /// Told of each piece.
+    pub(crate) progress: &'a (dyn Fn(&SyncProgress) + Send + Sync),
+}
+
+impl std::fmt::Debug for SyncPorts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncPorts")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `sla sync`: resolves the queues as `sla report` does, copies their visits over the window
+/// into the store, and writes what it did. A sync that stops midway is a runtime error whose
+/// message says what was stored.
+pub(crate) async fn sync(
+    args: &SyncArgs,
+    sync: &SyncPorts<'_>,
+    context: &Context,
+    io: &mut Io<'_>,
+) -> anyhow::Result<Outcome> {
+    if !args.queues.media.is_empty() {
+        return Err(UsageError(
+            "sla sync stores every media type of its queues: drop --media (reports take it)"
+                .to_owned(),
+        )
+        .into());
+    }
+    let request = args
+        .query_input()
+        .parse(&context.query(args.connection.demo))
+        .map_err(|e| usage(&e))?;
+    warn_if_future(&request, context, io);
+    let queues = resolve(&request, sync.directory)
+        .await
+        .map_err(service_error("cannot resolve the queues"))?;
+    let count = queues.len();
+    let mut plan = SyncRequest::new(queues, request.window, context.now);
+    plan.restate = args.restate;
+    let summary = sync_visits(&plan, sync.visits, sync.store.store.as_ref(), sync.progress)
+        .await
+        .with_context(|| format!("cannot complete the sync into {}", sync.store.url))?;
+    let text = sync_summary(&summary, count, &sync.store.url);
+    match io
+        .out
+        .write_all(text.as_bytes())
+        .and_then(|()| io.out.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Outcome::Done),
+        written => written
+            .map(|()| Outcome::Done)
+            .context("cannot write the summary"),
+    }
+}
+
+/// What a finished sync did, one fact a line.
+fn sync_summary(summary: &SyncSummary, queues: usize, url: &str) -> String {
+    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let Some(window) = summary.window else {
+        return format!("Nothing to sync into {url}: the window lies wholly after now.\n");
+    };
+    let written = summary.written;
+    let complete = summary.complete_until.map_or_else(
+        || "no instant: the store does not reach back to the window's start".to_owned(),
+        |t| t.to_string(),
+    );
+    format!(
+        "Synced {} into {url}\n\
+         window:          {} to {}\n\
+         pieces:          {} of {}\n\
+         visits read:     {}\n\
+         new:             {}\n\
+         updated:         {}\n\
+         unchanged:       {}\n\
+         removed:         {}\n\
+         complete up to:  {complete}\n",
+        plural(queues, "queue"),
+        window.start(),
+        window.end(),
+        summary.pieces_done,
+        summary.pieces_total,
+        summary.visits_read,
+        written.new,
+        written.updated,
+        written.unchanged,
+        written.removed,
+    )
+}
+
 /// `sla queues`.
 pub(crate) async fn queues(
     args: &QueuesArgs,
@@ -280,6 +466,9 @@ fn emit(text: &str, out: Option<Out>, stdout: &mut dyn Write) -> anyhow::Result<
         written => written.context("cannot write the report"),
     }
 }
+
+#[cfg(test)]
+mod store_tests;
 
 #[cfg(test)]
 mod tests {
@@ -337,7 +526,7 @@ mod tests {
             .command
         {
             Command::Report(args) => *args,
-            Command::Queues(_) | Command::Breaches(_) | Command::Now(_) => {
+            Command::Queues(_) | Command::Breaches(_) | Command::Now(_) | Command::Sync(_) => {
                 unreachable!("a report was parsed")
             }
         }
@@ -381,7 +570,13 @@ mod tests {
             out: &mut out,
             err: &mut err,
         };
-        let result = block_on(super::report(&args, &ports(source), &context(), &mut io));
+        let ports = ports(source);
+        let result = block_on(super::report(
+            &args,
+            super::Origin::Genesys(&ports),
+            &context(),
+            &mut io,
+        ));
         let text = |bytes| String::from_utf8(bytes).unwrap();
         (result, text(out), text(err))
     }

@@ -1,6 +1,7 @@
 //! Command-line wiring shared by the `sla` and `sla-http` binaries: the queue, objective,
 //! formula and connection flags, a Genesys Cloud client built from them and the environment (or
-//! the built-in simulated org), and the process plumbing in [`process`].
+//! the built-in simulated org), the history store ([`HistoryStore`]), and the process plumbing
+//! in [`process`].
 
 use std::sync::Arc;
 
@@ -12,10 +13,12 @@ use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource};
 
 mod flags;
 pub mod process;
+mod store;
 
 pub use crate::flags::{
     FormulaArgs, ObjectiveArgs, QueueArgs, WindowArgs, duration_arg, named, parse, period_help,
 };
+pub use crate::store::{Access, DEFAULT_URL, HistoryStore, OpenStoreError};
 
 /// The environment variable holding the OAuth client id.
 pub const CLIENT_ID: &str = "GENESYSCLOUD_OAUTHCLIENT_ID";

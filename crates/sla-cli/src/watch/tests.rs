@@ -128,7 +128,7 @@ fn now_args(args: &[&str]) -> NowArgs {
         .chain(args);
     match Cli::try_parse_from(command_line).unwrap().command {
         Command::Now(args) => *args,
-        Command::Report(_) | Command::Queues(_) | Command::Breaches(_) => {
+        Command::Report(_) | Command::Queues(_) | Command::Breaches(_) | Command::Sync(_) => {
             unreachable!("sla now was parsed")
         }
     }
