@@ -11,4 +11,5 @@ mod prometheus;
 mod python_sdk;
 mod readme;
 mod secrets;
+mod store;
 mod surprises;
