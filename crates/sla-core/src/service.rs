@@ -173,16 +173,31 @@ pub struct Counted {
     pub queues: Vec<QueueInfo>,
     /// Their counts.
     pub tallies: TallySet,
-    /// Counted from a history store: how far it is complete ([`count_stored`]); `None` otherwise.
-    pub store: Option<ReportStore>,
 }
 
 impl Counted {
     /// The report of `request` over these counts.
     #[must_use]
     pub fn report(&self, request: &ReportRequest) -> SlaReport {
-        let mut report = build_report(request, &self.queues, &self.tallies);
-        report.store = self.store;
+        build_report(request, &self.queues, &self.tallies)
+    }
+}
+
+/// Counts from a history store ([`count_stored`]), and how far the store is complete for them.
+#[derive(Clone, Debug)]
+pub struct StoredCounts {
+    /// The queues and their counts.
+    pub counted: Counted,
+    /// How far the store holds the queues over the window.
+    pub store: ReportStore,
+}
+
+impl StoredCounts {
+    /// The report of `request` over these counts, naming how far the store is complete.
+    #[must_use]
+    pub fn report(&self, request: &ReportRequest) -> SlaReport {
+        let mut report = self.counted.report(request);
+        report.store = Some(self.store);
         report
     }
 }
@@ -210,11 +225,7 @@ pub async fn count(request: &ReportRequest, sources: Sources<'_>) -> Result<Coun
     } else {
         sources.tallies.tallies(&query).await?
     };
-    Ok(Counted {
-        queues,
-        tallies,
-        store: None,
-    })
+    Ok(Counted { queues, tallies })
 }
 
 /// A history store as reports read it: its queues as last synced, its visits, and how far it
@@ -244,15 +255,14 @@ impl std::fmt::Debug for StoreSources<'_> {
 pub async fn count_stored(
     request: &ReportRequest,
     sources: StoreSources<'_>,
-) -> Result<Counted, ServiceError> {
+) -> Result<StoredCounts, ServiceError> {
     let queues = resolve(request, sources.directory).await?;
     let store = store_coverage(request, &queues, sources.store).await?;
     let query = tally_query(request, &queues);
     let tallies = tally_visits(&query, sources.visits).await?;
-    Ok(Counted {
-        queues,
-        tallies,
-        store: Some(store),
+    Ok(StoredCounts {
+        counted: Counted { queues, tallies },
+        store,
     })
 }
 

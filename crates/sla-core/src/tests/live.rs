@@ -73,7 +73,6 @@ fn counted(request: &ReportRequest) -> Counted {
     Counted {
         queues,
         tallies: tallier.finish(),
-        store: None,
     }
 }
 
