@@ -398,7 +398,7 @@ pub(crate) fn page(live: &LiveStatus, watch: &WatchStatus, context: &PageContext
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "Live service levels" }
+                title { "Service levels, live" }
                 style { (PreEscaped(STYLE)) }
             }
             body class=[stale.then_some("stale")]
@@ -409,10 +409,9 @@ pub(crate) fn page(live: &LiveStatus, watch: &WatchStatus, context: &PageContext
                 data-data-every=(context.data_every_secs) {
                 header.top {
                     h1 {
-                        "Live service levels"
+                        "Service levels"
                         span.window {
-                            "last " (context.live_window) " · today "
-                            (period_text(context.period))
+                            "live · last " (context.live_window) " · " (period_text(context.period))
                             " (" (context.zone.name()) ")"
                         }
                     }

@@ -117,7 +117,13 @@ async fn live_gauges_expose_the_last_live_document() {
         value(&samples, "sla_live_last_refresh_success", &[]),
         Some("1")
     );
+}
 
+#[tokio::test]
+async fn rows_split_by_media_carry_the_media_type_label() {
+    let h = harness();
+    refresh_all(&h.state).await;
+    let samples = parse_exposition(&get(&h.app, "/metrics").await.body);
     // Sales's media types have different configured targets: its rows carry media_type.
     let chat = [
         ("queue_id", SALES),
