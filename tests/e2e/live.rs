@@ -68,24 +68,22 @@ fn the_wallboard_follows_the_queues_in_place_fits_the_screen_and_says_when_it_is
         visits_per_day: 400,
         ..SimConfig::default()
     });
-    let server = sim.sla_http(
-        "live-wallboard",
-        &[
-            "--all-queues",
-            "--threshold",
-            "20s",
-            "--threshold",
-            "configured",
-            "--media",
-            "voice",
-            "--tz",
-            "UTC",
-            "--live-interval",
-            "1s",
-            "--bind",
-            "127.0.0.1:0",
-        ],
-    );
+    let args = [
+        "--all-queues",
+        "--threshold",
+        "20s",
+        "--threshold",
+        "configured",
+        "--media",
+        "voice",
+        "--tz",
+        "UTC",
+        "--live-interval",
+        "1s",
+        "--bind",
+        "127.0.0.1:0",
+    ];
+    let server = sim.sla_http("live-wallboard", &args);
     // The first live document: every queue, valid against the schema.
     let first = server.get("/api/v1/live");
     assert_eq!(first.status, 200, "{}", first.body);
@@ -123,11 +121,48 @@ fn the_wallboard_follows_the_queues_in_place_fits_the_screen_and_says_when_it_is
     resize(&mut page, 1920, 1080);
     follows_the_queue_in_place(&mut page, &live, &quiet, &server);
     fits_a_wallboard_and_a_phone(&mut page);
-    // Genesys goes away: the page keeps the last figures and says plainly how old they are.
-    resize(&mut page, 1920, 1080);
+
+    // The service restarts: the page says it lost the stream, then reconnects by itself.
+    let mut server = server;
+    let port = server
+        .base_url()
+        .rsplit(':')
+        .next()
+        .expect("a port")
+        .to_owned();
+    assert!(server.terminate().success());
+    let lost = until(
+        &mut page,
+        "document.getElementById('link').textContent === 'reconnecting…'",
+        "window.sameDocument",
+        30,
+    );
+    assert_eq!(lost, "yes");
+    let bind = format!("127.0.0.1:{port}");
+    let _restarted = sim.sla_http(
+        "live-wallboard-again",
+        &[&args[..args.len() - 1], &[bind.as_str()]].concat(),
+    );
+    let back = until(
+        &mut page,
+        &format!(
+            "document.getElementById('link').textContent === 'live' && {} === '2'",
+            card_text(&key, "waiting")
+        ),
+        "window.sameDocument",
+        60,
+    );
+    assert_eq!(back, "yes", "reconnected in the same document");
+
+    says_when_it_is_stale(&mut sim, &mut page, &key);
+}
+
+/// Genesys goes away: the page keeps the last figures and says plainly how old they are.
+fn says_when_it_is_stale(sim: &mut TestSim, page: &mut Page, key: &str) {
+    resize(page, 1920, 1080);
     sim.stop();
     let stale = until(
-        &mut page,
+        page,
         "document.body.classList.contains('stale') && !document.getElementById('alert').hidden",
         "[document.getElementById('age').textContent, document.getElementById('alert').textContent,
           window.sameDocument]",
@@ -143,11 +178,11 @@ fn the_wallboard_follows_the_queues_in_place_fits_the_screen_and_says_when_it_is
     );
     assert_eq!(stale[2], "yes");
     assert_eq!(
-        page.eval(&card_text(&key, "waiting")),
+        page.eval(&card_text(key, "waiting")),
         "2",
         "the last good figures stay"
     );
-    screenshot(&mut page, "wallboard-stale");
+    screenshot(page, "wallboard-stale");
 }
 
 /// Conversations put in the quiet queue show on the page, and leave it, without a reload.

@@ -257,6 +257,35 @@ mod tests {
     }
 
     #[test]
+    fn the_live_query_is_the_watched_one_over_the_rolling_window() {
+        let cli = Cli::try_parse_from([
+            "sla-http",
+            "--queue",
+            "Support",
+            "--period",
+            "this-week",
+            "--granularity",
+            "day",
+            "--threshold",
+            "configured",
+            "--abandons",
+            "against",
+            "--live-window",
+            "15m",
+        ])
+        .unwrap();
+        let watch = cli.watch_input(Vec::new());
+        assert_eq!(
+            Cli::live_input(&watch, cli.live.live_window),
+            QueryInput {
+                period: Some(p("last-15m")),
+                granularity: Granularity::Total,
+                ..watch
+            }
+        );
+    }
+
+    #[test]
     fn the_client_token_is_trimmed_like_a_presented_one() {
         use secrecy::ExposeSecret as _;
         let token = |value: Option<&str>| {

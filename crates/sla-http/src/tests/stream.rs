@@ -164,6 +164,16 @@ async fn a_quiet_stream_sends_keep_alive_comments_and_ends_at_shutdown() {
     let comment = subscriber.next().await.unwrap();
     assert_eq!(comment.get(""), Some("keep-alive"));
     assert_eq!(start.elapsed(), crate::stream::KEEP_ALIVE);
+    // The request timeout bounds how long a response takes to start, not how long a stream
+    // lasts: it goes on past it.
+    let timeout = h.state.settings.request_timeout;
+    while start.elapsed() <= timeout + crate::stream::KEEP_ALIVE {
+        let comment = subscriber
+            .next()
+            .await
+            .expect("the stream outlives the request timeout");
+        assert_eq!(comment.get(""), Some("keep-alive"));
+    }
     h.state.live.close();
     assert!(subscriber.next().await.is_none(), "the stream ends");
 }
