@@ -28,9 +28,10 @@ set, /api/* wants `Authorization: Bearer <token>` and the dashboard wants it as 
 config. Both tokens are compared in constant time.
 
 Live API budget: each live interval costs one observations query per 100 watched queues, each
-re-count of the rolling window one aggregates query per 10 thresholds and 100 queues; at the
-defaults (5s and 15s) that is 16 requests a minute for up to 100 queues, beside the watched
-report's refresh, well inside the client's 240-a-minute budget (docs/PERFORMANCE.md).";
+re-count of the rolling window one aggregates query per 100 queues and 10 views (two views per
+distinct threshold). At the defaults (5s and 15s), watching 8 or 100 queues at 20s and
+configured, the whole service sends 23 requests a minute, a tenth of the client's 240-a-minute
+budget (docs/PERFORMANCE.md).";
 
 /// The environment variable holding the token clients must present.
 pub(crate) const TOKEN_VAR: &str = "SLA_HTTP_TOKEN";
@@ -65,8 +66,8 @@ pub(crate) struct Cli {
     /// system zone].
     #[arg(long, env = "SLA_HTTP_TZ", hide_env_values = true, value_name = "ZONE", value_parser = parse::<Zone>)]
     pub(crate) tz: Option<Zone>,
-    /// How often the watched queues are refreshed for /metrics and the dashboard, which
-    /// reloads itself as often.
+    /// How often today's figures of the watched queues (the watched period) are refreshed for
+    /// /metrics and the wallboard.
     #[arg(long, env = "SLA_HTTP_REFRESH_INTERVAL", hide_env_values = true, default_value = "60s", value_name = "DURATION", value_parser = duration_arg)]
     pub(crate) refresh_interval: Duration,
     /// The longest a request may take before it is answered 504.
@@ -113,9 +114,9 @@ pub(crate) struct LiveArgs {
     pub(crate) live_interval: Duration,
     /// How often the rolling window's counts are read again from the aggregates query; the
     /// polls in between reuse the last counts. The counts move only as conversations end, so
-    /// re-reading them on every poll would triple the live requests to Genesys for little: at
-    /// 15s a re-count costs 4 aggregates queries a minute (per 100 queues and 10 thresholds)
-    /// beside the 12 observations queries of a 5s poll; at least 1s.
+    /// re-reading them on every poll would triple the aggregates queries for little: at 15s,
+    /// 4 re-counts a minute (one query each per 100 queues and 5 thresholds) beside the 12
+    /// observations queries of a 5s poll; at least 1s.
     #[arg(long, env = "SLA_HTTP_LIVE_RECOUNT_INTERVAL", hide_env_values = true, default_value = "15s", value_name = "DURATION", value_parser = at_least_a_second)]
     pub(crate) live_recount_interval: Duration,
     /// How many clients may follow /api/v1/live/stream at once; one more is answered 503.

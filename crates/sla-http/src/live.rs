@@ -275,12 +275,14 @@ impl Poller {
         )
         .await
         .map_err(|e| failure("observing the watched queues", &e))?;
+        // Observations carry no time of their own: they are the state when the answer came.
+        let as_of = state.clock.now();
         let today = state.watch_status();
         Ok(compose(
             &window.request,
             &window.counted,
             &observed,
-            now,
+            as_of,
             Today {
                 report: today.report.as_deref(),
                 by_media: today.by_media.as_deref(),

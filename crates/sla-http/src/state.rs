@@ -66,7 +66,7 @@ pub(crate) struct Settings {
     pub(crate) metrics_token: Option<SecretString>,
     /// The watched queues, objectives, formula and window, as `sla report` flags give them.
     pub(crate) watch: QueryInput,
-    /// How often the watched report is refreshed; also the dashboard's reload period.
+    /// How often the watched report is refreshed.
     pub(crate) refresh_interval: Duration,
     /// How long the dashboard waits for the first refresh before showing an empty board.
     pub(crate) first_refresh_wait: Duration,
