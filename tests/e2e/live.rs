@@ -277,6 +277,48 @@ fn fits_a_wallboard_and_a_phone(page: &mut Page) {
     assert!(screenshot(page, "wallboard-420") > 20_000);
 }
 
+#[test]
+fn with_a_token_the_wallboards_login_opens_its_stream_too() {
+    let token = "e2e-Wallboard-Token-42";
+    let sim = TestSim::start(SimConfig {
+        queues: 2,
+        days: 1,
+        visits_per_day: 100,
+        ..SimConfig::default()
+    });
+    let server = sim.sla_http_with(
+        "live-token",
+        &[
+            "--all-queues",
+            "--tz",
+            "UTC",
+            "--live-interval",
+            "1s",
+            "--bind",
+            "127.0.0.1:0",
+        ],
+        &[("SLA_HTTP_TOKEN", token)],
+    );
+    assert_eq!(server.get("/api/v1/live/stream").status, 401);
+    let browser = Browser::launch(&scratch_dir("live-token-chromium"));
+    let mut page = browser.open_with_login(&format!("{}/", server.base_url()), "wallboard", token);
+    // The page's script follows the stream with the page's login: documents keep arriving.
+    let first = page.eval("document.body.dataset.asOf || ''");
+    let later = until(
+        &mut page,
+        &format!("window.lastAsOf && Date.parse(window.lastAsOf) > Number({first})"),
+        "window.lastAsOf",
+        30,
+    );
+    assert!(later.as_str().is_some_and(|t| t.ends_with('Z')), "{later}");
+    let metrics = server.get("/metrics").body;
+    assert!(metrics.contains("\nsla_live_subscribers 1\n"), "{metrics}");
+    assert!(
+        !server.log().contains(token),
+        "the token leaked into the log"
+    );
+}
+
 /// One subscriber of the stream on its own connection: the ids of the documents it received
 /// between `start` and `deadline`.
 fn subscriber(

@@ -480,19 +480,22 @@ impl TestSim {
     /// `sla-http ARGS` against this simulator, with its base URL and credentials in the
     /// environment, as an operator would point it at Genesys Cloud.
     pub fn sla_http(&self, name: &str, args: &[&str]) -> http::SlaHttp {
+        self.sla_http_with(name, args, &[])
+    }
+
+    /// [`TestSim::sla_http`] with `env` added to the environment.
+    pub fn sla_http_with(&self, name: &str, args: &[&str], env: &[(&str, &str)]) -> http::SlaHttp {
         let config = self.server().config();
-        http::SlaHttp::start(
-            name,
-            args,
-            &[
-                ("GENESYSCLOUD_API_BASE", self.base_url.as_str()),
-                ("GENESYSCLOUD_OAUTHCLIENT_ID", config.client_id.as_str()),
-                (
-                    "GENESYSCLOUD_OAUTHCLIENT_SECRET",
-                    config.client_secret.as_str(),
-                ),
-            ],
-        )
+        let mut all = vec![
+            ("GENESYSCLOUD_API_BASE", self.base_url.as_str()),
+            ("GENESYSCLOUD_OAUTHCLIENT_ID", config.client_id.as_str()),
+            (
+                "GENESYSCLOUD_OAUTHCLIENT_SECRET",
+                config.client_secret.as_str(),
+            ),
+        ];
+        all.extend_from_slice(env);
+        http::SlaHttp::start(name, args, &all)
     }
 }
 
@@ -590,6 +593,45 @@ pub mod devtools {
         }
     }
 
+    impl Browser {
+        /// A new tab showing `url`, answering its HTTP authentication challenge with `user`
+        /// and `password` as a person would in the browser's login dialog, so the browser
+        /// holds the login for later requests, as it then does.
+        pub fn open_with_login(&self, url: &str, user: &str, password: &str) -> Page {
+            let mut page = self.open("about:blank");
+            page.call(
+                "Fetch.enable",
+                &json!({ "handleAuthRequests": true, "patterns": [{ "urlPattern": "*" }] }),
+            );
+            page.send("Page.navigate", &json!({ "url": url }));
+            loop {
+                let message: Value = serde_json::from_str(&page.socket.receive()).expect("JSON");
+                let params = &message["params"];
+                match message["method"].as_str() {
+                    Some("Fetch.requestPaused") => page.send(
+                        "Fetch.continueRequest",
+                        &json!({ "requestId": params["requestId"] }),
+                    ),
+                    Some("Fetch.authRequired") => page.send(
+                        "Fetch.continueWithAuth",
+                        &json!({
+                            "requestId": params["requestId"],
+                            "authChallengeResponse": {
+                                "response": "ProvideCredentials",
+                                "username": user,
+                                "password": password,
+                            },
+                        }),
+                    ),
+                    Some("Page.loadEventFired") => break,
+                    _ => {}
+                }
+            }
+            page.call("Fetch.disable", &json!({}));
+            page
+        }
+    }
+
     impl Drop for Browser {
         fn drop(&mut self) {
             let _ = self.child.kill();
@@ -605,6 +647,13 @@ pub mod devtools {
     }
 
     impl Page {
+        /// Sends `method` without waiting for its answer.
+        fn send(&mut self, method: &str, params: &Value) {
+            self.next_id += 1;
+            let message = json!({ "id": self.next_id, "method": method, "params": params });
+            self.socket.send(&message.to_string());
+        }
+
         /// Calls `method`; returns its result, panicking on a protocol error.
         pub fn call(&mut self, method: &str, params: &Value) -> Value {
             self.next_id += 1;

@@ -16,6 +16,8 @@ use crate::state::AppState;
 
 const BEARER_CHALLENGE: &str = "Bearer realm=\"sla\"";
 const BASIC_CHALLENGE: &str = "Basic realm=\"sla\", charset=\"UTF-8\"";
+/// Both challenges, Bearer first, for the API paths the wallboard's script reads.
+const WALLBOARD_CHALLENGE: &str = "Bearer realm=\"sla\", Basic realm=\"sla\", charset=\"UTF-8\"";
 
 /// Whether `path` is under `/api`, where the bearer token is wanted.
 fn is_api(path: &str) -> bool {
@@ -47,13 +49,20 @@ pub(crate) async fn bearer(
     {
         return next.run(request).await;
     }
+    // The wallboard's stream offers Basic too, in the dashboard's realm: a browser answers that
+    // challenge with the login it holds for the page, where it would give up on Bearer alone.
+    let challenge = if WALLBOARD_API.contains(&path) {
+        WALLBOARD_CHALLENGE
+    } else {
+        BEARER_CHALLENGE
+    };
     match credential(&request, "Bearer") {
         Some(given) if same(given.as_bytes(), token.expose_secret().as_bytes()) => {
             next.run(request).await
         }
-        Some(_) => ApiError::unauthorized(BEARER_CHALLENGE, "invalid bearer token").into_response(),
+        Some(_) => ApiError::unauthorized(challenge, "invalid bearer token").into_response(),
         None => ApiError::unauthorized(
-            BEARER_CHALLENGE,
+            challenge,
             "missing bearer token: send Authorization: Bearer <token>",
         )
         .into_response(),

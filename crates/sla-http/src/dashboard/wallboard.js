@@ -171,6 +171,8 @@
   let lastKeys = '';
   const applyDocument = (doc) => {
     asOf = Date.parse(doc.as_of);
+    // For whoever inspects the page (and its tests): the last document shown.
+    window.lastAsOf = doc.as_of;
     liveError = null;
     const keys = [];
     let previous = null;

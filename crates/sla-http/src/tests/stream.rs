@@ -224,6 +224,11 @@ async fn with_a_token_the_stream_takes_the_bearer_token_or_the_wallboards_login(
     let h = with_token();
     let missing = subscribe(&h.app, None).await.err().unwrap();
     assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    // Basic is offered too, in the dashboard's realm, so that a browser answers with its login.
+    assert_eq!(
+        missing.header(header::WWW_AUTHENTICATE),
+        "Bearer realm=\"sla\", Basic realm=\"sla\", charset=\"UTF-8\""
+    );
     let wrong = subscribe(&h.app, Some("Bearer guess")).await.err().unwrap();
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     let wrong_login = subscribe(&h.app, Some(&basic("wallboard", "guess")))
