@@ -275,8 +275,10 @@ impl Poller {
         )
         .await
         .map_err(|e| failure("observing the watched queues", &e))?;
-        // Observations carry no time of their own: they are the state when the answer came.
-        let as_of = state.clock.now();
+        // Observations carry no time of their own: they are the state when the answer came,
+        // to the millisecond like every instant Genesys writes.
+        let now = state.clock.now();
+        let as_of = Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now);
         let today = state.watch_status();
         Ok(compose(
             &window.request,
