@@ -4,6 +4,7 @@ mod cli;
 mod details;
 mod faults;
 mod http;
+mod live;
 mod load;
 mod now;
 mod out;

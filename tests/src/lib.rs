@@ -165,7 +165,7 @@ pub fn report_schema() -> serde_json::Value {
     serde_json::from_str(&text).expect("the schema is JSON")
 }
 
-/// The `sla-live/v1` JSON Schema shipped in `schemas/`.
+/// The `sla-live/v1` schema shipped in `schemas/`.
 pub fn live_schema() -> serde_json::Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -173,6 +173,16 @@ pub fn live_schema() -> serde_json::Value {
     );
     let text = std::fs::read_to_string(path).expect("the sla-live/v1 schema");
     serde_json::from_str(&text).expect("the schema is JSON")
+}
+
+/// The directory that keeps screenshots for people to look at: `target/screenshots`.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = bin_dir()
+        .parent()
+        .expect("the target directory")
+        .join("screenshots");
+    std::fs::create_dir_all(&dir).expect("a screenshot directory");
+    dir
 }
 
 /// `sla-http` as a child process, spoken to over plain HTTP/1.1 on loopback, and the headless
@@ -469,5 +479,342 @@ pub mod http {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+impl TestSim {
+    /// `sla-http ARGS` against this simulator, with its base URL and credentials in the
+    /// environment, as an operator would point it at Genesys Cloud.
+    pub fn sla_http(&self, name: &str, args: &[&str]) -> http::SlaHttp {
+        self.sla_http_with(name, args, &[])
+    }
+
+    /// [`TestSim::sla_http`] with `env` added to the environment.
+    pub fn sla_http_with(&self, name: &str, args: &[&str], env: &[(&str, &str)]) -> http::SlaHttp {
+        let config = self.server().config();
+        let mut all = vec![
+            ("GENESYSCLOUD_API_BASE", self.base_url.as_str()),
+            ("GENESYSCLOUD_OAUTHCLIENT_ID", config.client_id.as_str()),
+            (
+                "GENESYSCLOUD_OAUTHCLIENT_SECRET",
+                config.client_secret.as_str(),
+            ),
+        ];
+        all.extend_from_slice(env);
+        http::SlaHttp::start(name, args, &all)
+    }
+}
+
+/// Headless Chromium driven over the `DevTools` protocol: open a page, evaluate script in it,
+/// resize the viewport and take screenshots, all in one document, so a test can watch a page
+/// change without navigating. A minimal WebSocket client over std, since the protocol needs
+/// little more than text frames.
+pub mod devtools {
+    #![allow(
+        clippy::missing_panics_doc,
+        reason = "a test harness reports failure by panicking, like the tests it serves"
+    )]
+
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::TcpStream;
+    use std::path::Path;
+    use std::process::{Child, Command, Stdio};
+    use std::time::Duration;
+
+    use serde_json::{Value, json};
+
+    use crate::http::chromium;
+
+    /// A headless Chromium with a `DevTools` port, killed when dropped.
+    #[derive(Debug)]
+    pub struct Browser {
+        child: Child,
+        /// The browser's `DevTools` WebSocket URL.
+        url: String,
+    }
+
+    impl Browser {
+        /// Starts Chromium with a fresh profile in `profile` and waits for its `DevTools` port.
+        pub fn launch(profile: &Path) -> Browser {
+            let mut child = Command::new(chromium())
+                .args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--hide-scrollbars",
+                    "--remote-debugging-address=127.0.0.1",
+                    "--remote-debugging-port=0",
+                ])
+                .arg(format!("--user-data-dir={}", profile.display()))
+                .arg("about:blank")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("chromium runs");
+            let stderr = child.stderr.take().expect("piped stderr");
+            let mut lines = BufReader::new(stderr).lines();
+            let url = loop {
+                let Some(Ok(line)) = lines.next() else {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("chromium exited without a DevTools port");
+                };
+                if let Some(url) = line.strip_prefix("DevTools listening on ") {
+                    break url.trim().to_owned();
+                }
+            };
+            // Chromium keeps writing to stderr; a full pipe would stall it.
+            std::thread::spawn(move || lines.for_each(drop));
+            Browser { child, url }
+        }
+
+        /// A new tab showing `url`, once it has loaded.
+        pub fn open(&self, url: &str) -> Page {
+            let mut browser = Page {
+                socket: WebSocket::connect(&self.url),
+                next_id: 0,
+            };
+            let target = browser.call("Target.createTarget", &json!({ "url": "about:blank" }));
+            let id = target["targetId"].as_str().expect("a target id");
+            let host = self
+                .url
+                .trim_start_matches("ws://")
+                .split('/')
+                .next()
+                .expect("a host");
+            let mut page = Page {
+                socket: WebSocket::connect(&format!("ws://{host}/devtools/page/{id}")),
+                next_id: 0,
+            };
+            page.call("Page.enable", &json!({}));
+            page.call("Page.navigate", &json!({ "url": url }));
+            page.wait_for_event("Page.loadEventFired");
+            page
+        }
+    }
+
+    impl Browser {
+        /// A new tab showing `url`, answering its HTTP authentication challenge with `user`
+        /// and `password` as a person would in the browser's login dialog, so the browser
+        /// holds the login for later requests, as it then does.
+        pub fn open_with_login(&self, url: &str, user: &str, password: &str) -> Page {
+            let mut page = self.open("about:blank");
+            page.call(
+                "Fetch.enable",
+                &json!({ "handleAuthRequests": true, "patterns": [{ "urlPattern": "*" }] }),
+            );
+            page.send("Page.navigate", &json!({ "url": url }));
+            loop {
+                let message: Value = serde_json::from_str(&page.socket.receive()).expect("JSON");
+                let params = &message["params"];
+                match message["method"].as_str() {
+                    Some("Fetch.requestPaused") => page.send(
+                        "Fetch.continueRequest",
+                        &json!({ "requestId": params["requestId"] }),
+                    ),
+                    Some("Fetch.authRequired") => page.send(
+                        "Fetch.continueWithAuth",
+                        &json!({
+                            "requestId": params["requestId"],
+                            "authChallengeResponse": {
+                                "response": "ProvideCredentials",
+                                "username": user,
+                                "password": password,
+                            },
+                        }),
+                    ),
+                    Some("Page.loadEventFired") => break,
+                    _ => {}
+                }
+            }
+            page.call("Fetch.disable", &json!({}));
+            page
+        }
+    }
+
+    impl Drop for Browser {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// One tab.
+    #[derive(Debug)]
+    pub struct Page {
+        socket: WebSocket,
+        next_id: u64,
+    }
+
+    impl Page {
+        /// Sends `method` without waiting for its answer.
+        fn send(&mut self, method: &str, params: &Value) {
+            self.next_id += 1;
+            let message = json!({ "id": self.next_id, "method": method, "params": params });
+            self.socket.send(&message.to_string());
+        }
+
+        /// Calls `method`; returns its result, panicking on a protocol error.
+        pub fn call(&mut self, method: &str, params: &Value) -> Value {
+            self.next_id += 1;
+            let id = self.next_id;
+            let message = json!({ "id": id, "method": method, "params": params });
+            self.socket.send(&message.to_string());
+            loop {
+                let reply: Value = serde_json::from_str(&self.socket.receive()).expect("JSON");
+                if reply["id"] == id {
+                    assert!(reply.get("error").is_none(), "{method}: {reply}");
+                    return reply["result"].clone();
+                }
+            }
+        }
+
+        fn wait_for_event(&mut self, method: &str) {
+            loop {
+                let message: Value = serde_json::from_str(&self.socket.receive()).expect("JSON");
+                if message["method"] == method {
+                    return;
+                }
+            }
+        }
+
+        /// The value of a script expression (JSON-serialisable), evaluated in the page.
+        pub fn eval(&mut self, expression: &str) -> Value {
+            let result = self.call(
+                "Runtime.evaluate",
+                &json!({ "expression": expression, "returnByValue": true }),
+            );
+            assert!(
+                result.get("exceptionDetails").is_none(),
+                "{expression}: {result}"
+            );
+            result["result"]["value"].clone()
+        }
+
+        /// The value a promise-valued script expression resolves to: the page does the waiting,
+        /// with its own timers, so a test can wait for the page to reach a state.
+        pub fn eval_async(&mut self, expression: &str) -> Value {
+            let result = self.call(
+                "Runtime.evaluate",
+                &json!({ "expression": expression, "returnByValue": true, "awaitPromise": true }),
+            );
+            assert!(
+                result.get("exceptionDetails").is_none(),
+                "{expression}: {result}"
+            );
+            result["result"]["value"].clone()
+        }
+
+        /// Sets the viewport to `width` × `height` CSS pixels.
+        pub fn resize(&mut self, width: u32, height: u32) {
+            self.call(
+                "Emulation.setDeviceMetricsOverride",
+                &json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+            );
+        }
+
+        /// A PNG of the viewport, base64-encoded as the protocol sends it.
+        pub fn screenshot_base64(&mut self) -> String {
+            let result = self.call("Page.captureScreenshot", &json!({ "format": "png" }));
+            result["data"].as_str().expect("image data").to_owned()
+        }
+    }
+
+    /// A client WebSocket: text frames out (masked, as RFC 6455 wants of clients), whole
+    /// messages in.
+    #[derive(Debug)]
+    struct WebSocket {
+        stream: TcpStream,
+    }
+
+    impl WebSocket {
+        fn connect(url: &str) -> WebSocket {
+            let rest = url.strip_prefix("ws://").expect("a ws:// URL");
+            let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            let mut stream = TcpStream::connect(host).expect("the DevTools port answers");
+            stream
+                .set_read_timeout(Some(Duration::from_mins(2)))
+                .expect("a read timeout");
+            let request = format!(
+                "GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                 Sec-WebSocket-Key: c2xhLWUyZS1kZXZ0b29scw==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            );
+            stream
+                .write_all(request.as_bytes())
+                .expect("the handshake is sent");
+            let mut head = Vec::new();
+            let mut byte = [0_u8];
+            while !head.ends_with(b"\r\n\r\n") {
+                stream.read_exact(&mut byte).expect("the handshake answer");
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head);
+            assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+            WebSocket { stream }
+        }
+
+        fn send(&mut self, text: &str) {
+            let payload = text.as_bytes();
+            let mut frame = vec![0x81_u8];
+            match payload.len() {
+                n if n < 126 => frame.push(0x80 | u8::try_from(n).expect("small")),
+                n if n <= 0xFFFF => {
+                    frame.push(0x80 | 0x7e);
+                    frame.extend_from_slice(&u16::try_from(n).expect("fits").to_be_bytes());
+                }
+                n => {
+                    frame.push(0x80 | 0x7f);
+                    frame.extend_from_slice(&(n as u64).to_be_bytes());
+                }
+            }
+            let mask = [0x5a_u8, 0x17, 0xc3, 0x8e];
+            frame.extend_from_slice(&mask);
+            frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+            self.stream.write_all(&frame).expect("a frame is sent");
+        }
+
+        fn receive(&mut self) -> String {
+            let mut message = Vec::new();
+            loop {
+                let mut head = [0_u8; 2];
+                self.stream.read_exact(&mut head).expect("a frame");
+                let (fin, opcode) = (head[0] & 0x80 != 0, head[0] & 0x0f);
+                let mut length = u64::from(head[1] & 0x7f);
+                if length == 126 {
+                    let mut bytes = [0_u8; 2];
+                    self.stream.read_exact(&mut bytes).expect("a length");
+                    length = u64::from(u16::from_be_bytes(bytes));
+                } else if length == 127 {
+                    let mut bytes = [0_u8; 8];
+                    self.stream.read_exact(&mut bytes).expect("a length");
+                    length = u64::from_be_bytes(bytes);
+                }
+                let mut payload = vec![0_u8; usize::try_from(length).expect("fits")];
+                self.stream.read_exact(&mut payload).expect("a payload");
+                match opcode {
+                    0x8 => panic!("the DevTools connection closed"),
+                    // A ping wants a pong with the same payload; pongs need nothing.
+                    0x9 => {
+                        let mut pong =
+                            vec![0x8a_u8, 0x80 | u8::try_from(payload.len()).unwrap_or(0)];
+                        pong.extend_from_slice(&[0, 0, 0, 0]);
+                        pong.extend_from_slice(&payload);
+                        self.stream.write_all(&pong).expect("a pong is sent");
+                        continue;
+                    }
+                    0xa => continue,
+                    _ => message.extend_from_slice(&payload),
+                }
+                if fin {
+                    return String::from_utf8(message).expect("a UTF-8 message");
+                }
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@ use tracing::Level;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{auth, routes};
+use crate::{auth, routes, stream};
 
 /// The largest body a request may carry: objectives in TOML, a few hundred bytes each.
 const BODY_LIMIT: usize = 16 * 1024;
@@ -24,15 +24,21 @@ pub(crate) fn app(state: AppState) -> Router {
             "/api/v1/report",
             get(routes::report).post(routes::report_with_objectives),
         )
-        .route("/api/v1/queues", get(routes::queues));
+        .route("/api/v1/queues", get(routes::queues))
+        .route("/api/v1/live", get(routes::live))
+        .route("/api/v1/live/stream", get(stream::live_stream));
     let dashboard = Router::new()
         .route("/", get(routes::dashboard))
+        .route("/dashboard.json", get(routes::dashboard_data))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::basic));
+    let metrics = Router::new()
+        .route("/metrics", get(routes::metrics))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::metrics));
     let timeout = state.settings.request_timeout;
     Router::new()
         .merge(api)
         .merge(dashboard)
-        .route("/metrics", get(routes::metrics))
+        .merge(metrics)
         .route("/healthz", get(routes::healthz))
         .route("/readyz", get(routes::readyz))
         .fallback(not_found)

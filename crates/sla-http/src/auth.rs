@@ -1,6 +1,7 @@
 //! Access control when `SLA_HTTP_TOKEN` is set: a bearer token for `/api/*`, the same token as
-//! the HTTP Basic password for the dashboard (so a browser on a wallboard can log in), compared
-//! in constant time.
+//! the HTTP Basic password for the dashboard (so a browser on a wallboard can log in), and when
+//! `SLA_HTTP_METRICS_TOKEN` is set, that one as a bearer token for `/metrics`; every token is
+//! compared in constant time.
 
 use axum::extract::{Request, State};
 use axum::http::header::AUTHORIZATION;
@@ -15,14 +16,21 @@ use crate::state::AppState;
 
 const BEARER_CHALLENGE: &str = "Bearer realm=\"sla\"";
 const BASIC_CHALLENGE: &str = "Basic realm=\"sla\", charset=\"UTF-8\"";
+/// Both challenges, Bearer first, for the API paths the wallboard's script reads.
+const WALLBOARD_CHALLENGE: &str = "Bearer realm=\"sla\", Basic realm=\"sla\", charset=\"UTF-8\"";
 
 /// Whether `path` is under `/api`, where the bearer token is wanted.
 fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
+/// The API paths the wallboard's own script reads. A browser cannot add a bearer token to an
+/// `EventSource`, but it does send the Basic login of the page with it, so these accept that too.
+const WALLBOARD_API: &[&str] = &["/api/v1/live/stream"];
+
 /// Lets a request through when it is outside `/api`, no token is configured, or it carries
-/// `Authorization: Bearer` with the token.
+/// `Authorization: Bearer` with the token (or, on the wallboard's stream, the dashboard's Basic
+/// login).
 pub(crate) async fn bearer(
     State(state): State<AppState>,
     request: Request,
@@ -31,16 +39,30 @@ pub(crate) async fn bearer(
     let Some(token) = &state.settings.token else {
         return next.run(request).await;
     };
-    if !is_api(request.uri().path()) {
+    let path = request.uri().path();
+    if !is_api(path) {
         return next.run(request).await;
     }
+    if WALLBOARD_API.contains(&path)
+        && basic_password(&request)
+            .is_some_and(|given| same(given.as_bytes(), token.expose_secret().as_bytes()))
+    {
+        return next.run(request).await;
+    }
+    // The wallboard's stream offers Basic too, in the dashboard's realm: a browser answers that
+    // challenge with the login it holds for the page, where it would give up on Bearer alone.
+    let challenge = if WALLBOARD_API.contains(&path) {
+        WALLBOARD_CHALLENGE
+    } else {
+        BEARER_CHALLENGE
+    };
     match credential(&request, "Bearer") {
         Some(given) if same(given.as_bytes(), token.expose_secret().as_bytes()) => {
             next.run(request).await
         }
-        Some(_) => ApiError::unauthorized(BEARER_CHALLENGE, "invalid bearer token").into_response(),
+        Some(_) => ApiError::unauthorized(challenge, "invalid bearer token").into_response(),
         None => ApiError::unauthorized(
-            BEARER_CHALLENGE,
+            challenge,
             "missing bearer token: send Authorization: Bearer <token>",
         )
         .into_response(),
@@ -53,15 +75,7 @@ pub(crate) async fn basic(State(state): State<AppState>, request: Request, next:
     let Some(token) = &state.settings.token else {
         return next.run(request).await;
     };
-    let password = credential(&request, "Basic").and_then(|encoded| {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .ok()?;
-        let text = String::from_utf8(decoded).ok()?;
-        text.split_once(':')
-            .map(|(_, password)| password.to_owned())
-    });
-    match password {
+    match basic_password(&request) {
         Some(given) if same(given.as_bytes(), token.expose_secret().as_bytes()) => {
             next.run(request).await
         }
@@ -72,6 +86,40 @@ pub(crate) async fn basic(State(state): State<AppState>, request: Request, next:
         )
         .into_response(),
     }
+}
+
+/// Lets a request to `/metrics` through when no metrics token is configured or it carries
+/// `Authorization: Bearer` with the metrics token, as Prometheus sends it.
+pub(crate) async fn metrics(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(token) = &state.settings.metrics_token else {
+        return next.run(request).await;
+    };
+    match credential(&request, "Bearer") {
+        Some(given) if same(given.as_bytes(), token.expose_secret().as_bytes()) => {
+            next.run(request).await
+        }
+        Some(_) => ApiError::unauthorized(BEARER_CHALLENGE, "invalid bearer token").into_response(),
+        None => ApiError::unauthorized(
+            BEARER_CHALLENGE,
+            "missing bearer token: send Authorization: Bearer <metrics token>",
+        )
+        .into_response(),
+    }
+}
+
+/// The password of HTTP Basic credentials (any user name).
+fn basic_password(request: &Request) -> Option<String> {
+    let encoded = credential(request, "Basic")?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    text.split_once(':')
+        .map(|(_, password)| password.to_owned())
 }
 
 /// The credentials after `scheme` in the `Authorization` header; the scheme is matched

@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use sla_connect::{
     ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, duration_arg, named, parse, period_help,
 };
-use sla_core::{CalendarPeriod, Granularity, Objective, Period, QueryInput, Zone};
+use sla_core::{CalendarPeriod, Granularity, LiveWindow, Objective, Period, QueryInput, Zone};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -16,14 +16,28 @@ Examples:
   sla-http --queue Support --queue Sales --threshold 20s --threshold configured --tz Europe/London
   sla-http --queue-name 'Sales*' --config sla.toml --abandons against --bind 0.0.0.0:8080
 
-Routes: GET /api/v1/report, /api/v1/queues, /metrics, /, /healthz, /readyz.
+Routes: GET /api/v1/report, /api/v1/queues, /api/v1/live, /api/v1/live/stream (Server-Sent
+Events), /metrics, / (the live wallboard), /healthz, /readyz.
 
 Credentials come from GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET in the
 environment or a .env file in the working directory, never from a flag. When SLA_HTTP_TOKEN is
-set, /api/* wants `Authorization: Bearer <token>` and the dashboard wants it as the password.";
+set, /api/* wants `Authorization: Bearer <token>` and the dashboard wants it as the password
+(the wallboard's browser sends that login with its stream, which /api/v1/live/stream accepts).
+/metrics stays open unless SLA_HTTP_METRICS_TOKEN is set: then it wants `Authorization: Bearer
+<metrics token>`, which Prometheus sends with `authorization: {credentials: ...}` in its scrape
+config. Both tokens are compared in constant time.
+
+Live API budget: each live interval costs one observations query per 100 watched queues, each
+re-count of the rolling window one aggregates query per 100 queues and 10 views (two views per
+distinct threshold). At the defaults (5s and 15s), watching 8 or 100 queues at 20s and
+configured, the whole service sends 23 requests a minute, a tenth of the client's 240-a-minute
+budget (docs/PERFORMANCE.md).";
 
 /// The environment variable holding the token clients must present.
 pub(crate) const TOKEN_VAR: &str = "SLA_HTTP_TOKEN";
+
+/// The environment variable holding the token Prometheus must present at `/metrics`.
+pub(crate) const METRICS_TOKEN_VAR: &str = "SLA_HTTP_METRICS_TOKEN";
 
 /// The token clients must present, from the value of [`TOKEN_VAR`]: surrounding whitespace
 /// (a trailing newline from a secrets file, say) is trimmed, as it is from a presented token,
@@ -52,13 +66,15 @@ pub(crate) struct Cli {
     /// system zone].
     #[arg(long, env = "SLA_HTTP_TZ", hide_env_values = true, value_name = "ZONE", value_parser = parse::<Zone>)]
     pub(crate) tz: Option<Zone>,
-    /// How often the watched queues are refreshed for /metrics and the dashboard, which
-    /// reloads itself as often.
+    /// How often today's figures of the watched queues (the watched period) are refreshed for
+    /// /metrics and the wallboard.
     #[arg(long, env = "SLA_HTTP_REFRESH_INTERVAL", hide_env_values = true, default_value = "60s", value_name = "DURATION", value_parser = duration_arg)]
     pub(crate) refresh_interval: Duration,
     /// The longest a request may take before it is answered 504.
     #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = duration_arg)]
     pub(crate) request_timeout: Duration,
+    #[command(flatten)]
+    pub(crate) live: LiveArgs,
     #[command(flatten)]
     pub(crate) watch: WatchArgs,
     #[command(flatten)]
@@ -85,11 +101,55 @@ pub(crate) struct WatchArgs {
     pub(crate) formula: FormulaArgs,
 }
 
+/// The live figures of the watched queues: how they are read and who may follow them.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Live (/api/v1/live, its stream, the wallboard and the live gauges)")]
+pub(crate) struct LiveArgs {
+    /// The rolling window of live service levels, ending now: from 5m to 24h.
+    #[arg(long, env = "SLA_HTTP_LIVE_WINDOW", hide_env_values = true, default_value_t = LiveWindow::default(), value_name = "DURATION", value_parser = parse::<LiveWindow>)]
+    pub(crate) live_window: LiveWindow,
+    /// How often the watched queues' observations (waiting, longest wait, agents) are polled,
+    /// once for every subscriber; at least 1s.
+    #[arg(long, env = "SLA_HTTP_LIVE_INTERVAL", hide_env_values = true, default_value = "5s", value_name = "DURATION", value_parser = at_least_a_second)]
+    pub(crate) live_interval: Duration,
+    /// How often the rolling window's counts are read again from the aggregates query; the
+    /// polls in between reuse the last counts. The counts move only as conversations end, so
+    /// re-reading them on every poll would triple the aggregates queries for little: at 15s,
+    /// 4 re-counts a minute (one query each per 100 queues and 5 thresholds) beside the 12
+    /// observations queries of a 5s poll; at least 1s.
+    #[arg(long, env = "SLA_HTTP_LIVE_RECOUNT_INTERVAL", hide_env_values = true, default_value = "15s", value_name = "DURATION", value_parser = at_least_a_second)]
+    pub(crate) live_recount_interval: Duration,
+    /// How many clients may follow /api/v1/live/stream at once; one more is answered 503.
+    #[arg(long, env = "SLA_HTTP_MAX_LIVE_SUBSCRIBERS", hide_env_values = true, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub(crate) max_live_subscribers: u32,
+}
+
+/// A duration option of at least one second.
+fn at_least_a_second(text: &str) -> Result<Duration, String> {
+    let duration = duration_arg(text)?;
+    if duration < Duration::from_secs(1) {
+        return Err(format!("'{text}' is shorter than 1s"));
+    }
+    Ok(duration)
+}
+
 /// The dashboard's bars: finer than a day would not fit, coarser would show one bar.
 const WATCH_GRANULARITIES: &[Granularity] =
     &[Granularity::HalfHour, Granularity::Hour, Granularity::Day];
 
 impl Cli {
+    /// The watched queues' live query: the watched queues, objectives and formula over the
+    /// rolling window, as one interval.
+    pub(crate) fn live_input(watch: &QueryInput, window: LiveWindow) -> QueryInput {
+        QueryInput {
+            from: None,
+            to: None,
+            period: Some(window.period()),
+            granularity: Granularity::Total,
+            ..watch.clone()
+        }
+    }
+
     /// The watched query as sla-core reads it; `objectives` are the config file's, already
     /// read. The zone stays unset, so the service's zone applies.
     pub(crate) fn watch_input(&self, objectives: Vec<Objective>) -> QueryInput {
@@ -198,6 +258,35 @@ mod tests {
     }
 
     #[test]
+    fn the_live_query_is_the_watched_one_over_the_rolling_window() {
+        let cli = Cli::try_parse_from([
+            "sla-http",
+            "--queue",
+            "Support",
+            "--period",
+            "this-week",
+            "--granularity",
+            "day",
+            "--threshold",
+            "configured",
+            "--abandons",
+            "against",
+            "--live-window",
+            "15m",
+        ])
+        .unwrap();
+        let watch = cli.watch_input(Vec::new());
+        assert_eq!(
+            Cli::live_input(&watch, cli.live.live_window),
+            QueryInput {
+                period: Some(p("last-15m")),
+                granularity: Granularity::Total,
+                ..watch
+            }
+        );
+    }
+
+    #[test]
     fn the_client_token_is_trimmed_like_a_presented_one() {
         use secrecy::ExposeSecret as _;
         let token = |value: Option<&str>| {
@@ -232,6 +321,39 @@ mod tests {
         assert_eq!(cli.request_timeout, Duration::from_secs(90));
         assert_eq!(cli.tz.as_ref().map(Zone::name), Some("UTC"));
         assert!(Cli::try_parse_from(["sla-http", "--refresh-interval", "0s"]).is_err());
+        // The live settings and their bounds.
+        assert_eq!(cli.live.live_window.to_string(), "30m");
+        assert_eq!(cli.live.live_interval, Duration::from_secs(5));
+        assert_eq!(cli.live.live_recount_interval, Duration::from_secs(15));
+        assert_eq!(cli.live.max_live_subscribers, 500);
+        let live = Cli::try_parse_from([
+            "sla-http",
+            "--live-window",
+            "1h",
+            "--live-interval",
+            "2s",
+            "--live-recount-interval",
+            "1m",
+            "--max-live-subscribers",
+            "20",
+        ])
+        .unwrap();
+        assert_eq!(live.live.live_window.to_string(), "1h");
+        assert_eq!(live.live.live_interval, Duration::from_secs(2));
+        assert_eq!(live.live.live_recount_interval, Duration::from_mins(1));
+        assert_eq!(live.live.max_live_subscribers, 20);
+        for bad in [
+            ["--live-window", "2m"],
+            ["--live-window", "25h"],
+            ["--live-interval", "500ms"],
+            ["--live-recount-interval", "0s"],
+            ["--max-live-subscribers", "0"],
+        ] {
+            assert!(
+                Cli::try_parse_from(std::iter::once("sla-http").chain(bad)).is_err(),
+                "{bad:?}"
+            );
+        }
         assert!(Cli::try_parse_from(["sla-http", "--threshold", "soon"]).is_err());
     }
 }

@@ -108,6 +108,41 @@ impl ApiError {
         this
     }
 
+    /// The live stream has as many subscribers as it may take (503); the client may retry later.
+    pub(crate) fn too_many_subscribers(max: usize) -> Self {
+        let mut this = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_subscribers",
+            format!(
+                "the live stream has {max} subscribers, as many as it takes: try again later, \
+                 or raise --max-live-subscribers"
+            ),
+        );
+        this.retry_after = Some(SUBSCRIBERS_RETRY_AFTER_SECS);
+        this
+    }
+
+    /// The service watches no queue, so it has no live figures of its own (400).
+    pub(crate) fn not_watching() -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "no_queues",
+            "no queues are watched: start sla-http with --queue, --queue-name or --all-queues, \
+             or name queues with the queue parameter",
+        )
+    }
+
+    /// The live figures have not been read yet (503); the client may retry shortly.
+    pub(crate) fn live_not_ready(reason: Option<&str>) -> Self {
+        let message = match reason {
+            Some(reason) => format!("no live figures yet: {reason}"),
+            None => "no live figures yet: the first refresh has not finished".to_owned(),
+        };
+        let mut this = Self::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", message);
+        this.retry_after = Some(BUSY_RETRY_AFTER_SECS);
+        this
+    }
+
     /// The machine-readable code.
     #[cfg(test)]
     pub(crate) fn code(&self) -> &'static str {
@@ -194,6 +229,9 @@ impl IntoResponse for ApiError {
 /// How long a client answered `busy` is asked to wait.
 const BUSY_RETRY_AFTER_SECS: u32 = 2;
 
+/// How long a client turned away from the full live stream is asked to wait.
+const SUBSCRIBERS_RETRY_AFTER_SECS: u32 = 30;
+
 /// The longest echoed value, in characters.
 const MAX_ECHOED_CHARS: usize = 200;
 
@@ -266,6 +304,7 @@ fn input_code(error: &SlaError) -> &'static str {
         SlaError::WindowTooLong { .. } => "window_too_long",
         SlaError::UnknownTimeZone(_) => "unknown_time_zone",
         SlaError::InvalidPercent(_) => "invalid_percent",
+        SlaError::InvalidLiveWindow(_) => "invalid_window",
         SlaError::UnknownQueue(_)
         | SlaError::UnknownQueueId(_)
         | SlaError::UnknownObjectiveQueue { .. } => "unknown_queue",

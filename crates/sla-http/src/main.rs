@@ -11,6 +11,7 @@ mod dashboard;
 mod error;
 mod fetch;
 mod genesys;
+mod live;
 mod metrics;
 #[cfg_attr(
     not(test),
@@ -21,6 +22,7 @@ mod params;
 mod ready;
 mod routes;
 mod state;
+mod stream;
 #[cfg(test)]
 mod tests;
 mod watch;
@@ -35,7 +37,7 @@ use sla_connect::ConnectError;
 use sla_connect::process::{self, UsageError};
 use sla_core::ServiceError;
 
-use crate::config::{Cli, TOKEN_VAR};
+use crate::config::{Cli, METRICS_TOKEN_VAR, TOKEN_VAR};
 use crate::genesys::ClientUpstream;
 use crate::state::{AppState, Ports, Settings, SystemClock};
 
@@ -65,6 +67,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let objectives = process::read_objectives(cli.watch.objectives.config.as_deref())?;
     let watch = cli.watch_input(objectives);
     let token = config::client_token(std::env::var(TOKEN_VAR).ok());
+    let metrics_token = config::client_token(std::env::var(METRICS_TOKEN_VAR).ok());
 
     let connection = sla_connect::connect(&cli.connection)
         .await
@@ -76,18 +79,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         directory: connection.directory(),
         tallies: connection.tallies(),
         visits: Some(connection.visits()),
+        live: connection.live(),
         upstream: Arc::new(ClientUpstream(Arc::clone(connection.client()))),
     };
     let settings = Settings {
         zone,
         demo: connection.is_demo(),
         token,
+        metrics_token,
         watch,
         refresh_interval: cli.refresh_interval,
         request_timeout: cli.request_timeout,
+        live_window: cli.live.live_window,
+        live_interval: cli.live.live_interval,
+        live_recount_interval: cli.live.live_recount_interval,
+        max_live_subscribers: usize::try_from(cli.live.max_live_subscribers).unwrap_or(usize::MAX),
         ..Settings::default()
     };
     let protected = settings.token.is_some();
+    let metrics_protected = settings.metrics_token.is_some();
     let state = AppState::new(ports, Arc::new(SystemClock), settings);
     check_watched(&state).await?;
 
@@ -103,15 +113,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .and_then(|()| stdout.flush())
         .context("cannot write to stdout")?;
     drop(stdout);
-    tracing::info!(%addr, demo = connection.is_demo(), protected, "serving");
+    tracing::info!(
+        %addr,
+        demo = connection.is_demo(),
+        protected,
+        metrics_protected,
+        "serving"
+    );
 
     let refresher = watch::is_watching(&state).then(|| watch::spawn(state.clone()));
+    let poller = live::is_live(&state).then(|| live::spawn(state.clone()));
+    let hub = Arc::clone(&state.live);
     let served = axum::serve(listener, app::app(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            // Open streams would keep the server waiting for ever: end them.
+            hub.close();
+        })
         .await
         .context("the server failed");
-    if let Some(refresher) = refresher {
-        refresher.abort();
+    for task in [refresher, poller].into_iter().flatten() {
+        task.abort();
     }
     connection.close().await;
     tracing::info!("stopped");

@@ -1,10 +1,13 @@
-//! `/metrics`: the watched report and the service's own counters in the Prometheus text
-//! exposition format (version 0.0.4), written by hand since it is a few lines of text.
+//! `/metrics`: the watched report, the watched queues' live figures and the service's own
+//! counters in the Prometheus text exposition format (version 0.0.4), written by hand since it
+//! is a few lines of text.
 
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
-use sla_core::{QueueRow, ServiceLevel, SlaReport};
+use sla_core::{
+    LiveReport, LiveRow, LiveServiceLevel, MediaType, QueueRow, ServiceLevel, SlaReport,
+};
 
 use crate::state::AppState;
 
@@ -103,6 +106,36 @@ pub(crate) fn exposition(state: &AppState) -> String {
         success.sample(Vec::new(), &u8::from(status.last_error.is_none()));
     }
     families.push(success);
+
+    let live = state.live.status();
+    if let Some(last) = &live.last {
+        families.extend(live_families(&last.report));
+    }
+    let mut live_refreshed = Family::new(
+        "sla_live_last_refresh_timestamp_seconds",
+        "gauge",
+        "When the live figures were last read successfully (their as_of), in seconds since the epoch.",
+    );
+    if let Some(last) = &live.last {
+        live_refreshed.sample(Vec::new(), &seconds(last.report.as_of));
+    }
+    families.push(live_refreshed);
+    let mut live_success = Family::new(
+        "sla_live_last_refresh_success",
+        "gauge",
+        "1 when the last refresh of the live figures succeeded, 0 when it failed.",
+    );
+    if live.attempted {
+        live_success.sample(Vec::new(), &u8::from(live.last_error.is_none()));
+    }
+    families.push(live_success);
+    let mut subscribers = Family::new(
+        "sla_live_subscribers",
+        "gauge",
+        "Clients following /api/v1/live/stream now.",
+    );
+    subscribers.sample(Vec::new(), &state.live.subscribers());
+    families.push(subscribers);
 
     let upstream = state.ports.upstream.stats();
     let mut requests = Family::new(
@@ -223,14 +256,130 @@ const LEVEL_GAUGES: &[LevelGauge] = &[
 
 /// The labels of a queue row: id, name and, for rows split by media, the media type.
 fn queue_labels(row: &QueueRow) -> Vec<(&'static str, String)> {
-    let mut labels = vec![
-        ("queue_id", row.queue_id.clone()),
-        ("queue", row.queue_name.clone()),
-    ];
-    if let Some(media) = row.media_type {
+    labels_of(&row.queue_id, &row.queue_name, row.media_type)
+}
+
+fn labels_of(id: &str, name: &str, media: Option<MediaType>) -> Vec<(&'static str, String)> {
+    let mut labels = vec![("queue_id", id.to_owned()), ("queue", name.to_owned())];
+    if let Some(media) = media {
         labels.push(("media_type", media.as_str().to_owned()));
     }
     labels
+}
+
+/// A gauge of a live row: name, help, and its value when it has one.
+type LiveGauge = (&'static str, &'static str, fn(&LiveRow) -> Option<String>);
+
+/// The per-row gauges of the live figures: now, then the rolling window's KPIs.
+const LIVE_GAUGES: &[LiveGauge] = &[
+    (
+        "sla_waiting",
+        "Conversations waiting in the queue now.",
+        |r| Some(r.live.waiting.to_string()),
+    ),
+    (
+        "sla_longest_waiting_seconds",
+        "How long the longest-waiting conversation has waited now, in seconds; 0 when none waits.",
+        |r| Some(seconds_of_millis(r.live.longest_waiting_ms)),
+    ),
+    (
+        "sla_interacting",
+        "Conversations being handled by an agent now.",
+        |r| Some(r.live.interacting.to_string()),
+    ),
+    (
+        "sla_on_queue_agents",
+        "Agents on queue now, in any routing status.",
+        |r| Some(r.live.on_queue_agents.to_string()),
+    ),
+    (
+        "sla_rolling_offered",
+        "Visits offered in the rolling window.",
+        |r| Some(r.counts.offered.to_string()),
+    ),
+    (
+        "sla_rolling_asa_seconds",
+        "Average speed of answer in the rolling window, in seconds; absent when nothing was answered.",
+        |r| r.kpis.asa_ms.map(seconds_of_millis),
+    ),
+    (
+        "sla_rolling_abandon_percent",
+        "Abandoned as a percent of offered in the rolling window; absent when nothing was offered.",
+        |r| r.kpis.abandon_percent.map(|p| p.to_string()),
+    ),
+];
+
+/// A gauge of one objective of a live row: name, help, and its value when it has one.
+type LiveLevelGauge = (
+    &'static str,
+    &'static str,
+    fn(&LiveServiceLevel) -> Option<String>,
+);
+
+/// The per-objective gauges of the live figures.
+const LIVE_LEVEL_GAUGES: &[LiveLevelGauge] = &[
+    (
+        "sla_waiting_over_threshold",
+        "Conversations waiting now for longer than the objective's threshold: each is already a miss. A lower bound when the waiting list was cut short.",
+        |l| Some(l.waiting_over_threshold.to_string()),
+    ),
+    (
+        "sla_rolling_service_level_percent",
+        "Service level in percent over the rolling window; absent when nothing was measured.",
+        |l| l.level.percent.map(|p| p.to_string()),
+    ),
+    (
+        "sla_rolling_projected_percent",
+        "The rolling service level if every conversation waiting past the threshold now is counted as a miss.",
+        |l| l.projected_percent.map(|p| p.to_string()),
+    ),
+    (
+        "sla_rolling_target_percent",
+        "The objective's target in percent for the row, when it has one, labelled as the rolling service level is.",
+        |l| l.level.target_percent.map(|t| t.to_string()),
+    ),
+];
+
+/// The gauges of the live document: per row and objective, then per row.
+fn live_families(report: &LiveReport) -> Vec<Family> {
+    let mut families = Vec::new();
+    for (name, help, value) in LIVE_GAUGES {
+        let mut family = Family::new(name, "gauge", help);
+        for row in &report.queues {
+            if let Some(v) = value(row) {
+                family.sample(
+                    labels_of(&row.queue_id, &row.queue_name, row.media_type),
+                    &v,
+                );
+            }
+        }
+        families.push(family);
+    }
+    for (name, help, value) in LIVE_LEVEL_GAUGES {
+        let mut family = Family::new(name, "gauge", help);
+        for row in &report.queues {
+            for level in &row.service_levels {
+                if let Some(v) = value(level) {
+                    let mut labels = labels_of(&row.queue_id, &row.queue_name, row.media_type);
+                    labels.push(("objective", level.level.objective.clone()));
+                    family.sample(labels, &v);
+                }
+            }
+        }
+        families.push(family);
+    }
+    let mut window = Family::new(
+        "sla_rolling_window_seconds",
+        "gauge",
+        "Length of the rolling window of the live service levels, in seconds.",
+    );
+    let length = report.window.end.duration_since(report.window.start);
+    window.sample(
+        Vec::new(),
+        &seconds_of_millis(u64::try_from(length.as_millis()).unwrap_or(0)),
+    );
+    families.push(window);
+    families
 }
 
 /// The gauges of the watched report: service levels per queue and objective, then counts and

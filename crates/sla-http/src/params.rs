@@ -3,7 +3,7 @@
 
 use std::str::FromStr;
 
-use sla_core::{QueryInput, SlaError};
+use sla_core::{Granularity, LiveWindow, QueryInput, SlaError};
 
 use crate::error::ApiError;
 
@@ -72,6 +72,48 @@ pub(crate) fn report_input(pairs: &[(String, String)]) -> Result<QueryInput, Api
         }
     }
     Ok(input)
+}
+
+/// The parameters `GET /api/v1/live` takes: the report's queues, objectives, formula and zone,
+/// and the rolling `window` (as `sla now --window`) in place of dates, periods and granularity.
+pub(crate) const LIVE_PARAMETERS: &[&str] = &[
+    "queue",
+    "queue_name",
+    "all_queues",
+    "media",
+    "by_media",
+    "window",
+    "tz",
+    "threshold",
+    "abandons",
+    "short_abandon",
+    "flowouts",
+];
+
+/// Reads the live parameters into the query `sla now` builds: the rolling window (default
+/// 30m) as the period, one interval, from the aggregates.
+pub(crate) fn live_input(pairs: &[(String, String)]) -> Result<QueryInput, ApiError> {
+    let mut window: Option<LiveWindow> = None;
+    let mut rest = Vec::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        match name.as_str() {
+            "window" if window.is_some() => {
+                return Err(ApiError::parameter(
+                    "duplicate_parameter",
+                    "parameter 'window' is given more than once",
+                ));
+            }
+            "window" => window = Some(read(name, value)?),
+            known if LIVE_PARAMETERS.contains(&known) => rest.push((name.clone(), value.clone())),
+            _ => return Err(unknown(name, LIVE_PARAMETERS)),
+        }
+    }
+    let input = report_input(&rest)?;
+    Ok(QueryInput {
+        period: Some(window.unwrap_or_default().period()),
+        granularity: Granularity::Total,
+        ..input
+    })
 }
 
 fn read<T: FromStr<Err = SlaError>>(name: &str, value: &str) -> Result<T, ApiError> {
@@ -203,6 +245,38 @@ mod tests {
         check("threshold=soon", Err("invalid threshold 'soon'"));
         check("tz=Mars/Olympus", Err("unknown time zone 'Mars/Olympus'"));
         check("from=yesterday", Err("invalid date or instant 'yesterday'"));
+    }
+
+    #[test]
+    fn live_parameters_are_the_reports_with_a_rolling_window() {
+        let live = |query: &str| live_input(&pairs(query)).map_err(|e| format!("{e:?}"));
+        assert_eq!(
+            live("queue=Support&window=15m&threshold=configured&by_media=true&tz=UTC").unwrap(),
+            QueryInput {
+                queues: vec!["Support".into()],
+                by_media: true,
+                period: Some(p("last-15m")),
+                granularity: Granularity::Total,
+                thresholds: vec![p("configured")],
+                tz: Some(p("UTC")),
+                ..QueryInput::default()
+            }
+        );
+        assert_eq!(live("").unwrap().period, Some(p("last-30m")));
+        for (query, expect) in [
+            ("window=2m", "invalid window '2m'"),
+            ("window=25h", "invalid window '25h'"),
+            ("window=soon", "invalid duration 'soon'"),
+            ("window=15m&window=20m", "'window' is given more than once"),
+            ("period=today", "unknown parameter 'period'"),
+            ("granularity=hour", "unknown parameter 'granularity'"),
+            ("from=2024-01-01", "unknown parameter 'from'"),
+            ("source=details", "unknown parameter 'source'"),
+            ("threshold=soon", "invalid threshold 'soon'"),
+        ] {
+            let error = live(query).unwrap_err();
+            assert!(error.contains(expect), "{query}: {error}");
+        }
     }
 
     #[test]

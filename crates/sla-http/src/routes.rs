@@ -4,15 +4,18 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
-use sla_core::{Format, QueryInput, SourceKind, list_queues, parse_config, queues_json, render};
+use sla_core::{
+    Format, QueryInput, SourceKind, fetch_live, list_queues, parse_config, queues_json, render,
+    render_live,
+};
 
 use crate::dashboard::{self, PageContext};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{fetch, metrics, params, watch};
+use crate::{fetch, live, metrics, params, watch};
 
 /// Query pairs as given, in order, repeated names included.
 type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
@@ -110,6 +113,74 @@ pub(crate) async fn queues(
     Ok(json_body(body))
 }
 
+/// `GET /api/v1/live`: with no parameter, the watched queues' last live document (never a fetch
+/// of its own; `x-sla-stale: true` when the last refresh failed and the figures are growing
+/// older); with parameters, a document of its own for that query, as `sla now --format json`
+/// prints it, cached for a live interval.
+pub(crate) async fn live(
+    State(state): State<AppState>,
+    query: Pairs,
+) -> Result<Response, ApiError> {
+    let pairs = pairs(query)?;
+    if pairs.is_empty() {
+        return watched_live(&state).await;
+    }
+    let input = params::live_input(&pairs)?;
+    let now = state.clock.now();
+    let request = state
+        .request(&input, now, state.settings.limits)
+        .map_err(|e| ApiError::input(&e))?;
+    // The query as given is the key: its window ends at each request's now, so the resolved
+    // request would never repeat.
+    let key = format!("live {input:?}");
+    let fetch_state = state.clone();
+    let body = state
+        .cache
+        .get_or_fetch(key, state.settings.live_interval, move || async move {
+            let report = fetch_live(
+                &request,
+                fetch_state.sources(),
+                fetch_state.ports.live.as_ref(),
+                now,
+            )
+            .await
+            .map_err(|e| ApiError::service(&e))?;
+            Ok(Bytes::from(render_live(&report, Format::Json)))
+        })
+        .await?;
+    let mut response = json_body(body);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+async fn watched_live(state: &AppState) -> Result<Response, ApiError> {
+    if !live::is_live(state) {
+        return Err(ApiError::not_watching());
+    }
+    state
+        .live
+        .wait_for_first(state.settings.first_refresh_wait)
+        .await;
+    let status = state.live.status();
+    let Some(last) = &status.last else {
+        return Err(ApiError::live_not_ready(status.last_error.as_deref()));
+    };
+    let is_stale = status.is_stale(state.clock.now(), state.settings.live_interval);
+    let mut response = json_body(last.pretty.clone());
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        STALE_HEADER,
+        HeaderValue::from_static(if is_stale { "true" } else { "false" }),
+    );
+    Ok(response)
+}
+
+/// Says whether the watched live document is older than it should be.
+pub(crate) const STALE_HEADER: &str = "x-sla-stale";
+
 /// `GET /metrics`: the last refresh of the watched queues, never a fetch of its own.
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     (
@@ -119,23 +190,50 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// `GET /`: the wallboard. Right after start it waits briefly for the first refresh, so the
-/// first page shown has figures.
+/// `GET /`: the live wallboard. Right after start it waits briefly for the first refreshes, so
+/// the first page shown has figures.
 pub(crate) async fn dashboard(State(state): State<AppState>) -> Html<String> {
     let watching = watch::is_watching(&state);
     if watching {
-        state
-            .wait_for_first_refresh(state.settings.first_refresh_wait)
-            .await;
+        let wait = state.settings.first_refresh_wait;
+        tokio::join!(
+            state.wait_for_first_refresh(wait),
+            state.live.wait_for_first(wait)
+        );
     }
-    let context = PageContext {
-        zone: &state.settings.zone,
+    let context = page_context(&state, watching);
+    Html(dashboard::page(
+        &state.live.status(),
+        &state.watch_status(),
+        &context,
+    ))
+}
+
+/// `GET /dashboard.json`: what the wallboard's script reads between two events of the stream:
+/// today's figures of the rows on the board and how the last refreshes went.
+pub(crate) async fn dashboard_data(State(state): State<AppState>) -> Response {
+    let watching = watch::is_watching(&state);
+    let context = page_context(&state, watching);
+    let data = dashboard::data(&state.live.status(), &state.watch_status(), &context);
+    let mut response = Json(data).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn page_context(state: &AppState, watching: bool) -> PageContext<'_> {
+    let settings = &state.settings;
+    PageContext {
+        zone: &settings.zone,
         now: state.clock.now(),
-        refresh_secs: state.settings.refresh_interval.as_secs(),
         watching,
-        period: state.settings.watch.period,
-    };
-    Html(dashboard::page(&state.watch_status(), &context))
+        period: settings.watch.period,
+        live_interval_secs: settings.live_interval.as_secs().max(1),
+        // Today's figures change on the refresh interval; their page of errors more often.
+        data_every_secs: settings.refresh_interval.as_secs().clamp(2, 15),
+        live_window: settings.live_window.to_string(),
+    }
 }
 
 /// `GET /healthz`: the process answers.

@@ -9,10 +9,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use secrecy::SecretString;
-use sla_core::ports::{QueueDirectory, TallySource, VisitSource};
-use sla_core::{Limits, QueryInput, SlaReport, Zone};
+use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource};
+use sla_core::{Limits, LiveWindow, QueryInput, SlaReport, Zone};
 
 use crate::cache::{CacheLimits, ReportCache};
+use crate::live::LiveHub;
 use crate::ready::TokenCheck;
 
 /// The current instant. Handlers never read the wall clock themselves, so tests pin it.
@@ -61,9 +62,11 @@ pub(crate) struct Settings {
     pub(crate) demo: bool,
     /// When set, `/api/*` wants it as a bearer token and `/` as the Basic password.
     pub(crate) token: Option<SecretString>,
+    /// When set, `/metrics` wants it as a bearer token.
+    pub(crate) metrics_token: Option<SecretString>,
     /// The watched queues, objectives, formula and window, as `sla report` flags give them.
     pub(crate) watch: QueryInput,
-    /// How often the watched report is refreshed; also the dashboard's reload period.
+    /// How often the watched report is refreshed.
     pub(crate) refresh_interval: Duration,
     /// How long the dashboard waits for the first refresh before showing an empty board.
     pub(crate) first_refresh_wait: Duration,
@@ -77,6 +80,14 @@ pub(crate) struct Settings {
     pub(crate) closed_ttl: Duration,
     /// Bounds on the report cache and on the upstream fetches it starts.
     pub(crate) cache: CacheLimits,
+    /// The rolling window of the live figures.
+    pub(crate) live_window: LiveWindow,
+    /// How often the watched queues' observations are polled.
+    pub(crate) live_interval: Duration,
+    /// How often the rolling window's counts are read again.
+    pub(crate) live_recount_interval: Duration,
+    /// How many clients may follow the live stream at once.
+    pub(crate) max_live_subscribers: usize,
 }
 
 impl fmt::Debug for Settings {
@@ -86,10 +97,18 @@ impl fmt::Debug for Settings {
             .field("zone", &self.zone.name())
             .field("demo", &self.demo)
             .field("token", &self.token.as_ref().map(|_| "[set]"))
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[set]"),
+            )
             .field("watch", &self.watch)
             .field("refresh_interval", &self.refresh_interval)
             .field("limits", &self.limits)
             .field("cache", &self.cache)
+            .field("live_window", &self.live_window)
+            .field("live_interval", &self.live_interval)
+            .field("live_recount_interval", &self.live_recount_interval)
+            .field("max_live_subscribers", &self.max_live_subscribers)
             .finish_non_exhaustive()
     }
 }
@@ -100,6 +119,7 @@ impl Default for Settings {
             zone: Zone::utc(),
             demo: false,
             token: None,
+            metrics_token: None,
             watch: QueryInput::default(),
             refresh_interval: Duration::from_mins(1),
             first_refresh_wait: Duration::from_secs(10),
@@ -108,6 +128,10 @@ impl Default for Settings {
             open_ttl: Duration::from_secs(30),
             closed_ttl: Duration::from_hours(1),
             cache: CacheLimits::default(),
+            live_window: LiveWindow::default(),
+            live_interval: Duration::from_secs(5),
+            live_recount_interval: Duration::from_secs(15),
+            max_live_subscribers: 500,
         }
     }
 }
@@ -119,6 +143,8 @@ pub(crate) struct Ports {
     pub(crate) tallies: Arc<dyn TallySource>,
     /// Conversation details, for `source=details`; absent when the connection has none.
     pub(crate) visits: Option<Arc<dyn VisitSource>>,
+    /// What is happening now in queues: the observations query.
+    pub(crate) live: Arc<dyn LiveSource>,
     pub(crate) upstream: Arc<dyn Upstream>,
 }
 
@@ -127,12 +153,24 @@ pub(crate) struct Ports {
 pub(crate) struct WatchStatus {
     /// The last report computed, kept when a later refresh fails.
     pub(crate) report: Option<Arc<SlaReport>>,
+    /// The same counts split by media type, for the wallboard's rows of queues whose media
+    /// types have different configured targets.
+    pub(crate) by_media: Option<Arc<SlaReport>>,
     /// When `report` was computed.
     pub(crate) refreshed_at: Option<Timestamp>,
     /// Why the last refresh failed; `None` after a success.
     pub(crate) last_error: Option<String>,
     /// Whether any refresh has finished, successfully or not.
     pub(crate) attempted: bool,
+}
+
+/// What a successful refresh of the watched queues computed.
+#[derive(Debug)]
+pub(crate) struct Refreshed {
+    /// The watched report, as the flags ask.
+    pub(crate) report: SlaReport,
+    /// The same counts split by media type, unless the report already is.
+    pub(crate) by_media: Option<SlaReport>,
 }
 
 /// Everything handlers share; cheap to clone.
@@ -144,6 +182,8 @@ pub(crate) struct AppState {
     pub(crate) cache: Arc<ReportCache>,
     /// The token half of `/readyz`.
     pub(crate) token_check: Arc<TokenCheck>,
+    /// The watched queues' live documents and their subscribers.
+    pub(crate) live: Arc<LiveHub>,
     watch: Arc<RwLock<WatchStatus>>,
     /// Wakes the dashboard when the first refresh has finished.
     refreshed: Arc<tokio::sync::Notify>,
@@ -166,12 +206,14 @@ impl AppState {
             slot_wait: settings.cache.slot_wait.min(settings.request_timeout / 2),
             ..settings.cache
         };
+        let live = Arc::new(LiveHub::new(settings.max_live_subscribers));
         Self {
             ports,
             clock,
             settings: Arc::new(settings),
             cache: Arc::new(ReportCache::new(cache)),
             token_check: Arc::default(),
+            live,
             watch: Arc::default(),
             refreshed: Arc::default(),
         }
@@ -186,13 +228,14 @@ impl AppState {
     }
 
     /// Records the outcome of a refresh.
-    pub(crate) fn record_refresh(&self, outcome: Result<(SlaReport, Timestamp), String>) {
+    pub(crate) fn record_refresh(&self, outcome: Result<(Refreshed, Timestamp), String>) {
         {
             let mut status = self.watch.write().unwrap_or_else(PoisonError::into_inner);
             status.attempted = true;
             match outcome {
-                Ok((report, at)) => {
-                    status.report = Some(Arc::new(report));
+                Ok((refreshed, at)) => {
+                    status.report = Some(Arc::new(refreshed.report));
+                    status.by_media = refreshed.by_media.map(Arc::new);
                     status.refreshed_at = Some(at);
                     status.last_error = None;
                 }

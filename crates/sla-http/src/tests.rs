@@ -16,13 +16,13 @@ use jiff::Timestamp;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use sla_core::ports::{
-    MockQueueDirectory, MockTallySource, MockVisitSource, OutcomeKind, QueueDirectory,
+    LiveSource, MockQueueDirectory, MockTallySource, MockVisitSource, OutcomeKind, QueueDirectory,
     QueueSelector, SourceError, TallyQuery, TallySource, Visit, VisitOutcome, VisitSource,
 };
 use sla_core::{
-    BucketPlan, Format, Limits, MediaType, QueryInput, QueueId, QueueInfo, QueueRef,
-    ServiceLevelTarget, Sources, Tally, TallyKey, TallySet, Threshold, Within, Zone, fetch_report,
-    render,
+    BucketPlan, Format, Limits, LiveQuery, LiveState, MediaState, MediaType, QueryInput, QueueId,
+    QueueInfo, QueueRef, ServiceLevelTarget, Sources, Tally, TallyKey, TallySet, Threshold, Within,
+    Zone, fetch_report, render,
 };
 use tower::ServiceExt as _;
 
@@ -30,11 +30,15 @@ mod auth;
 mod cache;
 mod dashboard;
 mod exposition;
+mod live;
+mod live_api;
+mod live_metrics;
 mod metrics;
 mod probes;
 mod queues;
 mod report;
 mod routing;
+mod stream;
 mod upstream;
 
 use self::exposition::{parse_exposition, value};
@@ -228,6 +232,80 @@ impl TallySource for CountingTallies {
     }
 }
 
+/// What is happening now in the fixture queues at [`NOW`]: two waiting in Support (45 s and
+/// 5 s), one voice call in Sales for 10 s and one chat for 90 s, and agents on both.
+fn fixture_live(query: &LiveQuery) -> LiveState {
+    let ago = |secs: i64| now() - jiff::SignedDuration::from_secs(secs);
+    let mut state = LiveState::default();
+    let mut put = |queue: &str, media, waiting_since: Vec<Timestamp>, interacting| {
+        let queue = QueueId::new(queue);
+        if query.queues.contains(&queue) && (query.media.is_empty() || query.media.contains(&media))
+        {
+            let waiting = waiting_since.len() as u64;
+            let media_state = MediaState {
+                waiting,
+                waiting_since,
+                truncated: false,
+                interacting,
+            };
+            state.media.insert((queue, media), media_state);
+        }
+    };
+    put(SUPPORT, MediaType::Voice, vec![ago(45), ago(5)], 3);
+    put(SALES, MediaType::Voice, vec![ago(10)], 2);
+    put(SALES, MediaType::Chat, vec![ago(90)], 1);
+    for (queue, agents) in [(SUPPORT, 5), (SALES, 4)] {
+        let queue = QueueId::new(queue);
+        if query.queues.contains(&queue) {
+            state.on_queue_agents.insert(queue, agents);
+        }
+    }
+    state
+}
+
+/// A live source over [`fixture_live`] that counts its calls, and fails while told to.
+#[derive(Debug, Default)]
+struct FixtureLive {
+    calls: AtomicUsize,
+    failing: std::sync::atomic::AtomicBool,
+    /// Conversations added to Support's voice waiting list, waiting since these instants.
+    extra: std::sync::Mutex<Vec<Timestamp>>,
+}
+
+impl FixtureLive {
+    fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    fn fail(&self, failing: bool) {
+        self.failing.store(failing, Ordering::SeqCst);
+    }
+
+    fn add_waiting(&self, since: Timestamp) {
+        self.extra.lock().unwrap().push(since);
+    }
+}
+
+#[async_trait]
+impl LiveSource for FixtureLive {
+    async fn observe(&self, query: &LiveQuery) -> Result<LiveState, SourceError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(exhausted_503());
+        }
+        let mut state = fixture_live(query);
+        let extra = self.extra.lock().unwrap().clone();
+        if let Some(support) = state
+            .media
+            .get_mut(&(QueueId::new(SUPPORT), MediaType::Voice))
+        {
+            support.waiting += extra.len() as u64;
+            support.waiting_since.extend(extra);
+        }
+        Ok(state)
+    }
+}
+
 #[derive(Debug)]
 struct StubUpstream {
     token: Result<(), String>,
@@ -274,6 +352,7 @@ struct Built {
     directory: Arc<dyn QueueDirectory>,
     tallies: Arc<dyn TallySource>,
     visits: Option<Arc<dyn VisitSource>>,
+    live: Arc<dyn LiveSource>,
     token: Result<(), String>,
     /// Replaces the stub built from `token`.
     upstream: Option<Arc<dyn Upstream>>,
@@ -287,6 +366,7 @@ impl Default for Built {
             directory: Arc::new(directory()),
             tallies: Arc::new(tallies_mock()),
             visits: None,
+            live: Arc::new(FixtureLive::default()),
             token: Ok(()),
             upstream: None,
             now: now(),
@@ -304,6 +384,7 @@ impl Built {
             directory: self.directory,
             tallies: self.tallies,
             visits: self.visits,
+            live: self.live,
             upstream: self
                 .upstream
                 .unwrap_or_else(|| Arc::new(StubUpstream { token: self.token })),
@@ -320,6 +401,30 @@ fn harness() -> Harness {
     Built::default().build()
 }
 
+/// Refreshes today's figures, then the live ones, as the two background tasks do.
+async fn refresh_all(state: &AppState) {
+    watch::refresh(state).await;
+    crate::live::Poller::default().refresh(state).await;
+}
+
+/// A harness over a live source the test holds.
+fn with_live(live: &Arc<FixtureLive>, settings: Settings) -> Harness {
+    Built {
+        live: Arc::clone(live) as Arc<dyn LiveSource>,
+        settings,
+        ..Built::default()
+    }
+    .build()
+}
+
+/// The settings of the watched demo defaults.
+fn watching() -> Settings {
+    Settings {
+        watch: watch_all(),
+        ..Settings::default()
+    }
+}
+
 fn with_token() -> Harness {
     Built {
         settings: Settings {
@@ -332,6 +437,7 @@ fn with_token() -> Harness {
     .build()
 }
 
+#[derive(Debug)]
 struct Reply {
     status: StatusCode,
     headers: HeaderMap,

@@ -7,14 +7,14 @@ use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
 use jiff::Timestamp;
-use sla_core::{Limits, ReportRequest, SlaError, fetch_report};
+use sla_core::{Limits, ReportRequest, SlaError, count};
 
 use crate::error::{chain, redact_urls};
-use crate::state::AppState;
+use crate::state::{AppState, Refreshed};
 
 /// The watched queues are the operator's own choice, so the CLI's limits apply to them rather
 /// than those of one API request.
-const WATCH_LIMITS: Limits = Limits::CLI;
+pub(crate) const WATCH_LIMITS: Limits = Limits::CLI;
 
 /// The watched report's request at `now`.
 pub(crate) fn watched(state: &AppState, now: Timestamp) -> Result<ReportRequest, SlaError> {
@@ -31,12 +31,26 @@ pub(crate) async fn refresh(state: &AppState) {
     let now = state.clock.now();
     let outcome = match watched(state, now) {
         Ok(request) if request.queues.is_empty() => return,
-        Ok(request) => fetch_report(&request, state.sources()).await.map_err(|e| {
-            let reason = chain(&e);
-            tracing::warn!(error = %reason, "refreshing the watched queues failed");
-            // Shown on the dashboard and by /readyz; the upstream's addresses stay in the log.
-            redact_urls(&reason)
-        }),
+        Ok(request) => match count(&request, state.sources()).await {
+            // The split is built from the same counts, for the wallboard's rows of queues whose
+            // media types have different configured targets; it costs no request.
+            Ok(counted) => Ok(Refreshed {
+                report: counted.report(&request),
+                by_media: (!request.by_media).then(|| {
+                    counted.report(&ReportRequest {
+                        by_media: true,
+                        ..request.clone()
+                    })
+                }),
+            }),
+            Err(e) => {
+                let reason = chain(&e);
+                tracing::warn!(error = %reason, "refreshing the watched queues failed");
+                // Shown on the dashboard and by /readyz; the upstream's addresses stay in the
+                // log.
+                Err(redact_urls(&reason))
+            }
+        },
         Err(e) => Err(e.to_string()),
     };
     if outcome.is_ok() {

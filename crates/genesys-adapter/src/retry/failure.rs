@@ -39,9 +39,16 @@ pub(crate) fn failure(
             };
         }
         Err(error) => {
+            // A login host that cannot be reached is the first thing a wrong region or API
+            // base runs into: say it is the login that failed, and where it was tried.
+            let reason = if endpoint == Endpoint::Login {
+                format!("cannot reach the login host: {}", error.message)
+            } else {
+                error.message
+            };
             return GenesysError::Transport {
                 request: request.describe(),
-                reason: error.message,
+                reason,
             };
         }
     };

@@ -324,3 +324,20 @@ async fn login_errors_become_auth_errors_with_the_oauth_description() {
     );
     assert_eq!(h.transport.count("/oauth/token"), 1);
 }
+
+#[tokio::test]
+async fn a_login_host_that_cannot_be_reached_is_named_as_the_login() {
+    let transport = ScriptedTransport::new();
+    transport.script(
+        crate::tests::TOKEN_PATH,
+        [Reply::error(TransportErrorKind::Connect)],
+    );
+    let (client, _, _) = crate::tests::client(&transport, |c| c.max_attempts = 2);
+    let err = client.check_credentials().await.unwrap_err();
+    let chain = crate::tests::shared::chain(&err);
+    assert!(
+        chain.contains("request POST /oauth/token failed: cannot reach the login host: "),
+        "{chain}"
+    );
+    assert_eq!(transport.count(crate::tests::TOKEN_PATH), 2);
+}

@@ -37,7 +37,7 @@ async fn with_a_token_the_api_wants_it_as_a_bearer_token() {
 #[tokio::test]
 async fn with_a_token_the_dashboard_wants_it_as_the_basic_password() {
     let h = with_token();
-    watch::refresh(&h.state).await;
+    refresh_all(&h.state).await;
     let missing = get(&h.app, "/").await;
     assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -55,6 +55,16 @@ async fn with_a_token_the_dashboard_wants_it_as_the_basic_password() {
         let right = get_with(&h.app, "/", &basic(user, "s3cret-token")).await;
         assert_eq!(right.status, StatusCode::OK, "user {user:?}");
     }
+    // The wallboard's data is the dashboard's too.
+    let data = get(&h.app, "/dashboard.json").await;
+    assert_eq!(data.status, StatusCode::UNAUTHORIZED);
+    let data = get_with(
+        &h.app,
+        "/dashboard.json",
+        &basic("wallboard", "s3cret-token"),
+    )
+    .await;
+    assert_eq!(data.status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -96,6 +96,7 @@ async fn with_the_real_client_concurrent_requests_cost_what_one_costs() {
             directory: connection.directory(),
             tallies: connection.tallies(),
             visits: None,
+            live: connection.live(),
             upstream: Arc::new(crate::genesys::ClientUpstream(Arc::clone(&client))),
         };
         let state = AppState::new(

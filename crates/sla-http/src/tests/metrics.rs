@@ -70,12 +70,16 @@ async fn metrics_expose_the_watched_queues_from_the_last_refresh() {
 #[tokio::test]
 async fn metrics_are_not_fetched_per_scrape() {
     let (tallies, h) = counting(Duration::ZERO);
-    watch::refresh(&h.state).await;
+    refresh_all(&h.state).await;
+    // Today's counts and the rolling window's.
+    assert_eq!(tallies.calls(), 2);
     for _ in 0..5 {
         assert_eq!(get(&h.app, "/metrics").await.status, StatusCode::OK);
         assert_eq!(get(&h.app, "/").await.status, StatusCode::OK);
+        assert_eq!(get(&h.app, "/dashboard.json").await.status, StatusCode::OK);
+        assert_eq!(get(&h.app, "/api/v1/live").await.status, StatusCode::OK);
     }
-    assert_eq!(tallies.calls(), 1);
+    assert_eq!(tallies.calls(), 2);
 }
 
 #[tokio::test(start_paused = true)]
