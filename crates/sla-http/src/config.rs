@@ -18,6 +18,7 @@ Examples:
 
 Routes: GET /api/v1/report, /api/v1/queues, /api/v1/live, /api/v1/live/stream (Server-Sent
 Events), /metrics, / (the live wallboard), /healthz, /readyz.
+With --store URL, GET /api/v1/report?source=store&... reads the history store `sla sync` fills.
 
 Credentials come from GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET in the
 environment or a .env file in the working directory, never from a flag. When SLA_HTTP_TOKEN is
@@ -73,6 +74,8 @@ pub(crate) struct Cli {
     /// The longest a request may take before it is answered 504.
     #[arg(long, default_value = "60s", value_name = "DURATION", value_parser = duration_arg)]
     pub(crate) request_timeout: Duration,
+    #[arg(long, env = "SLA_HTTP_STORE", hide_env_values = true, value_name = "URL", help = STORE_HELP)]
+    pub(crate) store: Option<String>,
     #[command(flatten)]
     pub(crate) live: LiveArgs,
     #[command(flatten)]
@@ -80,6 +83,12 @@ pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
 }
+
+/// The help of `--store`, written out rather than as a doc comment, whose URLs rustdoc would
+/// read as links.
+const STORE_HELP: &str = "A history store filled by `sla sync` (sqlite:PATH, \
+    sqlite:///ABSOLUTE/PATH or postgres://USER@HOST:PORT/DATABASE), from which \
+    GET /api/v1/report?source=store answers with no Genesys request";
 
 /// The queues, objectives and formula of `/metrics` and the dashboard, as `sla report` takes
 /// them. With `--demo` and no queue, every demo queue at 20s and configured.

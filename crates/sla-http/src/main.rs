@@ -33,13 +33,13 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use jiff::Timestamp;
-use sla_connect::ConnectError;
 use sla_connect::process::{self, UsageError};
+use sla_connect::{Access, ConnectError, HistoryStore, OpenStoreError};
 use sla_core::ServiceError;
 
 use crate::config::{Cli, METRICS_TOKEN_VAR, TOKEN_VAR};
 use crate::genesys::ClientUpstream;
-use crate::state::{AppState, Ports, Settings, SystemClock};
+use crate::state::{AppState, Ports, Settings, StorePorts, SystemClock};
 
 /// Request logs name method, path and status; never a header, so never a token.
 const DEFAULT_LOG: &str = "info";
@@ -98,7 +98,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let protected = settings.token.is_some();
     let metrics_protected = settings.metrics_token.is_some();
-    let state = AppState::new(ports, Arc::new(SystemClock), settings);
+    let mut state = AppState::new(ports, Arc::new(SystemClock), settings);
+    if let Some(url) = &cli.store {
+        // Read only: a missing SQLite file is refused rather than created empty.
+        let store = HistoryStore::open(url, Access::Read)
+            .await
+            .map_err(|e| match e {
+                OpenStoreError::Usage(message) => usage(message),
+                OpenStoreError::Store(e) => anyhow::Error::new(e).context("cannot open the store"),
+            })?;
+        tracing::info!(
+            store = store.url(),
+            "reports with source=store read the store"
+        );
+        state = state.with_store(StorePorts {
+            directory: store.directory(),
+            visits: store.visits(),
+            store: store.writer(),
+        });
+    }
     check_watched(&state).await?;
 
     let listener = tokio::net::TcpListener::bind(cli.bind)

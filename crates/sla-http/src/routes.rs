@@ -63,6 +63,12 @@ async fn report_for(state: AppState, input: QueryInput) -> Result<Response, ApiE
             "source 'details' is not available from this service: use source=aggregates",
         ));
     }
+    if request.source == SourceKind::Store && state.store.is_none() {
+        return Err(ApiError::parameter(
+            "unsupported_source",
+            "source 'store' needs a history store, and this service has none: start it with --store URL",
+        ));
+    }
     // The validated request is the key: periods and dates are resolved to instants, so
     // different spellings of one query share an entry.
     let key = format!("report {request:?}");
@@ -75,14 +81,28 @@ async fn report_for(state: AppState, input: QueryInput) -> Result<Response, ApiE
     let body = state
         .cache
         .get_or_fetch(key, ttl, move || async move {
-            let counted = sla_core::count(&request, fetch_state.sources())
-                .await
-                .map_err(|e| ApiError::service(&e))?;
             // Building and rendering a large report is CPU work for a while; keep it off the
             // threads that serve requests.
-            let rendered = tokio::task::spawn_blocking(move || {
-                Bytes::from(render(&counted.report(&request), Format::Json))
-            });
+            let rendered = match &fetch_state.store {
+                // A report from the store asks Genesys nothing, and says how far the store is
+                // complete.
+                Some(store) if request.source == SourceKind::Store => {
+                    let stored = sla_core::count_stored(&request, store.sources())
+                        .await
+                        .map_err(|e| ApiError::service(&e))?;
+                    tokio::task::spawn_blocking(move || {
+                        Bytes::from(render(&stored.report(&request), Format::Json))
+                    })
+                }
+                _ => {
+                    let counted = sla_core::count(&request, fetch_state.sources())
+                        .await
+                        .map_err(|e| ApiError::service(&e))?;
+                    tokio::task::spawn_blocking(move || {
+                        Bytes::from(render(&counted.report(&request), Format::Json))
+                    })
+                }
+            };
             rendered.await.map_err(|e| ApiError::internal(&e))
         })
         .await?;

@@ -9,8 +9,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use jiff::Timestamp;
 use secrecy::SecretString;
-use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource};
-use sla_core::{Limits, LiveWindow, QueryInput, SlaReport, Zone};
+use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource, VisitStore};
+use sla_core::{Limits, LiveWindow, QueryInput, SlaReport, StoreSources, Zone};
 
 use crate::cache::{CacheLimits, ReportCache};
 use crate::live::LiveHub;
@@ -148,6 +148,26 @@ pub(crate) struct Ports {
     pub(crate) upstream: Arc<dyn Upstream>,
 }
 
+/// A history store filled by `sla sync`, for `source=store`: its queues, its visits and how far
+/// it is complete.
+#[derive(Clone)]
+pub(crate) struct StorePorts {
+    pub(crate) directory: Arc<dyn QueueDirectory>,
+    pub(crate) visits: Arc<dyn VisitSource>,
+    pub(crate) store: Arc<dyn VisitStore>,
+}
+
+impl StorePorts {
+    /// The store as sla-core's orchestration takes it.
+    pub(crate) fn sources(&self) -> StoreSources<'_> {
+        StoreSources {
+            directory: self.directory.as_ref(),
+            visits: self.visits.as_ref(),
+            store: self.store.as_ref(),
+        }
+    }
+}
+
 /// The watched report and how its last refresh went.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct WatchStatus {
@@ -184,6 +204,8 @@ pub(crate) struct AppState {
     pub(crate) token_check: Arc<TokenCheck>,
     /// The watched queues' live documents and their subscribers.
     pub(crate) live: Arc<LiveHub>,
+    /// The history store of `source=store`, when `--store` names one.
+    pub(crate) store: Option<StorePorts>,
     watch: Arc<RwLock<WatchStatus>>,
     /// Wakes the dashboard when the first refresh has finished.
     refreshed: Arc<tokio::sync::Notify>,
@@ -214,8 +236,17 @@ impl AppState {
             cache: Arc::new(ReportCache::new(cache)),
             token_check: Arc::default(),
             live,
+            store: None,
             watch: Arc::default(),
             refreshed: Arc::default(),
+        }
+    }
+
+    /// The same state, answering `source=store` from `store`.
+    pub(crate) fn with_store(self, store: StorePorts) -> Self {
+        Self {
+            store: Some(store),
+            ..self
         }
     }
 

@@ -336,3 +336,96 @@ async fn long_values_are_cut_short_in_400_messages() {
         assert!(message.len() < 600, "{message}");
     }
 }
+
+/// `source=store` reads the history store `--store` names: the queues, the visits and how far
+/// it is complete all come from it, and Genesys is asked nothing.
+#[tokio::test]
+async fn the_store_source_reads_the_store_and_asks_genesys_nothing() {
+    // The Genesys side: any call fails the test.
+    let mut tallies = MockTallySource::new();
+    tallies.expect_tallies().never();
+    let mut genesys_visits = MockVisitSource::new();
+    genesys_visits.expect_visits().never();
+    let mut genesys_directory = MockQueueDirectory::new();
+    genesys_directory.expect_queues().never();
+    // The store: Support answered twice on 14 May, synced up to noon that day.
+    let mut visits = MockVisitSource::new();
+    visits.expect_visits().times(1).returning(|query, sink| {
+        assert_eq!(query.queues, [QueueId::new(SUPPORT)]);
+        for (i, wait_ms) in [5_000_u64, 45_000].into_iter().enumerate() {
+            let entered: Timestamp = "2024-05-14T09:00:00Z".parse().unwrap();
+            sink.visit(Visit {
+                conversation_id: format!("c{i}"),
+                queue: QueueId::new(SUPPORT),
+                media: MediaType::Voice,
+                entered,
+                offered_at: Some(entered),
+                outcome: Some(VisitOutcome {
+                    kind: OutcomeKind::Answered,
+                    wait_ms,
+                    at: entered + jiff::SignedDuration::from_millis(wait_ms.cast_signed()),
+                }),
+            });
+        }
+        Ok(())
+    });
+    let mut store = sla_core::ports::MockVisitStore::new();
+    store.expect_coverage().times(1).returning(|queues| {
+        let mut coverage = sla_core::ports::Coverage::new();
+        let span = sla_core::TimeWindow::new(
+            "2024-05-01T00:00:00Z".parse().unwrap(),
+            "2024-05-14T12:00:00Z".parse().unwrap(),
+        )
+        .unwrap();
+        for queue in queues {
+            coverage.add(queue, span);
+        }
+        Ok(coverage)
+    });
+    let h = Built {
+        directory: Arc::new(genesys_directory),
+        tallies: Arc::new(tallies),
+        visits: Some(Arc::new(genesys_visits)),
+        ..Built::default()
+    }
+    .build();
+    let app = app(h.state.with_store(crate::state::StorePorts {
+        directory: Arc::new(directory()),
+        visits: Arc::new(visits),
+        store: Arc::new(store),
+    }));
+    let reply = get(
+        &app,
+        "/api/v1/report?queue=Support&period=yesterday&tz=UTC&source=store",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let report = reply.json();
+    assert_eq!(report["source"], "store");
+    assert_eq!(
+        report["store"],
+        json!({"complete_until": "2024-05-14T12:00:00Z"})
+    );
+    assert_eq!(report["total"]["counts"]["answered"], 2);
+    assert_eq!(report["total"]["service_levels"][0]["answered_within"], 1);
+}
+
+#[tokio::test]
+async fn the_store_source_without_a_store_is_a_400() {
+    let mut tallies = MockTallySource::new();
+    tallies.expect_tallies().never();
+    let h = Built {
+        tallies: Arc::new(tallies),
+        ..Built::default()
+    }
+    .build();
+    let reply = get(&h.app, "/api/v1/report?queue=Support&source=store").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    assert_eq!(
+        reply.json()["error"],
+        json!({
+            "code": "unsupported_source",
+            "message": "source 'store' needs a history store, and this service has none: start it with --store URL",
+        })
+    );
+}
