@@ -165,13 +165,8 @@ pub(crate) struct NowArgs {
     pub(crate) objectives: ObjectiveArgs,
     #[command(flatten, next_help_heading = "Formula")]
     pub(crate) formula: FormulaArgs,
-    /// Output format.
-    #[arg(long, default_value_t, help_heading = "Output", value_parser = named(Format::ALL, Format::as_str))]
-    pub(crate) format: Format,
-    /// Write to this file (atomically) instead of standard output; with --watch, replaced at
-    /// each refresh.
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub(crate) out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
     /// Refresh every --every until Ctrl-C: in place on a terminal, one document per refresh
     /// otherwise (JSON lines with --format json, a blank line after each document otherwise).
     #[arg(long, help_heading = "Output")]
@@ -208,12 +203,8 @@ pub(crate) struct BreachesArgs {
     pub(crate) threshold: Vec<ThresholdArg>,
     #[command(flatten, next_help_heading = "Formula")]
     pub(crate) formula: FormulaArgs,
-    /// Output format.
-    #[arg(long, default_value_t, help_heading = "Output", value_parser = named(Format::ALL, Format::as_str))]
-    pub(crate) format: Format,
-    /// Write to this file (atomically) instead of standard output.
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub(crate) out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
     /// Where visits come from: conversation details, or a history store filled by `sla sync`
@@ -246,6 +237,8 @@ pub(crate) struct ReportArgs {
     #[command(flatten)]
     pub(crate) output: OutputArgs,
     #[command(flatten)]
+    pub(crate) fail: FailArgs,
+    #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
     /// Where counts come from: the aggregates query, conversation details, or a history store
     /// filled by `sla sync` (no Genesys connection is made; see --store).
@@ -255,15 +248,23 @@ pub(crate) struct ReportArgs {
     pub(crate) store: StoreArgs,
 }
 
+/// Where and how every subcommand writes its result.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
 pub(crate) struct OutputArgs {
     /// Output format.
     #[arg(long, default_value_t, value_parser = named(Format::ALL, Format::as_str))]
     pub(crate) format: Format,
-    /// Write to this file (atomically) instead of standard output.
+    /// Write to this file instead of standard output: a regular file is replaced atomically
+    /// (at each refresh with `sla now --watch`), a device or FIFO written in place.
     #[arg(long, value_name = "FILE")]
     pub(crate) out: Option<PathBuf>,
+}
+
+/// `sla report`'s exit status 3.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
+pub(crate) struct FailArgs {
     /// Exit with status 3 when any queue's service level for any objective is below this
     /// percent, or below each objective's own target with `target` (n/a never fails); the
     /// report is still written in full, and stderr names what fell short.
@@ -279,12 +280,8 @@ pub(crate) struct QueuesArgs {
     /// Only queues whose name matches, with `*` wildcards.
     #[arg(long, value_name = "PATTERN")]
     pub(crate) name: Option<String>,
-    /// Output format.
-    #[arg(long, default_value_t, value_parser = named(Format::ALL, Format::as_str))]
-    pub(crate) format: Format,
-    /// Write to this file (atomically) instead of standard output.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) out: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
 }

@@ -109,7 +109,10 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
                 clock: &SystemClock,
                 terminal,
             };
-            run::now(args, &ports, &context, &live, &mut io, stop_signal()).await
+            run::now(args, &ports, &context, &live, &mut io, async {
+                process::stop_signal().await;
+            })
+            .await
         }
         Command::Sync(args) => match open_store(&args.store.store, Access::Write).await {
             Ok(store) => {
@@ -143,28 +146,4 @@ async fn open_store(url: &str, access: Access) -> anyhow::Result<StorePorts> {
         visits: store.visits(),
         store: store.writer(),
     })
-}
-
-/// Completes on Ctrl-C or SIGTERM, which end `sla now --watch` with status 0.
-async fn stop_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
 }

@@ -167,11 +167,11 @@ pub(crate) async fn report(
         }
     };
     emit(&render(&report, args.output.format), target, io.out)?;
-    let Some(bar) = args.output.fail_below else {
+    let Some(bar) = args.fail.fail_below else {
         return Ok(Outcome::Done);
     };
     let scope = FailScope {
-        intervals: args.output.fail_intervals,
+        intervals: args.fail.fail_intervals,
     };
     let shortfalls = report.shortfalls(bar, scope);
     if shortfalls.is_empty() {
@@ -250,7 +250,7 @@ pub(crate) async fn breaches(
         .parse(&context.query(args.connection.demo))
         .map_err(|e| usage(&e))?;
     warn_if_future(&request, context, io);
-    let target = args.out.as_deref().map(Out::prepare).transpose()?;
+    let target = args.output.out.as_deref().map(Out::prepare).transpose()?;
     let breaches = match origin {
         Origin::Genesys(ports) => find_breaches(&request, ports.sources())
             .await
@@ -264,7 +264,7 @@ pub(crate) async fn breaches(
         }
     };
     emit(
-        &render_breaches(&breaches, args.format, &request.zone),
+        &render_breaches(&breaches, args.output.format, &request.zone),
         target,
         io.out,
     )?;
@@ -314,14 +314,14 @@ pub(crate) async fn now(
         fetch_live(&request, ports.sources(), ports.live.as_ref(), now).await
     };
     if !args.watch {
-        let target = args.out.as_deref().map(Out::prepare).transpose()?;
+        let target = args.output.out.as_deref().map(Out::prepare).transpose()?;
         let report = refresh(live.clock.now())
             .await
             .map_err(service_error("cannot fetch the live figures"))?;
-        emit(&render_live(&report, args.format), target, io.out)?;
+        emit(&render_live(&report, args.output.format), target, io.out)?;
         return Ok(Outcome::Done);
     }
-    let display = match &args.out {
+    let display = match &args.output.out {
         Some(path) => {
             // Checked before the first request, as without --watch.
             drop(Out::prepare(path)?);
@@ -334,7 +334,7 @@ pub(crate) async fn now(
     };
     let settings = Watch {
         every: args.every,
-        format: args.format,
+        format: args.output.format,
         display,
         zone: args.tz.clone().unwrap_or_else(|| context.zone.clone()),
     };
@@ -444,11 +444,11 @@ pub(crate) async fn queues(
     directory: &dyn QueueDirectory,
     io: &mut Io<'_>,
 ) -> anyhow::Result<Outcome> {
-    let target = args.out.as_deref().map(Out::prepare).transpose()?;
+    let target = args.output.out.as_deref().map(Out::prepare).transpose()?;
     let queues = list_queues(args.name.as_deref(), directory)
         .await
         .map_err(service_error("cannot list the queues"))?;
-    emit(&render_queues(&queues, args.format), target, io.out)?;
+    emit(&render_queues(&queues, args.output.format), target, io.out)?;
     Ok(Outcome::Done)
 }
 

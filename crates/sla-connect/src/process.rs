@@ -125,3 +125,37 @@ pub fn read_objectives(path: Option<&Path>) -> Result<Vec<Objective>, UsageError
         .map_err(|e| UsageError(format!("cannot read config file {}: {e}", path.display())))?;
     parse_config(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())))
 }
+
+/// Which signal asked the process to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Ctrl-C.
+    Interrupt,
+    /// `kill` or a service manager.
+    Terminate,
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM, saying which. A signal that cannot be listened for
+/// never completes, so the other still works.
+pub async fn stop_signal() -> Stop {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => Stop::Interrupt,
+        () = terminate => Stop::Terminate,
+    }
+}
