@@ -3,6 +3,7 @@
 //! queues in the background, and shuts down gracefully on SIGTERM or SIGINT.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod alerts;
 mod app;
 mod auth;
 mod cache;
@@ -13,10 +14,6 @@ mod fetch;
 mod genesys;
 mod live;
 mod metrics;
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "wired in with the alerts on the live refresh")
-)]
 mod notify;
 mod params;
 mod ready;
@@ -28,6 +25,7 @@ mod tests;
 mod watch;
 
 use std::io::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -35,10 +33,12 @@ use anyhow::Context as _;
 use jiff::Timestamp;
 use sla_connect::ConnectError;
 use sla_connect::process::{self, UsageError};
-use sla_core::ServiceError;
+use sla_core::{AlertRule, ServiceError, SlaError, check_alert_objectives};
 
+use crate::alerts::Alerts;
 use crate::config::{Cli, METRICS_TOKEN_VAR, TOKEN_VAR};
 use crate::genesys::ClientUpstream;
+use crate::notify::{Notifier, NotifySettings, Webhook};
 use crate::state::{AppState, Ports, Settings, SystemClock};
 
 /// Request logs name method, path and status; never a header, so never a token.
@@ -64,8 +64,16 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let zone = cli.tz.clone().unwrap_or_else(process::system_zone);
-    let objectives = process::read_objectives(cli.watch.objectives.config.as_deref())?;
-    let watch = cli.watch_input(objectives);
+    let config_path = cli.watch.objectives.config.as_deref();
+    let config = config::read_service_config(config_path)?;
+    // Webhooks read their URLs and secrets from the environment now, so that a missing
+    // variable stops the service at start rather than the first alert.
+    let webhooks = config
+        .webhooks
+        .iter()
+        .map(|spec| Webhook::from_spec(spec, |var| std::env::var(var).ok()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let watch = cli.watch_input(config.objectives);
     let token = config::client_token(std::env::var(TOKEN_VAR).ok());
     let metrics_token = config::client_token(std::env::var(METRICS_TOKEN_VAR).ok());
 
@@ -99,7 +107,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let protected = settings.token.is_some();
     let metrics_protected = settings.metrics_token.is_some();
     let state = AppState::new(ports, Arc::new(SystemClock), settings);
-    check_watched(&state).await?;
+    check_watched(&state, &config.alerts, config_path).await?;
+    let (notifier, sender) = if webhooks.is_empty() {
+        (None, None)
+    } else {
+        let settings = NotifySettings {
+            request_timeout: cli.alerts.webhook_timeout,
+            ..NotifySettings::default()
+        };
+        let (notifier, task) =
+            Notifier::start(webhooks, settings).context("cannot build the webhook client")?;
+        (Some(notifier), Some(task))
+    };
+    let rules = config.alerts.len();
+    let state = state.with_alerts(Alerts::new(config.alerts, notifier));
 
     let listener = tokio::net::TcpListener::bind(cli.bind)
         .await
@@ -118,11 +139,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         demo = connection.is_demo(),
         protected,
         metrics_protected,
+        alert_rules = rules,
         "serving"
     );
 
     let refresher = watch::is_watching(&state).then(|| watch::spawn(state.clone()));
     let poller = live::is_live(&state).then(|| live::spawn(state.clone()));
+    let watchdog = (live::is_live(&state) && !state.alerts.is_empty())
+        .then(|| alerts::spawn_watchdog(state.clone()));
     let hub = Arc::clone(&state.live);
     let served = axum::serve(listener, app::app(state))
         .with_graceful_shutdown(async move {
@@ -132,7 +156,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         })
         .await
         .context("the server failed");
-    for task in [refresher, poller].into_iter().flatten() {
+    for task in [refresher, poller, watchdog, sender].into_iter().flatten() {
         task.abort();
     }
     connection.close().await;
@@ -142,17 +166,47 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Refuses to start with watched queues or objectives that `sla report` would refuse, with the
 /// same message: a misspelt queue would otherwise leave `/readyz` failing for ever and
-/// `/metrics` silently without it. When Genesys cannot be reached, the service starts anyway and
-/// says so, since readiness reports it until Genesys answers.
-async fn check_watched(state: &AppState) -> anyhow::Result<()> {
+/// `/metrics` silently without it. Alert rules are checked alike: the objectives they read must
+/// be measured (from the config file, `--threshold` or the demo's defaults), the queues they name
+/// must exist, and there must be watched queues for them to watch. When Genesys cannot be
+/// reached, the service starts anyway and says so, since readiness reports it until Genesys
+/// answers.
+async fn check_watched(
+    state: &AppState,
+    rules: &[AlertRule],
+    config: Option<&Path>,
+) -> anyhow::Result<()> {
     let request = watch::watched(state, Timestamp::now()).map_err(|e| usage(e.to_string()))?;
+    let in_file = |e: &dyn std::fmt::Display| match config {
+        Some(path) => usage(format!("{}: {e}", path.display())),
+        None => usage(e.to_string()),
+    };
+    if !rules.is_empty() {
+        if request.queues.is_empty() {
+            return Err(in_file(&SlaError::InvalidConfig(
+                "the alert rules have nothing to watch: name the watched queues with --queue, \
+                 --queue-name or --all-queues"
+                    .to_owned(),
+            )));
+        }
+        check_alert_objectives(rules, &request.objectives).map_err(|e| in_file(&e))?;
+    }
     if request.queues.is_empty() {
         return Ok(());
     }
-    match sla_core::resolve(&request, state.ports.directory.as_ref()).await {
-        Ok(_) => Ok(()),
-        Err(ServiceError::Input(e)) => Err(usage(e.to_string())),
-        Err(ServiceError::Source(e)) => {
+    let directory = state.ports.directory.as_ref();
+    // Whether a refusal is about the alert rules, whose messages name the config file.
+    let checked = match sla_core::resolve(&request, directory).await {
+        Ok(queues) => alerts::check_queues(rules, &queues, directory)
+            .await
+            .map_err(|e| (true, e)),
+        Err(e) => Err((false, e)),
+    };
+    match checked {
+        Ok(()) => Ok(()),
+        Err((true, ServiceError::Input(e))) => Err(in_file(&e)),
+        Err((false, ServiceError::Input(e))) => Err(usage(e.to_string())),
+        Err((_, ServiceError::Source(e))) => {
             tracing::warn!(error = %error::chain(&e), "cannot check the watched queues yet");
             Ok(())
         }

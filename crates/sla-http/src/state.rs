@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource};
 use sla_core::{Limits, LiveWindow, QueryInput, SlaReport, Zone};
 
+use crate::alerts::Alerts;
 use crate::cache::{CacheLimits, ReportCache};
 use crate::live::LiveHub;
 use crate::ready::TokenCheck;
@@ -184,6 +185,8 @@ pub(crate) struct AppState {
     pub(crate) token_check: Arc<TokenCheck>,
     /// The watched queues' live documents and their subscribers.
     pub(crate) live: Arc<LiveHub>,
+    /// The alert rules of the config file, their state and their webhooks.
+    pub(crate) alerts: Arc<Alerts>,
     watch: Arc<RwLock<WatchStatus>>,
     /// Wakes the dashboard when the first refresh has finished.
     refreshed: Arc<tokio::sync::Notify>,
@@ -214,8 +217,18 @@ impl AppState {
             cache: Arc::new(ReportCache::new(cache)),
             token_check: Arc::default(),
             live,
+            alerts: Arc::default(),
             watch: Arc::default(),
             refreshed: Arc::default(),
+        }
+    }
+
+    /// The same state with these alert rules and webhooks; before the state is shared.
+    #[must_use]
+    pub(crate) fn with_alerts(self, alerts: Alerts) -> Self {
+        Self {
+            alerts: Arc::new(alerts),
+            ..self
         }
     }
 
