@@ -280,6 +280,106 @@ fn start_prometheus(dir: &Path, target: &str) -> (Running, String) {
     (prometheus, format!("http://127.0.0.1:{port}"))
 }
 
+/// The live series of every watched row reach Prometheus with their queue labels, those of
+/// `sla_waiting` for each of the `demo_queues`.
+fn live_series_arrive(base: &str, exposition: &str, demo_queues: usize) {
+    for name in LIVE_SERIES {
+        assert!(
+            exposition.contains(&format!("{name}{{queue_id")),
+            "{name} is not in /metrics"
+        );
+        let series = poll(name, Duration::from_secs(30), || {
+            query(base, &format!("{name}{{job=\"sla-http\"}}"))
+        });
+        assert!(
+            series.iter().all(|s| s["metric"]["queue"].is_string()),
+            "{name}"
+        );
+    }
+    let waiting = poll(
+        "sla_waiting of every queue",
+        Duration::from_secs(30),
+        || {
+            query(base, "sla_waiting{job=\"sla-http\"}").filter(|series| {
+                let queues: BTreeSet<&str> = series
+                    .iter()
+                    .filter_map(|s| s["metric"]["queue"].as_str())
+                    .collect();
+                queues.len() == demo_queues
+            })
+        },
+    );
+    assert!(!waiting.is_empty());
+}
+
+/// The rule's comparison pairs every rolling level of the configured objective with a target.
+fn levels_meet_their_targets_label_for_label(base: &str) {
+    // SlaServiceLevelBelowTarget compares each rolling level with its row's target one to one:
+    // its expression, made to give 0 or 1 for every pair it compares rather than keep only the
+    // breaches, pairs every rolling level of the configured objective, split rows included.
+    let expr = rule_expr("SlaServiceLevelBelowTarget");
+    assert_eq!(expr.matches(" < ").count(), 1, "{expr}");
+    let compare_all = expr.replace(" < ", " < bool ");
+    let levels = poll(
+        "the configured rolling levels",
+        Duration::from_secs(30),
+        || {
+            query(
+                base,
+                "sla_rolling_service_level_percent{job=\"sla-http\",objective=\"configured\"}",
+            )
+        },
+    );
+    let compared =
+        query(base, &compare_all).unwrap_or_else(|| panic!("{compare_all} matches no series"));
+    let label_sets = |series: &[Value]| -> BTreeSet<String> {
+        series
+            .iter()
+            .map(|s| {
+                let mut labels = s["metric"].clone();
+                labels.as_object_mut().expect("labels").remove("__name__");
+                labels.to_string()
+            })
+            .collect()
+    };
+    assert_eq!(label_sets(&compared), label_sets(&levels));
+}
+
+/// The service's alert gauges arrive, and both rule groups load and evaluate without error.
+fn alerts_and_rules_evaluate(base: &str) {
+    // The service's alert gauges, a pair per rule.
+    let alerts = poll("sla_alerts", Duration::from_secs(30), || {
+        query(base, "sla_alerts{job=\"sla-http\"}").filter(|s| s.len() == 4)
+    });
+    let rules: BTreeSet<&str> = alerts
+        .iter()
+        .filter_map(|s| s["metric"]["rule"].as_str())
+        .collect();
+    assert_eq!(rules, BTreeSet::from(["below-target", "stale"]));
+
+    // Both rule groups loaded and evaluate without error. Prometheus spreads groups over their
+    // interval, so the first evaluation of the 1-minute group may come a minute after start.
+    let groups = poll("the rules evaluated", Duration::from_secs(90), || {
+        let reply = try_get(&format!("{base}/api/v1/rules"))?;
+        let body: Value = serde_json::from_str(&reply.body).ok()?;
+        let groups = body["data"]["groups"].as_array()?.clone();
+        let evaluated = groups.len() == 2
+            && groups.iter().all(|g| {
+                g["rules"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().all(|r| r["health"] == "ok"))
+            });
+        evaluated.then_some(groups)
+    });
+    let names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
+    assert_eq!(names, ["sla-live", "sla-today"]);
+    let count: usize = groups
+        .iter()
+        .map(|g| g["rules"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(count, 8);
+}
+
 #[test]
 fn prometheus_scrapes_the_demo_service_and_loads_the_shipped_rules() {
     let dir = scratch_dir("prometheus");
@@ -366,94 +466,8 @@ fn prometheus_scrapes_the_demo_service_and_loads_the_shipped_rules() {
     let up = query(&base, "up{job=\"sla-http\"}").expect("the scrape's up series");
     assert_eq!(up[0]["value"][1], "1");
 
-    // The live series: every watched row's, with the queue labels; one per demo queue at least.
-    for name in LIVE_SERIES {
-        assert!(
-            exposition.contains(&format!("{name}{{queue_id")),
-            "{name} is not in /metrics"
-        );
-        let series = poll(name, Duration::from_secs(30), || {
-            query(&base, &format!("{name}{{job=\"sla-http\"}}"))
-        });
-        assert!(
-            series.iter().all(|s| s["metric"]["queue"].is_string()),
-            "{name}"
-        );
-    }
-    let waiting = poll(
-        "sla_waiting of every queue",
-        Duration::from_secs(30),
-        || {
-            query(&base, "sla_waiting{job=\"sla-http\"}").filter(|series| {
-                let queues: BTreeSet<&str> = series
-                    .iter()
-                    .filter_map(|s| s["metric"]["queue"].as_str())
-                    .collect();
-                queues.len() == demo.len()
-            })
-        },
-    );
-    assert!(!waiting.is_empty());
+    live_series_arrive(&base, &exposition, demo.len());
+    levels_meet_their_targets_label_for_label(&base);
 
-    // SlaServiceLevelBelowTarget compares each rolling level with its row's target one to one:
-    // its expression, made to give 0 or 1 for every pair it compares rather than keep only the
-    // breaches, pairs every rolling level of the configured objective, split rows included.
-    let expr = rule_expr("SlaServiceLevelBelowTarget");
-    assert_eq!(expr.matches(" < ").count(), 1, "{expr}");
-    let compare_all = expr.replace(" < ", " < bool ");
-    let levels = poll(
-        "the configured rolling levels",
-        Duration::from_secs(30),
-        || {
-            query(
-                &base,
-                "sla_rolling_service_level_percent{job=\"sla-http\",objective=\"configured\"}",
-            )
-        },
-    );
-    let compared =
-        query(&base, &compare_all).unwrap_or_else(|| panic!("{compare_all} matches no series"));
-    let label_sets = |series: &[Value]| -> BTreeSet<String> {
-        series
-            .iter()
-            .map(|s| {
-                let mut labels = s["metric"].clone();
-                labels.as_object_mut().expect("labels").remove("__name__");
-                labels.to_string()
-            })
-            .collect()
-    };
-    assert_eq!(label_sets(&compared), label_sets(&levels));
-
-    // The service's alert gauges, a pair per rule.
-    let alerts = poll("sla_alerts", Duration::from_secs(30), || {
-        query(&base, "sla_alerts{job=\"sla-http\"}").filter(|s| s.len() == 4)
-    });
-    let rules: BTreeSet<&str> = alerts
-        .iter()
-        .filter_map(|s| s["metric"]["rule"].as_str())
-        .collect();
-    assert_eq!(rules, BTreeSet::from(["below-target", "stale"]));
-
-    // Both rule groups loaded and evaluate without error. Prometheus spreads groups over their
-    // interval, so the first evaluation of the 1-minute group may come a minute after start.
-    let groups = poll("the rules evaluated", Duration::from_secs(90), || {
-        let reply = try_get(&format!("{base}/api/v1/rules"))?;
-        let body: Value = serde_json::from_str(&reply.body).ok()?;
-        let groups = body["data"]["groups"].as_array()?.clone();
-        let evaluated = groups.len() == 2
-            && groups.iter().all(|g| {
-                g["rules"]
-                    .as_array()
-                    .is_some_and(|r| r.iter().all(|r| r["health"] == "ok"))
-            });
-        evaluated.then_some(groups)
-    });
-    let names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
-    assert_eq!(names, ["sla-live", "sla-today"]);
-    let count: usize = groups
-        .iter()
-        .map(|g| g["rules"].as_array().map_or(0, Vec::len))
-        .sum();
-    assert_eq!(count, 8);
+    alerts_and_rules_evaluate(&base);
 }

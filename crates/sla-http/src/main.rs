@@ -71,7 +71,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let webhooks = config
         .webhooks
         .iter()
-        .map(|spec| Webhook::from_spec(spec, |var| std::env::var(var).ok()))
+        .map(|spec| {
+            Webhook::from_spec(spec, |var| std::env::var(var).ok()).map_err(|e| match config_path {
+                Some(path) => UsageError(format!("{}: {e}", path.display())),
+                None => e,
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let watch = cli.watch_input(config.objectives);
     let token = config::client_token(std::env::var(TOKEN_VAR).ok());
