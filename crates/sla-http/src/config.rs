@@ -131,7 +131,7 @@ pub(crate) struct WatchArgs {
     pub(crate) queues: QueueArgs,
     /// The watched window: a calendar period in the service's zone, or a rolling
     /// `last-<duration>` ending at each refresh.
-    #[arg(long, default_value_t = Period::Calendar(CalendarPeriod::Today), value_parser = parse::<Period>, long_help = period_help())]
+    #[arg(long, default_value_t = Period::Calendar(CalendarPeriod::Today), value_parser = parse::<Period>, long_help = watch_period_help())]
     pub(crate) period: Period,
     /// The interval of the dashboard's bars.
     #[arg(long, default_value_t = Granularity::Hour, value_parser = named(WATCH_GRANULARITIES, Granularity::as_str))]
@@ -140,6 +140,12 @@ pub(crate) struct WatchArgs {
     pub(crate) objectives: ObjectiveArgs,
     #[command(flatten)]
     pub(crate) formula: FormulaArgs,
+}
+
+/// The long help of `--period`: `sla report`'s, without its default, since the service's is
+/// today (which clap adds).
+fn watch_period_help() -> String {
+    period_help().replace(" [default: last-7-days]", "")
 }
 
 /// The live figures of the watched queues: how they are read and who may follow them.
@@ -410,5 +416,11 @@ mod tests {
             );
         }
         assert!(Cli::try_parse_from(["sla-http", "--threshold", "soon"]).is_err());
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("[default: today]"), "{help}");
+        assert!(
+            !help.contains("last-7-days]"),
+            "sla report's default: {help}"
+        );
     }
 }

@@ -516,3 +516,19 @@ async fn the_queues_rules_name_must_be_watched_or_exist() {
         );
     }
 }
+
+#[test]
+fn the_readme_listing_is_valid_sla_alerts() {
+    let readme = include_str!("../../../../README.md");
+    let section = &readme[readme
+        .find("\n### `GET /api/v1/alerts`\n")
+        .expect("the listing's section")..];
+    let start = section.find("```json\n").expect("a JSON example") + "```json\n".len();
+    let end = start
+        + section[start..]
+            .find("```")
+            .expect("the end of the example");
+    let listing: Value = serde_json::from_str(&section[start..end]).unwrap();
+    assert_valid(&alerts_validator(), &listing);
+    assert_eq!(listing["alerts"][0]["state"], "firing");
+}
