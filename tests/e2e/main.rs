@@ -1,5 +1,6 @@
 //! End-to-end tests: the built binaries against the simulated org over loopback.
 
+mod alerts;
 mod cli;
 mod details;
 mod faults;

@@ -1,7 +1,8 @@
 //! A real Prometheus (Debian's `prometheus`) scraping `sla-http --demo` on loopback with the
-//! shipped alerting rules loaded: the series arrive with every demo queue, the rules load and
-//! evaluate, and every metric name the rules and the Grafana dashboard use is one the service
-//! exposes, so that renaming a metric fails here.
+//! shipped alerting rules loaded: today's and the live series arrive with every demo queue, the
+//! rolling level meets its row's target label for label as the rules compare them, the rules
+//! load and evaluate, and every metric name the rules and the Grafana dashboard use is one the
+//! service exposes, so that renaming a metric fails here.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -21,23 +22,31 @@ fn deploy(path: &str) -> PathBuf {
         .join(path)
 }
 
-/// Metric names the rules and the dashboard use that the live gauges bring, which this branch
-/// of the service does not expose yet. Once the live gauges are in, this list must be empty:
-/// every name is then checked against `/metrics`.
-const FROM_LIVE_GAUGES: &[&str] = &[
-    "sla_interacting",
-    "sla_live_last_refresh_success",
-    "sla_live_last_refresh_timestamp_seconds",
-    "sla_longest_waiting_seconds",
-    "sla_on_queue_agents",
-    "sla_rolling_abandon_percent",
-    "sla_rolling_asa_seconds",
-    "sla_rolling_offered",
-    "sla_rolling_projected_percent",
-    "sla_rolling_service_level_percent",
+/// The live gauges of every watched row, which must reach Prometheus with their queue labels.
+const LIVE_SERIES: &[&str] = &[
     "sla_waiting",
+    "sla_longest_waiting_seconds",
+    "sla_interacting",
+    "sla_on_queue_agents",
     "sla_waiting_over_threshold",
+    "sla_rolling_offered",
+    "sla_rolling_service_level_percent",
+    "sla_rolling_target_percent",
 ];
+
+/// The service's config file in this test: with `--demo`, no objective of its own keeps the
+/// demo's defaults (20s and configured), which the rules read; they make `sla_alerts` exist.
+const CONFIG: &str = r#"
+[[alert]]
+name = "below-target"
+service_level_below = "target"
+objective = "configured"
+for = "2m"
+
+[[alert]]
+name = "stale"
+stale_after = "1m"
+"#;
 
 /// Every `sla_…` metric name in `text`.
 fn metric_names_in(text: &str) -> BTreeSet<String> {
@@ -186,8 +195,7 @@ fn query(base: &str, promql: &str) -> Option<Vec<Value>> {
     (!result.is_empty()).then(|| result.clone())
 }
 
-/// Every name the rules and the dashboard use is exposed, or still to come from the live
-/// gauges.
+/// Every name the rules and the dashboard use is exposed.
 fn check_names_are_exposed(exposed: &BTreeSet<String>) {
     let rules = std::fs::read_to_string(deploy("prometheus/alerts.yml")).expect("alerts.yml");
     let dashboard: Value = serde_json::from_str(
@@ -199,10 +207,7 @@ fn check_names_are_exposed(exposed: &BTreeSet<String>) {
     assert!(exprs.len() > 10, "the dashboard's queries: {exprs:?}");
     let mut used = metric_names_in(&rules);
     used.extend(exprs.iter().flat_map(|e| metric_names_in(e)));
-    let unknown: Vec<&String> = used
-        .iter()
-        .filter(|n| !exposed.contains(*n) && !FROM_LIVE_GAUGES.contains(&n.as_str()))
-        .collect();
+    let unknown: Vec<&String> = used.iter().filter(|n| !exposed.contains(*n)).collect();
     assert!(
         unknown.is_empty(),
         "alerts.yml or sla.json use metrics sla-http does not expose: {unknown:?}\nexposed: {exposed:?}"
@@ -213,6 +218,14 @@ fn check_names_are_exposed(exposed: &BTreeSet<String>) {
         "sla_asa_seconds",
         "sla_abandon_percent",
         "sla_last_refresh_success",
+        "sla_rolling_service_level_percent",
+        "sla_rolling_target_percent",
+        "sla_waiting",
+        "sla_longest_waiting_seconds",
+        "sla_rolling_asa_seconds",
+        "sla_rolling_abandon_percent",
+        "sla_alerts",
+        "sla_alert_notifications_total",
     ] {
         assert!(
             used.contains(name),
@@ -221,10 +234,42 @@ fn check_names_are_exposed(exposed: &BTreeSet<String>) {
     }
 }
 
+/// The `expr` of the alerting rule `name` in the shipped `alerts.yml`.
+fn rule_expr(name: &str) -> String {
+    let rules = std::fs::read_to_string(deploy("prometheus/alerts.yml")).expect("alerts.yml");
+    let at = rules
+        .find(&format!("- alert: {name}\n"))
+        .unwrap_or_else(|| panic!("no rule {name}"));
+    rules[at..]
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("expr: "))
+        .expect("the rule's expr")
+        .to_owned()
+}
+
 /// Starts Prometheus on a free loopback port with its data in `dir`, scraping `target` every
 /// second with the shipped rules; gives the process and its base URL.
 fn start_prometheus(dir: &Path, target: &str) -> (Running, String) {
     let port = free_port();
+    // The shipped rules with every group evaluated each second: Prometheus spreads a group's
+    // first evaluation over its interval, and a minute's wait would only slow the test down.
+    let shipped = std::fs::read_to_string(deploy("prometheus/alerts.yml")).expect("alerts.yml");
+    let rules = dir.join("alerts.yml");
+    let fast: String = shipped
+        .lines()
+        .map(|line| match line.trim_start().strip_prefix("interval:") {
+            Some(_) => format!(
+                "{}interval: 1s\n",
+                &line[..line.len() - line.trim_start().len()]
+            ),
+            None => format!("{line}\n"),
+        })
+        .collect();
+    assert_ne!(
+        fast, shipped,
+        "the shipped rules set their groups' intervals"
+    );
+    std::fs::write(&rules, fast).expect("a rules file");
     let config = dir.join("prometheus.yml");
     std::fs::write(
         &config,
@@ -232,7 +277,7 @@ fn start_prometheus(dir: &Path, target: &str) -> (Running, String) {
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
              rule_files:\n  - {rules}\n\
              scrape_configs:\n  - job_name: sla-http\n    static_configs:\n      - targets: [\"{target}\"]\n",
-            rules = deploy("prometheus/alerts.yml").display(),
+            rules = rules.display(),
         ),
     )
     .expect("a Prometheus config");
@@ -254,18 +299,125 @@ fn start_prometheus(dir: &Path, target: &str) -> (Running, String) {
     (prometheus, format!("http://127.0.0.1:{port}"))
 }
 
+/// The live series of every watched row reach Prometheus with their queue labels, those of
+/// `sla_waiting` for each of the `demo_queues`.
+fn live_series_arrive(base: &str, exposition: &str, demo_queues: usize) {
+    for name in LIVE_SERIES {
+        assert!(
+            exposition.contains(&format!("{name}{{queue_id")),
+            "{name} is not in /metrics"
+        );
+        let series = poll(name, Duration::from_secs(30), || {
+            query(base, &format!("{name}{{job=\"sla-http\"}}"))
+        });
+        assert!(
+            series.iter().all(|s| s["metric"]["queue"].is_string()),
+            "{name}"
+        );
+    }
+    let waiting = poll(
+        "sla_waiting of every queue",
+        Duration::from_secs(30),
+        || {
+            query(base, "sla_waiting{job=\"sla-http\"}").filter(|series| {
+                let queues: BTreeSet<&str> = series
+                    .iter()
+                    .filter_map(|s| s["metric"]["queue"].as_str())
+                    .collect();
+                queues.len() == demo_queues
+            })
+        },
+    );
+    assert!(!waiting.is_empty());
+}
+
+/// The rule's comparison pairs every rolling level of the configured objective with a target.
+fn levels_meet_their_targets_label_for_label(base: &str) {
+    // SlaServiceLevelBelowTarget compares each rolling level with its row's target one to one:
+    // its expression, made to give 0 or 1 for every pair it compares rather than keep only the
+    // breaches, pairs every rolling level of the configured objective, split rows included.
+    let expr = rule_expr("SlaServiceLevelBelowTarget");
+    assert_eq!(expr.matches(" < ").count(), 1, "{expr}");
+    let compare_all = expr.replace(" < ", " < bool ");
+    let levels = poll(
+        "the configured rolling levels",
+        Duration::from_secs(30),
+        || {
+            query(
+                base,
+                "sla_rolling_service_level_percent{job=\"sla-http\",objective=\"configured\"}",
+            )
+        },
+    );
+    let compared =
+        query(base, &compare_all).unwrap_or_else(|| panic!("{compare_all} matches no series"));
+    let label_sets = |series: &[Value]| -> BTreeSet<String> {
+        series
+            .iter()
+            .map(|s| {
+                let mut labels = s["metric"].clone();
+                labels.as_object_mut().expect("labels").remove("__name__");
+                labels.to_string()
+            })
+            .collect()
+    };
+    assert_eq!(label_sets(&compared), label_sets(&levels));
+}
+
+/// The service's alert gauges arrive, and both rule groups load and evaluate without error.
+fn alerts_and_rules_evaluate(base: &str) {
+    // The service's alert gauges, a pair per rule.
+    let alerts = poll("sla_alerts", Duration::from_secs(30), || {
+        query(base, "sla_alerts{job=\"sla-http\"}").filter(|s| s.len() == 4)
+    });
+    let rules: BTreeSet<&str> = alerts
+        .iter()
+        .filter_map(|s| s["metric"]["rule"].as_str())
+        .collect();
+    assert_eq!(rules, BTreeSet::from(["below-target", "stale"]));
+
+    // Both rule groups loaded and evaluate without error.
+    let groups = poll("the rules evaluated", Duration::from_secs(30), || {
+        let reply = try_get(&format!("{base}/api/v1/rules"))?;
+        let body: Value = serde_json::from_str(&reply.body).ok()?;
+        let groups = body["data"]["groups"].as_array()?.clone();
+        let evaluated = groups.len() == 2
+            && groups.iter().all(|g| {
+                g["rules"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().all(|r| r["health"] == "ok"))
+            });
+        evaluated.then_some(groups)
+    });
+    let names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
+    assert_eq!(names, ["sla-live", "sla-today"]);
+    let count: usize = groups
+        .iter()
+        .map(|g| g["rules"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert_eq!(count, 8);
+}
+
 #[test]
 fn prometheus_scrapes_the_demo_service_and_loads_the_shipped_rules() {
-    let server = SlaHttp::start("prometheus-sla", &["--demo", "--bind", "127.0.0.1:0"], &[]);
+    let dir = scratch_dir("prometheus");
+    let config = dir.join("sla.toml");
+    std::fs::write(&config, CONFIG).expect("a config file");
+    let config = config.display().to_string();
+    let server = SlaHttp::start(
+        "prometheus-sla",
+        &["--demo", "--config", &config, "--bind", "127.0.0.1:0"],
+        &[],
+    );
     let target = server.base_url().trim_start_matches("http://").to_owned();
 
-    // The service's own names, once its first refresh is in.
+    // The service's own names, once its first refreshes, today's and the live one, are in.
     let exposition = poll(
-        "the first refresh in /metrics",
+        "the first refreshes in /metrics",
         Duration::from_mins(1),
         || {
             let body = server.get("/metrics").body;
-            body.contains("sla_offered{").then_some(body)
+            (body.contains("sla_offered{") && body.contains("sla_waiting{")).then_some(body)
         },
     );
     let exposed = exposed_names(&exposition);
@@ -273,7 +425,6 @@ fn prometheus_scrapes_the_demo_service_and_loads_the_shipped_rules() {
     check_names_are_exposed(&exposed);
 
     // A Prometheus of its own, scraping every second, with the shipped rules.
-    let dir = scratch_dir("prometheus");
     let (_prometheus, base) = start_prometheus(&dir, &target);
     let log = || std::fs::read_to_string(dir.join("prometheus.log")).unwrap_or_default();
 
@@ -333,38 +484,8 @@ fn prometheus_scrapes_the_demo_service_and_loads_the_shipped_rules() {
     let up = query(&base, "up{job=\"sla-http\"}").expect("the scrape's up series");
     assert_eq!(up[0]["value"][1], "1");
 
-    // The live series, when this build of the service has them.
-    for name in FROM_LIVE_GAUGES
-        .iter()
-        .filter(|n| exposed.contains(**n) && exposition.contains(&format!("{n}{{queue_id")))
-    {
-        let series = poll(name, Duration::from_secs(30), || {
-            query(&base, &format!("{name}{{job=\"sla-http\"}}"))
-        });
-        assert!(
-            series.iter().all(|s| s["metric"]["queue"].is_string()),
-            "{name}"
-        );
-    }
+    live_series_arrive(&base, &exposition, demo.len());
+    levels_meet_their_targets_label_for_label(&base);
 
-    // Both rule groups loaded and evaluate without error.
-    let groups = poll("the rules evaluated", Duration::from_secs(30), || {
-        let reply = try_get(&format!("{base}/api/v1/rules"))?;
-        let body: Value = serde_json::from_str(&reply.body).ok()?;
-        let groups = body["data"]["groups"].as_array()?.clone();
-        let evaluated = groups.len() == 2
-            && groups.iter().all(|g| {
-                g["rules"]
-                    .as_array()
-                    .is_some_and(|r| r.iter().all(|r| r["health"] == "ok"))
-            });
-        evaluated.then_some(groups)
-    });
-    let names: Vec<&str> = groups.iter().filter_map(|g| g["name"].as_str()).collect();
-    assert_eq!(names, ["sla-live", "sla-today"]);
-    let count: usize = groups
-        .iter()
-        .map(|g| g["rules"].as_array().map_or(0, Vec::len))
-        .sum();
-    assert_eq!(count, 7);
+    alerts_and_rules_evaluate(&base);
 }

@@ -253,8 +253,18 @@ pub mod http {
         /// Runs `sla-http ARGS` expecting it to refuse to start: it must exit without announcing
         /// an address. Gives its exit status and what it wrote to stderr.
         pub fn refused(name: &str, args: &[&str]) -> (ExitStatus, String) {
+            SlaHttp::refused_with(name, args, &[])
+        }
+
+        /// [`SlaHttp::refused`] with `env` added to the environment.
+        pub fn refused_with(
+            name: &str,
+            args: &[&str],
+            env: &[(&str, &str)],
+        ) -> (ExitStatus, String) {
             let dir = scratch_dir(name);
             let mut child = command("sla-http", args, &dir)
+                .envs(env.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -479,6 +489,226 @@ pub mod http {
             String::from_utf8_lossy(&output.stderr)
         );
         String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+}
+
+/// A webhook receiver on 127.0.0.1 for `sla-http`'s alert notifications: it records every
+/// request (path, headers, body and when it came) and answers each path as told: a status, or
+/// never (the connection stays open, unanswered, until the receiver is dropped). Std only, a
+/// thread per connection, so one hanging request never holds up another.
+pub mod receiver {
+    #![allow(
+        clippy::missing_panics_doc,
+        reason = "a test harness reports failure by panicking, like the tests it serves"
+    )]
+
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Condvar, Mutex, PoisonError};
+    use std::time::{Duration, Instant};
+
+    /// How a path answers.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Answer {
+        /// This status, with an empty body.
+        Status(u16),
+        /// No answer at all: the request hangs until the client gives up.
+        Hang,
+    }
+
+    /// One request received.
+    #[derive(Clone, Debug)]
+    pub struct Received {
+        /// The request line's method.
+        pub method: String,
+        /// The request line's path.
+        pub path: String,
+        /// The headers, names in lower case, in order.
+        pub headers: Vec<(String, String)>,
+        /// The exact body bytes.
+        pub body: Vec<u8>,
+        /// When the request had been read whole.
+        pub at: Instant,
+    }
+
+    impl Received {
+        /// The first value of header `name` (lower case).
+        pub fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        }
+
+        /// The body as JSON.
+        pub fn json(&self) -> serde_json::Value {
+            serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+                panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
+            })
+        }
+    }
+
+    #[derive(Debug, Default)]
+    struct Shared {
+        seen: Mutex<Vec<Received>>,
+        arrived: Condvar,
+        /// Connections left unanswered, kept open until the receiver goes.
+        held: Mutex<Vec<TcpStream>>,
+    }
+
+    /// The running receiver.
+    #[derive(Debug)]
+    pub struct Receiver {
+        addr: String,
+        shared: Arc<Shared>,
+    }
+
+    impl Receiver {
+        /// Listens on 127.0.0.1 and a free port; `answers` says how each path answers, and any
+        /// other path gets 404.
+        pub fn start(answers: &[(&str, Answer)]) -> Receiver {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+            let addr = listener
+                .local_addr()
+                .expect("the bound address")
+                .to_string();
+            let shared = Arc::new(Shared::default());
+            let answers: Vec<(String, Answer)> = answers
+                .iter()
+                .map(|(path, answer)| ((*path).to_owned(), *answer))
+                .collect();
+            let accepting = Arc::clone(&shared);
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(stream) = stream else { continue };
+                    let (shared, answers) = (Arc::clone(&accepting), answers.clone());
+                    std::thread::spawn(move || serve(stream, &shared, &answers));
+                }
+            });
+            Receiver { addr, shared }
+        }
+
+        /// The URL of `path`, such as `http://127.0.0.1:41234/slack`.
+        pub fn url(&self, path: &str) -> String {
+            format!("http://{}{path}", self.addr)
+        }
+
+        /// Every request to `path` so far, in the order they came.
+        pub fn requests(&self, path: &str) -> Vec<Received> {
+            self.shared
+                .seen
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .filter(|r| r.path == path)
+                .cloned()
+                .collect()
+        }
+
+        /// Waits until `path` has had `n` requests, for at most `limit`; gives them all.
+        pub fn wait_for(&self, path: &str, n: usize, limit: Duration) -> Vec<Received> {
+            let deadline = Instant::now() + limit;
+            let mut seen = self
+                .shared
+                .seen
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            loop {
+                let matching: Vec<Received> =
+                    seen.iter().filter(|r| r.path == path).cloned().collect();
+                if matching.len() >= n {
+                    return matching;
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                assert!(
+                    !left.is_zero(),
+                    "{path} had {} requests, not {n}, within {limit:?}",
+                    matching.len()
+                );
+                seen = self
+                    .shared
+                    .arrived
+                    .wait_timeout(seen, left)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        }
+    }
+
+    impl Drop for Receiver {
+        fn drop(&mut self) {
+            // Closing the unanswered connections ends the requests that hang on them.
+            self.shared
+                .held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
+        }
+    }
+
+    /// Reads one request from `stream`, records it and answers as its path is told to.
+    fn serve(stream: TcpStream, shared: &Shared, answers: &[(String, Answer)]) {
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        if reader.read_line(&mut line).is_err() || line.is_empty() {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or_default().to_owned();
+        let path = parts.next().unwrap_or_default().to_owned();
+        let mut headers = Vec::new();
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).is_err() {
+                return;
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+            }
+        }
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0_u8; length];
+        if reader.read_exact(&mut body).is_err() {
+            return;
+        }
+        let answer = answers
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map_or(Answer::Status(404), |(_, a)| *a);
+        {
+            let mut seen = shared.seen.lock().unwrap_or_else(PoisonError::into_inner);
+            seen.push(Received {
+                method,
+                path,
+                headers,
+                body,
+                at: Instant::now(),
+            });
+        }
+        shared.arrived.notify_all();
+        let mut stream = reader.into_inner();
+        match answer {
+            Answer::Status(code) => {
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {code} Status\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
+            }
+            Answer::Hang => shared
+                .held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(stream),
+        }
     }
 }
 

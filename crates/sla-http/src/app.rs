@@ -26,7 +26,8 @@ pub(crate) fn app(state: AppState) -> Router {
         )
         .route("/api/v1/queues", get(routes::queues))
         .route("/api/v1/live", get(routes::live))
-        .route("/api/v1/live/stream", get(stream::live_stream));
+        .route("/api/v1/live/stream", get(stream::live_stream))
+        .route("/api/v1/alerts", get(routes::alerts));
     let dashboard = Router::new()
         .route("/", get(routes::dashboard))
         .route("/dashboard.json", get(routes::dashboard_data))

@@ -1,14 +1,19 @@
 //! The command line and environment: where to listen, what to watch, how to reach Genesys.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use clap::{Args, Parser};
 use secrecy::SecretString;
+use sla_connect::process::UsageError;
 use sla_connect::{
     ConnectionArgs, FormulaArgs, ObjectiveArgs, QueueArgs, duration_arg, named, parse, period_help,
 };
-use sla_core::{CalendarPeriod, Granularity, LiveWindow, Objective, Period, QueryInput, Zone};
+use sla_core::{
+    CalendarPeriod, Granularity, LiveWindow, Objective, Period, QueryInput, ServiceConfig,
+    SlaError, Zone, parse_service_config,
+};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -17,8 +22,13 @@ Examples:
   sla-http --queue-name 'Sales*' --config sla.toml --abandons against --bind 0.0.0.0:8080
 
 Routes: GET /api/v1/report, /api/v1/queues, /api/v1/live, /api/v1/live/stream (Server-Sent
-Events), /metrics, / (the live wallboard), /healthz, /readyz.
+Events), /api/v1/alerts, /metrics, / (the live wallboard), /healthz, /readyz.
 With --store URL, GET /api/v1/report?source=store&... reads the history store `sla sync` fills.
+
+The --config file holds [[objective]] tables, as `sla report --config` reads them, and the
+service's [[alert]] rules and the [[webhook]] tables they notify (README, \"Alerts\"). The rules
+are evaluated on every live refresh; webhook URLs and signing secrets may come from the
+environment (url_env, secret_env).
 
 Credentials come from GENESYSCLOUD_OAUTHCLIENT_ID and GENESYSCLOUD_OAUTHCLIENT_SECRET in the
 environment or a .env file in the working directory, never from a flag. When SLA_HTTP_TOKEN is
@@ -47,6 +57,35 @@ pub(crate) fn client_token(value: Option<String>) -> Option<SecretString> {
     let value = value?;
     let trimmed = value.trim();
     (!trimmed.is_empty()).then(|| SecretString::from(trimmed.to_owned()))
+}
+
+/// The service's config file, when one is named: objectives, alert rules and webhooks, each
+/// error prefixed with the file's path. A file with none of them is refused, as `sla report`
+/// refuses a file without objectives: it is most likely the wrong file.
+pub(crate) fn read_service_config(path: Option<&Path>) -> Result<ServiceConfig, UsageError> {
+    let Some(path) = path else {
+        return Ok(ServiceConfig {
+            objectives: Vec::new(),
+            alerts: Vec::new(),
+            webhooks: Vec::new(),
+        });
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("cannot read config file {}: {e}", path.display())))?;
+    let config =
+        parse_service_config(&text).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+    if config.objectives.is_empty() && config.alerts.is_empty() && config.webhooks.is_empty() {
+        return Err(UsageError(format!(
+            "{}: {}",
+            path.display(),
+            SlaError::InvalidConfig(
+                "no objectives and no alerts: add an [[objective]] with a name and a threshold, \
+                 or an [[alert]]"
+                    .to_owned()
+            )
+        )));
+    }
+    Ok(config)
 }
 
 /// Service levels of Genesys Cloud queues over HTTP: a JSON API, a wallboard dashboard and
@@ -79,6 +118,8 @@ pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) live: LiveArgs,
     #[command(flatten)]
+    pub(crate) alerts: AlertArgs,
+    #[command(flatten)]
     pub(crate) watch: WatchArgs,
     #[command(flatten)]
     pub(crate) connection: ConnectionArgs,
@@ -99,7 +140,7 @@ pub(crate) struct WatchArgs {
     pub(crate) queues: QueueArgs,
     /// The watched window: a calendar period in the service's zone, or a rolling
     /// `last-<duration>` ending at each refresh.
-    #[arg(long, default_value_t = Period::Calendar(CalendarPeriod::Today), value_parser = parse::<Period>, long_help = period_help())]
+    #[arg(long, default_value_t = Period::Calendar(CalendarPeriod::Today), value_parser = parse::<Period>, long_help = watch_period_help())]
     pub(crate) period: Period,
     /// The interval of the dashboard's bars.
     #[arg(long, default_value_t = Granularity::Hour, value_parser = named(WATCH_GRANULARITIES, Granularity::as_str))]
@@ -108,6 +149,12 @@ pub(crate) struct WatchArgs {
     pub(crate) objectives: ObjectiveArgs,
     #[command(flatten)]
     pub(crate) formula: FormulaArgs,
+}
+
+/// The long help of `--period`: `sla report`'s, without its default, since the service's is
+/// today (which clap adds).
+fn watch_period_help() -> String {
+    period_help().replace(" [default: last-7-days]", "")
 }
 
 /// The live figures of the watched queues: how they are read and who may follow them.
@@ -131,6 +178,16 @@ pub(crate) struct LiveArgs {
     /// How many clients may follow /api/v1/live/stream at once; one more is answered 503.
     #[arg(long, env = "SLA_HTTP_MAX_LIVE_SUBSCRIBERS", hide_env_values = true, default_value_t = 500, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub(crate) max_live_subscribers: u32,
+}
+
+/// How alert notifications reach the webhooks of the config file.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Alerts (the [[alert]] and [[webhook]] tables of --config)")]
+pub(crate) struct AlertArgs {
+    /// The longest one webhook request may take, connecting included, before it counts as a
+    /// failed attempt; each notification gets 4 attempts, 1s, 2s and 4s apart; at least 1s.
+    #[arg(long, env = "SLA_HTTP_WEBHOOK_TIMEOUT", hide_env_values = true, default_value = "10s", value_name = "DURATION", value_parser = at_least_a_second)]
+    pub(crate) webhook_timeout: Duration,
 }
 
 /// A duration option of at least one second.
@@ -351,6 +408,10 @@ mod tests {
         assert_eq!(live.live.live_interval, Duration::from_secs(2));
         assert_eq!(live.live.live_recount_interval, Duration::from_mins(1));
         assert_eq!(live.live.max_live_subscribers, 20);
+        assert_eq!(cli.alerts.webhook_timeout, Duration::from_secs(10));
+        let alerts = Cli::try_parse_from(["sla-http", "--webhook-timeout", "3s"]).unwrap();
+        assert_eq!(alerts.alerts.webhook_timeout, Duration::from_secs(3));
+        assert!(Cli::try_parse_from(["sla-http", "--webhook-timeout", "200ms"]).is_err());
         for bad in [
             ["--live-window", "2m"],
             ["--live-window", "25h"],
@@ -364,5 +425,11 @@ mod tests {
             );
         }
         assert!(Cli::try_parse_from(["sla-http", "--threshold", "soon"]).is_err());
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("[default: today]"), "{help}");
+        assert!(
+            !help.contains("last-7-days]"),
+            "sla report's default: {help}"
+        );
     }
 }

@@ -243,7 +243,8 @@ pub(crate) struct Poller {
 
 impl Poller {
     /// One refresh: re-counts the rolling window when due, observes the queues, and publishes
-    /// the document; or records why it could not.
+    /// the document; or records why it could not. Either way the alert rules are evaluated
+    /// then, on the last good document.
     pub(crate) async fn refresh(&mut self, state: &AppState) {
         let now = state.clock.now();
         match self.document(state, now).await {
@@ -253,6 +254,7 @@ impl Poller {
             }
             Err(reason) => state.live.fail(reason),
         }
+        crate::alerts::evaluate(state);
     }
 
     async fn document(&mut self, state: &AppState, now: Timestamp) -> Result<LiveReport, String> {

@@ -3,6 +3,7 @@
 //! queues in the background, and shuts down gracefully on SIGTERM or SIGINT.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod alerts;
 mod app;
 mod auth;
 mod cache;
@@ -13,10 +14,6 @@ mod fetch;
 mod genesys;
 mod live;
 mod metrics;
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "wired in with the alerts on the live refresh")
-)]
 mod notify;
 mod params;
 mod ready;
@@ -28,6 +25,7 @@ mod tests;
 mod watch;
 
 use std::io::Write as _;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -35,10 +33,12 @@ use anyhow::Context as _;
 use jiff::Timestamp;
 use sla_connect::process::{self, UsageError};
 use sla_connect::{Access, ConnectError, HistoryStore, OpenStoreError};
-use sla_core::ServiceError;
+use sla_core::{AlertRule, ServiceError, SlaError, check_alert_objectives};
 
+use crate::alerts::Alerts;
 use crate::config::{Cli, METRICS_TOKEN_VAR, TOKEN_VAR};
 use crate::genesys::ClientUpstream;
+use crate::notify::{Notifier, NotifySettings, Webhook};
 use crate::state::{AppState, Ports, Settings, StorePorts, SystemClock};
 
 /// Request logs name method, path and status; never a header, so never a token.
@@ -64,8 +64,21 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let zone = cli.tz.clone().unwrap_or_else(process::system_zone);
-    let objectives = process::read_objectives(cli.watch.objectives.config.as_deref())?;
-    let watch = cli.watch_input(objectives);
+    let config_path = cli.watch.objectives.config.as_deref();
+    let config = config::read_service_config(config_path)?;
+    // Webhooks read their URLs and secrets from the environment now, so that a missing
+    // variable stops the service at start rather than the first alert.
+    let webhooks = config
+        .webhooks
+        .iter()
+        .map(|spec| {
+            Webhook::from_spec(spec, |var| std::env::var(var).ok()).map_err(|e| match config_path {
+                Some(path) => UsageError(format!("{}: {e}", path.display())),
+                None => e,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let watch = cli.watch_input(config.objectives);
     let token = config::client_token(std::env::var(TOKEN_VAR).ok());
     let metrics_token = config::client_token(std::env::var(METRICS_TOKEN_VAR).ok());
 
@@ -100,24 +113,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let metrics_protected = settings.metrics_token.is_some();
     let mut state = AppState::new(ports, Arc::new(SystemClock), settings);
     if let Some(url) = &cli.store {
-        // Read only: a missing SQLite file is refused rather than created empty.
-        let store = HistoryStore::open(url, Access::Read)
-            .await
-            .map_err(|e| match e {
-                OpenStoreError::Usage(message) => usage(message),
-                OpenStoreError::Store(e) => anyhow::Error::new(e).context("cannot open the store"),
-            })?;
-        tracing::info!(
-            store = store.url(),
-            "reports with source=store read the store"
-        );
-        state = state.with_store(StorePorts {
-            directory: store.directory(),
-            visits: store.visits(),
-            store: store.writer(),
-        });
+        state = state.with_store(open_store(url).await?);
     }
-    check_watched(&state).await?;
+    check_watched(&state, &config.alerts, config_path).await?;
+    let (notifier, sender) = start_notifier(webhooks, cli.alerts.webhook_timeout)?;
+    let rules = config.alerts.len();
+    let state = state.with_alerts(Alerts::new(config.alerts, notifier));
 
     let listener = tokio::net::TcpListener::bind(cli.bind)
         .await
@@ -136,11 +137,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         demo = connection.is_demo(),
         protected,
         metrics_protected,
+        alert_rules = rules,
         "serving"
     );
 
     let refresher = watch::is_watching(&state).then(|| watch::spawn(state.clone()));
     let poller = live::is_live(&state).then(|| live::spawn(state.clone()));
+    let watchdog = (live::is_live(&state) && !state.alerts.is_empty())
+        .then(|| alerts::spawn_watchdog(state.clone()));
     let hub = Arc::clone(&state.live);
     let served = axum::serve(listener, app::app(state))
         .with_graceful_shutdown(async move {
@@ -150,7 +154,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         })
         .await
         .context("the server failed");
-    for task in [refresher, poller].into_iter().flatten() {
+    for task in [refresher, poller, watchdog, sender].into_iter().flatten() {
         task.abort();
     }
     connection.close().await;
@@ -158,19 +162,86 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     served
 }
 
+/// The history store of `source=store`, opened to read: a missing `SQLite` file is refused rather
+/// than created empty.
+async fn open_store(url: &str) -> anyhow::Result<StorePorts> {
+    let store = HistoryStore::open(url, Access::Read)
+        .await
+        .map_err(|e| match e {
+            OpenStoreError::Usage(message) => usage(message),
+            OpenStoreError::Store(e) => anyhow::Error::new(e).context("cannot open the store"),
+        })?;
+    tracing::info!(
+        store = store.url(),
+        "reports with source=store read the store"
+    );
+    Ok(StorePorts {
+        directory: store.directory(),
+        visits: store.visits(),
+        store: store.writer(),
+    })
+}
+
+/// The notifier of the webhooks and its sender task; none without webhooks.
+fn start_notifier(
+    webhooks: Vec<Webhook>,
+    timeout: std::time::Duration,
+) -> anyhow::Result<(Option<Notifier>, Option<tokio::task::JoinHandle<()>>)> {
+    if webhooks.is_empty() {
+        return Ok((None, None));
+    }
+    let settings = NotifySettings {
+        request_timeout: timeout,
+        ..NotifySettings::default()
+    };
+    let (notifier, task) =
+        Notifier::start(webhooks, settings).context("cannot build the webhook client")?;
+    Ok((Some(notifier), Some(task)))
+}
+
 /// Refuses to start with watched queues or objectives that `sla report` would refuse, with the
 /// same message: a misspelt queue would otherwise leave `/readyz` failing for ever and
-/// `/metrics` silently without it. When Genesys cannot be reached, the service starts anyway and
-/// says so, since readiness reports it until Genesys answers.
-async fn check_watched(state: &AppState) -> anyhow::Result<()> {
+/// `/metrics` silently without it. Alert rules are checked alike: the objectives they read must
+/// be measured (from the config file, `--threshold` or the demo's defaults), the queues they name
+/// must exist, and there must be watched queues for them to watch. When Genesys cannot be
+/// reached, the service starts anyway and says so, since readiness reports it until Genesys
+/// answers.
+async fn check_watched(
+    state: &AppState,
+    rules: &[AlertRule],
+    config: Option<&Path>,
+) -> anyhow::Result<()> {
     let request = watch::watched(state, Timestamp::now()).map_err(|e| usage(e.to_string()))?;
+    let in_file = |e: &dyn std::fmt::Display| match config {
+        Some(path) => usage(format!("{}: {e}", path.display())),
+        None => usage(e.to_string()),
+    };
+    if !rules.is_empty() {
+        if request.queues.is_empty() {
+            return Err(in_file(&SlaError::InvalidConfig(
+                "the alert rules have nothing to watch: name the watched queues with --queue, \
+                 --queue-name or --all-queues"
+                    .to_owned(),
+            )));
+        }
+        check_alert_objectives(rules, &request.objectives).map_err(|e| in_file(&e))?;
+    }
     if request.queues.is_empty() {
         return Ok(());
     }
-    match sla_core::resolve(&request, state.ports.directory.as_ref()).await {
-        Ok(_) => Ok(()),
-        Err(ServiceError::Input(e)) => Err(usage(e.to_string())),
-        Err(ServiceError::Source(e)) => {
+    let directory = state.ports.directory.as_ref();
+    // Whether a refusal is about the alert rules, whose messages name the config file.
+    let checked = match sla_core::resolve(&request, directory).await {
+        Ok(queues) => alerts::check_queues(rules, &queues, directory)
+            .await
+            .map_err(|e| (true, e)),
+        Err(e) => Err((false, e)),
+    };
+    match checked {
+        Ok(()) => Ok(()),
+        Err((true, ServiceError::Input(e))) => Err(in_file(&e)),
+        Err((false, ServiceError::Input(e))) => Err(usage(e.to_string())),
+        Err((_, ServiceError::Source(e))) => {
             tracing::warn!(error = %error::chain(&e), "cannot check the watched queues yet");
             Ok(())
         }
@@ -179,28 +250,8 @@ async fn check_watched(state: &AppState) -> anyhow::Result<()> {
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM; open requests then finish before the server stops.
 async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            tracing::error!(error = %e, "cannot listen for SIGINT");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("SIGINT received: shutting down"),
-        () = terminate => tracing::info!("SIGTERM received: shutting down"),
+    match process::stop_signal().await {
+        process::Stop::Interrupt => tracing::info!("SIGINT received: shutting down"),
+        process::Stop::Terminate => tracing::info!("SIGTERM received: shutting down"),
     }
 }

@@ -137,6 +137,8 @@ pub(crate) fn exposition(state: &AppState) -> String {
     subscribers.sample(Vec::new(), &state.live.subscribers());
     families.push(subscribers);
 
+    families.extend(alert_families(state));
+
     let upstream = state.ports.upstream.stats();
     let mut requests = Family::new(
         "sla_upstream_requests_total",
@@ -174,6 +176,38 @@ pub(crate) fn exposition(state: &AppState) -> String {
         family.write(&mut out);
     }
     out
+}
+
+/// The alerts pending and firing per rule (a zero for each rule and state, so that a rule's
+/// series exist before its first alert), and the webhook deliveries so far.
+fn alert_families(state: &AppState) -> Vec<Family> {
+    let mut alerts = Family::new(
+        "sla_alerts",
+        "gauge",
+        "Alerts of each rule of the config file, by state: pending (the condition holds, for less than the rule's `for` so far) or firing.",
+    );
+    for counts in state.alerts.counts(state.clock.now()) {
+        for (label, n) in [("pending", counts.pending), ("firing", counts.firing)] {
+            alerts.sample(
+                vec![("rule", counts.rule.clone()), ("state", label.to_owned())],
+                &n,
+            );
+        }
+    }
+    let sent = state.alerts.notifications();
+    let mut notifications = Family::new(
+        "sla_alert_notifications_total",
+        "counter",
+        "Alert notifications to webhooks, by outcome: sent (a 2xx answer), failed (refused, or given up after the retries) or dropped (from a full queue, without an attempt).",
+    );
+    for (outcome, n) in [
+        ("sent", sent.sent),
+        ("failed", sent.failed),
+        ("dropped", sent.dropped),
+    ] {
+        notifications.sample(vec![("outcome", outcome.to_owned())], &n);
+    }
+    vec![alerts, notifications]
 }
 
 /// A gauge of a queue row: name, help, and its value when it has one.

@@ -159,11 +159,13 @@ impl Notifier {
     }
 
     /// Follows the counts as they change.
+    #[cfg(test)]
     pub(crate) fn watch_counts(&self) -> watch::Receiver<NotifyCounts> {
         self.shared.counts.subscribe()
     }
 
     /// Deliveries waiting, the one in flight not included.
+    #[cfg(test)]
     pub(crate) fn queued(&self) -> usize {
         self.shared
             .queue

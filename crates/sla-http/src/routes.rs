@@ -198,6 +198,19 @@ async fn watched_live(state: &AppState) -> Result<Response, ApiError> {
     Ok(response)
 }
 
+/// `GET /api/v1/alerts`: the alerts pending or firing (`sla-alerts/v1`), as the last evaluation
+/// left them; never an evaluation of its own.
+pub(crate) async fn alerts(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let listing = state.alerts.listing(state.clock.now());
+    let mut text = serde_json::to_string_pretty(&listing).map_err(|e| ApiError::internal(&e))?;
+    text.push('\n');
+    let mut response = json_body(Bytes::from(text));
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
 /// Says whether the watched live document is older than it should be.
 pub(crate) const STALE_HEADER: &str = "x-sla-stale";
 

@@ -12,6 +12,7 @@ use secrecy::SecretString;
 use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource, VisitStore};
 use sla_core::{Limits, LiveWindow, QueryInput, SlaReport, StoreSources, Zone};
 
+use crate::alerts::Alerts;
 use crate::cache::{CacheLimits, ReportCache};
 use crate::live::LiveHub;
 use crate::ready::TokenCheck;
@@ -206,6 +207,8 @@ pub(crate) struct AppState {
     pub(crate) live: Arc<LiveHub>,
     /// The history store of `source=store`, when `--store` names one.
     pub(crate) store: Option<StorePorts>,
+    /// The alert rules of the config file, their state and their webhooks.
+    pub(crate) alerts: Arc<Alerts>,
     watch: Arc<RwLock<WatchStatus>>,
     /// Wakes the dashboard when the first refresh has finished.
     refreshed: Arc<tokio::sync::Notify>,
@@ -237,6 +240,7 @@ impl AppState {
             token_check: Arc::default(),
             live,
             store: None,
+            alerts: Arc::default(),
             watch: Arc::default(),
             refreshed: Arc::default(),
         }
@@ -246,6 +250,15 @@ impl AppState {
     pub(crate) fn with_store(self, store: StorePorts) -> Self {
         Self {
             store: Some(store),
+            ..self
+        }
+    }
+
+    /// The same state with these alert rules and webhooks; before the state is shared.
+    #[must_use]
+    pub(crate) fn with_alerts(self, alerts: Alerts) -> Self {
+        Self {
+            alerts: Arc::new(alerts),
             ..self
         }
     }

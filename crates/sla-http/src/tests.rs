@@ -26,6 +26,7 @@ use sla_core::{
 };
 use tower::ServiceExt as _;
 
+mod alerts;
 mod auth;
 mod cache;
 mod dashboard;
@@ -358,6 +359,9 @@ struct Built {
     upstream: Option<Arc<dyn Upstream>>,
     now: Timestamp,
     settings: Settings,
+    alerts: crate::alerts::Alerts,
+    /// Replaces the fixed clock at `now`.
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl Default for Built {
@@ -374,6 +378,8 @@ impl Default for Built {
                 watch: watch_all(),
                 ..Settings::default()
             },
+            alerts: crate::alerts::Alerts::default(),
+            clock: None,
         }
     }
 }
@@ -389,7 +395,8 @@ impl Built {
                 .upstream
                 .unwrap_or_else(|| Arc::new(StubUpstream { token: self.token })),
         };
-        let state = AppState::new(ports, Arc::new(FixedClock(self.now)), self.settings);
+        let clock = self.clock.unwrap_or_else(|| Arc::new(FixedClock(self.now)));
+        let state = AppState::new(ports, clock, self.settings).with_alerts(self.alerts);
         Harness {
             app: app(state.clone()),
             state,
