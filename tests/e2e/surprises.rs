@@ -200,3 +200,48 @@ fn the_demo_is_not_paced_by_the_genesys_budget() {
     );
     assert!(!said.contains("rate limit reached"), "{said}");
 }
+
+#[test]
+fn a_runaway_queue_name_is_a_usage_error_that_is_not_echoed_whole() {
+    let long = "x".repeat(100_000);
+    for args in [
+        vec!["report", "--demo", "--queue", &long],
+        vec!["report", "--demo", "--queue-name", &long],
+        vec!["now", "--demo", "--queue", &long],
+        vec!["queues", "--demo", "--name", &long],
+    ] {
+        let output = sla_command(&args).output().unwrap();
+        let said = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{}: {said:.300}", args[0]);
+        assert!(
+            said.contains("a queue name of 100000 characters"),
+            "{said:.300}"
+        );
+        assert!(said.len() < 300, "{} bytes on stderr", said.len());
+    }
+}
+
+#[test]
+fn a_login_host_that_refuses_connections_is_named_after_two_attempts() {
+    // A port nothing listens on: bound, then released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let output = sla_command(&["queues", "--api-base", &base])
+        .env("GENESYSCLOUD_REGION", "mypurecloud.ie")
+        .env("GENESYSCLOUD_OAUTHCLIENT_ID", "id")
+        .env("GENESYSCLOUD_OAUTHCLIENT_SECRET", "secret")
+        .output()
+        .unwrap();
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    assert!(said.contains("after 2 attempts"), "{said}");
+    assert!(
+        said.contains("POST /oauth/token failed: cannot reach the login host"),
+        "{said}"
+    );
+    assert!(!said.contains("secret"), "{said}");
+}

@@ -103,6 +103,19 @@ pub enum SlaError {
     /// A blank name pattern.
     #[error("the name pattern is empty: give a name or a pattern like 'Sales*'")]
     EmptyPattern,
+    /// A queue id, name or pattern longer than any queue name: a pasted file or a runaway
+    /// variable, refused before it is sent anywhere (and not echoed back whole).
+    #[error(
+        "a queue name of {chars} characters ('{start}…'): a queue id, name or pattern is at most {max} characters"
+    )]
+    QueueNameTooLong {
+        /// Its first few characters.
+        start: String,
+        /// Its length in characters.
+        chars: usize,
+        /// The limit.
+        max: usize,
+    },
     /// Named queues beside every queue.
     #[error("--all-queues already covers every queue: drop it, or drop --queue and --queue-name")]
     AllQueuesAndNamed,

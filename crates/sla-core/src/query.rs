@@ -111,6 +111,23 @@ pub struct QueryContext {
 /// The threshold used when no objective is given.
 pub const DEFAULT_THRESHOLD: Threshold = Threshold::from_millis(20_000);
 
+/// The longest queue id, name or pattern a query may name. Far beyond any real queue name, and
+/// far below the URL length a name lookup would otherwise fail on with a transport error.
+const MAX_QUEUE_NAME_CHARS: usize = 1_000;
+
+/// Refuses a queue id, name or pattern longer than [`MAX_QUEUE_NAME_CHARS`].
+pub(crate) fn check_queue_name(name: &str) -> Result<(), SlaError> {
+    let chars = name.chars().count();
+    if chars > MAX_QUEUE_NAME_CHARS {
+        return Err(SlaError::QueueNameTooLong {
+            start: name.chars().take(20).collect(),
+            chars,
+            max: MAX_QUEUE_NAME_CHARS,
+        });
+    }
+    Ok(())
+}
+
 impl QueryInput {
     /// Resolves the window and checks the query against the context's limits.
     pub fn parse(&self, context: &QueryContext) -> Result<ReportRequest, SlaError> {
@@ -138,6 +155,9 @@ impl QueryInput {
         }
         if self.all_queues && !(self.queues.is_empty() && self.queue_names.is_empty()) {
             return Err(SlaError::AllQueuesAndNamed);
+        }
+        for name in self.queues.iter().chain(&self.queue_names) {
+            check_queue_name(name)?;
         }
         let mut queues = self.queue_selection();
         if context.all_queues_by_default && queues.is_empty() {

@@ -342,7 +342,10 @@ pub async fn list_queues(
 ) -> Result<Vec<QueueInfo>, ServiceError> {
     let selector = match pattern {
         Some(p) if p.trim().is_empty() => return Err(SlaError::EmptyPattern.into()),
-        Some(p) => QueueSelector::Name(p.to_owned()),
+        Some(p) => {
+            crate::query::check_queue_name(p)?;
+            QueueSelector::Name(p.to_owned())
+        }
         None => QueueSelector::All,
     };
     Ok(directory.queues(&selector).await?)

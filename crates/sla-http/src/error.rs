@@ -310,6 +310,7 @@ fn input_code(error: &SlaError) -> &'static str {
         | SlaError::UnknownObjectiveQueue { .. } => "unknown_queue",
         SlaError::NoMatchingQueue(_) => "no_matching_queue",
         SlaError::NoQueues => "no_queues",
+        SlaError::QueueNameTooLong { .. } => "queue_name_too_long",
         SlaError::TooMany { .. } => "too_many",
         SlaError::ReportTooLarge { .. } => "report_too_large",
         SlaError::DuplicateObjective(_) => "duplicate_objective",

@@ -118,6 +118,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     check_watched(&state, &config.alerts, config_path).await?;
     let (notifier, sender) = start_notifier(webhooks, cli.alerts.webhook_timeout)?;
     let rules = config.alerts.len();
+    let draining = notifier.clone();
     let state = state.with_alerts(Alerts::new(config.alerts, notifier));
 
     let listener = tokio::net::TcpListener::bind(cli.bind)
@@ -154,13 +155,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         })
         .await
         .context("the server failed");
-    for task in [refresher, poller, watchdog, sender].into_iter().flatten() {
-        task.abort();
-    }
+    wind_down([refresher, poller, watchdog], draining, sender).await;
     connection.close().await;
     tracing::info!("stopped");
     served
 }
+
+/// Stops the background tasks. Once nothing decides an alert any more, what was decided gets a
+/// moment to go out before the webhook sender stops.
+async fn wind_down(
+    background: [Option<tokio::task::JoinHandle<()>>; 3],
+    notifier: Option<Notifier>,
+    sender: Option<tokio::task::JoinHandle<()>>,
+) {
+    for task in background.into_iter().flatten() {
+        task.abort();
+    }
+    if let Some(notifier) = notifier {
+        let left = notifier.drain(NOTIFY_GRACE).await;
+        if left > 0 {
+            tracing::warn!(
+                undelivered = left,
+                grace_s = NOTIFY_GRACE.as_secs(),
+                "alert notifications still undelivered at shutdown"
+            );
+        }
+    }
+    if let Some(sender) = sender {
+        sender.abort();
+    }
+}
+
+/// How long queued alert notifications may take to go out at shutdown: well inside the 30 s a
+/// container runtime usually allows between SIGTERM and SIGKILL.
+const NOTIFY_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The history store of `source=store`, opened to read: a missing `SQLite` file is refused rather
 /// than created empty.

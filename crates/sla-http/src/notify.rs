@@ -9,7 +9,8 @@
 //!
 //! One task delivers, so a receiver that hangs delays the deliveries behind it by at most
 //! `max_attempts` request timeouts plus the backoff between them; the queue bounds the memory
-//! meanwhile.
+//! meanwhile. At shutdown, [`Notifier::drain`] gives what is queued a grace period to go out,
+//! so that a "resolved" decided just before a SIGTERM still reaches its receiver.
 
 mod body;
 mod webhook;
@@ -82,6 +83,8 @@ struct Shared {
     queue: Mutex<VecDeque<Delivery>>,
     wake: Notify,
     counts: watch::Sender<NotifyCounts>,
+    /// Deliveries queued or in flight.
+    outstanding: watch::Sender<usize>,
     webhooks: Vec<Arc<Webhook>>,
     settings: NotifySettings,
 }
@@ -107,6 +110,7 @@ impl Notifier {
             queue: Mutex::new(VecDeque::new()),
             wake: Notify::new(),
             counts: watch::Sender::new(NotifyCounts::default()),
+            outstanding: watch::Sender::new(0),
             webhooks: webhooks.into_iter().map(Arc::new).collect(),
             settings,
         });
@@ -118,6 +122,7 @@ impl Notifier {
     pub(crate) fn notify(&self, events: &[AlertEvent]) {
         let shared = &self.shared;
         let mut dropped = Vec::new();
+        let mut queued = 0;
         {
             let mut queue = shared.queue.lock().unwrap_or_else(PoisonError::into_inner);
             for event in events {
@@ -130,6 +135,7 @@ impl Notifier {
                         webhook: Arc::clone(webhook),
                         event: event.clone(),
                     });
+                    queued += 1;
                     while queue.len() > shared.settings.capacity {
                         dropped.extend(queue.pop_front());
                     }
@@ -144,6 +150,9 @@ impl Notifier {
                 "alert notification dropped: the queue is full"
             );
         }
+        shared
+            .outstanding
+            .send_modify(|n| *n = (*n + queued).saturating_sub(dropped.len()));
         if !dropped.is_empty() {
             let n = u64::try_from(dropped.len()).unwrap_or(u64::MAX);
             shared
@@ -151,6 +160,16 @@ impl Notifier {
                 .send_modify(|c| c.dropped = c.dropped.saturating_add(n));
         }
         shared.wake.notify_one();
+    }
+
+    /// Waits until every queued delivery has been sent or given up, for at most `grace`, and
+    /// gives how many were still outstanding then. Call it once nothing notifies any more.
+    pub(crate) async fn drain(&self, grace: Duration) -> usize {
+        let mut outstanding = self.shared.outstanding.subscribe();
+        let drained = tokio::time::timeout(grace, outstanding.wait_for(|n| *n == 0))
+            .await
+            .is_ok();
+        if drained { 0 } else { *outstanding.borrow() }
     }
 
     /// Deliveries so far.
@@ -203,6 +222,7 @@ async fn run(shared: Arc<Shared>, client: reqwest::Client) {
                     .send_modify(|c| c.failed = c.failed.saturating_add(1));
             }
         }
+        shared.outstanding.send_modify(|n| *n = n.saturating_sub(1));
     }
 }
 

@@ -11,7 +11,11 @@ use crate::retry::failure::failure;
 use crate::retry::policy::{RetryPolicy, Stop, Verdict, classify, schedule};
 use crate::seams::{
     AccessToken, Clock, HttpRequest, HttpResponse, Sleep, TokenSource, Transport, TransportError,
+    TransportErrorKind,
 };
+
+/// Attempts at a login host that cannot be connected to, whatever the retry budget.
+const LOGIN_CONNECT_ATTEMPTS: u32 = 2;
 
 /// Which host a request goes to: the two answer errors in different shapes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,7 +97,18 @@ impl Sender {
                     continue;
                 }
                 (Verdict::Retry { kind, retry_after }, _, _) => {
+                    let unreachable_login = endpoint == Endpoint::Login
+                        && matches!(&outcome, Err(e) if e.kind == TransportErrorKind::Connect);
                     let last = failure(request, outcome, endpoint);
+                    // A login host that refuses the connection or does not resolve is nearly
+                    // always a wrong region or API base: say so after a second try, not after
+                    // the whole budget (half a minute of backoff) has been spent on it.
+                    if unreachable_login && attempts >= LOGIN_CONNECT_ATTEMPTS {
+                        return Err(GenesysError::RetriesExhausted {
+                            attempts,
+                            last: Box::new(last),
+                        });
+                    }
                     match schedule(&self.policy, retry_after, attempts, waited, self.jitter()) {
                         Ok(wait) => {
                             self.counters.retry();

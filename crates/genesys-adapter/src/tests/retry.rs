@@ -341,3 +341,24 @@ async fn a_login_host_that_cannot_be_reached_is_named_as_the_login() {
     );
     assert_eq!(transport.count(crate::tests::TOKEN_PATH), 2);
 }
+
+#[tokio::test]
+async fn a_login_host_that_refuses_connections_is_given_up_after_two_attempts() {
+    // A wrong region or API base: the whole retry budget would only delay the message.
+    let transport = ScriptedTransport::new();
+    transport.script(
+        crate::tests::TOKEN_PATH,
+        [Reply::error(TransportErrorKind::Connect)],
+    );
+    let (client, _, _) = crate::tests::client(&transport, |c| c.max_attempts = 8);
+    let err = client.check_credentials().await.unwrap_err();
+    assert_eq!(err.to_string(), "the last of 2 attempts failed");
+    assert_eq!(transport.count(crate::tests::TOKEN_PATH), 2);
+
+    // A login host that answers 503 is up but busy: it keeps the whole budget.
+    let transport = ScriptedTransport::new();
+    transport.script(crate::tests::TOKEN_PATH, [Reply::status(503)]);
+    let (client, _, _) = crate::tests::client(&transport, |c| c.max_attempts = 4);
+    client.check_credentials().await.unwrap_err();
+    assert_eq!(transport.count(crate::tests::TOKEN_PATH), 4);
+}

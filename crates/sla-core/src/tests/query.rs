@@ -536,6 +536,35 @@ fn bad_option_values_are_named_in_the_error() {
         &SlaError::AllQueuesAndNamed,
         "drop --queue and --queue-name",
     );
+    let long = "Ü".repeat(1_001);
+    for input in [
+        QueryInput {
+            queues: vec![long.clone()],
+            ..base()
+        },
+        QueryInput {
+            queue_names: vec![long.clone()],
+            ..base()
+        },
+    ] {
+        check(
+            parse(&input),
+            &SlaError::QueueNameTooLong {
+                start: "Ü".repeat(20),
+                chars: 1_001,
+                max: 1_000,
+            },
+            "a queue name of 1001 characters",
+        );
+    }
+    assert!(
+        parse(&QueryInput {
+            queues: vec!["Ü".repeat(1_000)],
+            ..base()
+        })
+        .is_ok(),
+        "1,000 characters is still a name"
+    );
     check(
         "api".parse::<SourceKind>(),
         &SlaError::InvalidSource("api".into()),

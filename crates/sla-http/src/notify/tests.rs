@@ -483,3 +483,37 @@ async fn an_event_for_an_unknown_webhook_is_skipped() {
     assert_eq!(notifier.counts(), NotifyCounts::default());
     task.abort();
 }
+
+#[tokio::test(start_paused = true)]
+async fn drain_waits_for_queued_deliveries_and_gives_up_after_its_grace() {
+    let mut receiver = Receiver::start(Answer::Ok).await;
+    let hooks = vec![webhook(
+        "ops",
+        &receiver.url(),
+        WebhookFormat::Generic,
+        None,
+    )];
+    let (notifier, task) = Notifier::start(hooks, settings()).unwrap();
+    let events: Vec<AlertEvent> = (1..=3)
+        .map(|i| event(&format!("rule-{i}"), AlertEventKind::Resolved, &["ops"]))
+        .collect();
+    notifier.notify(&events);
+    assert_eq!(notifier.drain(Duration::from_secs(5)).await, 0);
+    assert_eq!(
+        notifier.counts().sent,
+        3,
+        "all three went out before drain returned"
+    );
+    assert_eq!(receiver.requests(3).await.len(), 3);
+    task.abort();
+
+    // A receiver that hangs: drain returns after its grace, naming what is left.
+    let hanging = Receiver::start(Answer::Hang).await;
+    let hooks = vec![webhook("ops", &hanging.url(), WebhookFormat::Generic, None)];
+    let (notifier, task) = Notifier::start(hooks, settings()).unwrap();
+    notifier.notify(&events);
+    let started = tokio::time::Instant::now();
+    assert_eq!(notifier.drain(Duration::from_secs(5)).await, 3);
+    assert_eq!(started.elapsed(), Duration::from_secs(5));
+    task.abort();
+}

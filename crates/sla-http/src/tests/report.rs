@@ -335,6 +335,13 @@ async fn long_values_are_cut_short_in_400_messages() {
         );
         assert!(message.len() < 600, "{message}");
     }
+    for parameter in ["queue", "queue_name"] {
+        let reply = get(&h.app, &format!("/api/v1/report?{parameter}={long}")).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{parameter}");
+        let body = reply.json();
+        assert_eq!(body["error"]["code"], "queue_name_too_long", "{body}");
+        assert!(body.to_string().len() < 600, "{body}");
+    }
 }
 
 /// `source=store` reads the history store `--store` names: the queues, the visits and how far
