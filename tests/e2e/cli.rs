@@ -9,31 +9,13 @@ use serde_json::Value;
 
 /// `sla report` over the week of 23 March 2026 in UTC, where the fixed dataset has data.
 const REPORT_WEEK: &[&str] = &[
-    "report",
-    "--from",
-    "2026-03-23",
-    "--to",
-    "2026-03-29",
-    "--tz",
-    "UTC",
+    "report", "--from", "2026-03-23", "--to", "2026-03-29", "--tz", "UTC",
 ];
 
 /// That week at day granularity for every queue, two thresholds.
 const WEEK: &[&str] = &[
-    "report",
-    "--all-queues",
-    "--from",
-    "2026-03-23",
-    "--to",
-    "2026-03-29",
-    "--tz",
-    "UTC",
-    "--granularity",
-    "day",
-    "--threshold",
-    "20s",
-    "--threshold",
-    "60s",
+    "report", "--all-queues", "--from", "2026-03-23", "--to", "2026-03-29", "--tz", "UTC",
+    "--granularity", "day", "--threshold", "20s", "--threshold", "60s",
 ];
 
 #[track_caller]
@@ -108,17 +90,8 @@ fn json_reports_validate_against_the_schema_in_every_shape() {
         &["--threshold", "configured", "--flowouts", "against"],
     ));
     json(&[
-        "report",
-        "--queue",
-        "Support",
-        "--from",
-        "2026-03-01",
-        "--to",
-        "2026-03-31",
-        "--granularity",
-        "week",
-        "--tz",
-        "Europe/London",
+        "report", "--queue", "Support", "--from", "2026-03-01", "--to", "2026-03-31",
+        "--granularity", "week", "--tz", "Europe/London",
     ]);
 }
 
@@ -279,11 +252,7 @@ fn configured_objectives_use_each_queues_own_targets() {
     let voice = json(&with(
         REPORT_WEEK,
         &[
-            "--all-queues",
-            "--media",
-            "voice",
-            "--threshold",
-            "configured",
+            "--all-queues", "--media", "voice", "--threshold", "configured",
         ],
     ));
     let mut thresholds = Vec::new();
@@ -341,16 +310,8 @@ fn by_media_splits_rows_that_add_up_to_the_queue() {
 #[test]
 fn days_follow_local_midnight_across_the_dst_change() {
     let report = json(&[
-        "report",
-        "--all-queues",
-        "--from",
-        "2026-03-28",
-        "--to",
-        "2026-03-30",
-        "--tz",
-        "Europe/London",
-        "--granularity",
-        "day",
+        "report", "--all-queues", "--from", "2026-03-28", "--to", "2026-03-30", "--tz",
+        "Europe/London", "--granularity", "day",
     ]);
     let intervals = report["total"]["intervals"].as_array().unwrap();
     let hours: Vec<i64> = intervals
@@ -378,14 +339,7 @@ fn days_follow_local_midnight_across_the_dst_change() {
 #[test]
 fn fail_below_exits_3_and_still_writes_the_report() {
     let args = [
-        "report",
-        "--all-queues",
-        "--from",
-        "2026-03-23",
-        "--to",
-        "2026-03-29",
-        "--tz",
-        "UTC",
+        "report", "--all-queues", "--from", "2026-03-23", "--to", "2026-03-29", "--tz", "UTC",
         "--fail-below",
     ];
     let below = TestSim::shared().sla(&with(&args, &["99.5"]));
@@ -468,12 +422,7 @@ fn bad_input_exits_2_naming_the_problem() {
         (&["report", "--all-queues", "--threshold", "20x"], "20x"),
         (
             &[
-                "report",
-                "--all-queues",
-                "--from",
-                "2026-03-20",
-                "--to",
-                "2026-03-10",
+                "report", "--all-queues", "--from", "2026-03-20", "--to", "2026-03-10",
             ],
             "not after",
         ),
@@ -488,10 +437,7 @@ fn bad_input_exits_2_naming_the_problem() {
         ),
         (
             &[
-                "report",
-                "--all-queues",
-                "--config",
-                "/nonexistent/sla.toml",
+                "report", "--all-queues", "--config", "/nonexistent/sla.toml",
             ],
             "/nonexistent/sla.toml",
         ),
@@ -519,12 +465,7 @@ fn bad_input_exits_2_naming_the_problem() {
         ),
         (
             &[
-                "report",
-                "--all-queues",
-                "--from",
-                "1900-01-01",
-                "--to",
-                "2100-01-01",
+                "report", "--all-queues", "--from", "1900-01-01", "--to", "2100-01-01",
             ],
             "window too long",
         ),
@@ -534,19 +475,8 @@ fn bad_input_exits_2_naming_the_problem() {
         ),
         (
             &[
-                "report",
-                "--all-queues",
-                "--from",
-                "2025-10-26",
-                "--to",
-                "2026-11-28",
-                "--granularity",
-                "30m",
-                "--by-media",
-                "--threshold",
-                "20s",
-                "--threshold",
-                "60s",
+                "report", "--all-queues", "--from", "2025-10-26", "--to", "2026-11-28",
+                "--granularity", "30m", "--by-media", "--threshold", "20s", "--threshold", "60s",
             ],
             "report too large",
         ),

@@ -10,26 +10,9 @@ use genesys_sim::SimConfig;
 /// A month of the fixed dataset: five weekly chunks, a dozen views over two queries each, so
 /// that a run makes enough requests for the faults to bite.
 const MONTH: &[&str] = &[
-    "report",
-    "--all-queues",
-    "--from",
-    "2026-03-07",
-    "--to",
-    "2026-04-05",
-    "--tz",
-    "Europe/London",
-    "--granularity",
-    "day",
-    "--threshold",
-    "20s",
-    "--threshold",
-    "configured",
-    "--abandons",
-    "against",
-    "--short-abandon",
-    "5s",
-    "--format",
-    "json",
+    "report", "--all-queues", "--from", "2026-03-07", "--to", "2026-04-05", "--tz",
+    "Europe/London", "--granularity", "day", "--threshold", "20s", "--threshold", "configured",
+    "--abandons", "against", "--short-abandon", "5s", "--format", "json",
 ];
 
 #[track_caller]

@@ -71,19 +71,8 @@ fn the_api_reports_what_sla_report_prints_for_the_same_query() {
                  &threshold=20s&threshold=configured"
             ),
             vec![
-                "--all-queues",
-                "--from",
-                &from,
-                "--to",
-                &to,
-                "--tz",
-                "UTC",
-                "--granularity",
-                "day",
-                "--threshold",
-                "20s",
-                "--threshold",
-                "configured",
+                "--all-queues", "--from", &from, "--to", &to, "--tz", "UTC", "--granularity",
+                "day", "--threshold", "20s", "--threshold", "configured",
             ],
         ),
         (
@@ -92,23 +81,9 @@ fn the_api_reports_what_sla_report_prints_for_the_same_query() {
                  &abandons=against&short_abandon=5s&flowouts=against&threshold=45s"
             ),
             vec![
-                "--queue-name",
-                "Sales*",
-                "--from",
-                &from,
-                "--to",
-                &to,
-                "--tz",
-                "UTC",
-                "--by-media",
-                "--abandons",
-                "against",
-                "--short-abandon",
-                "5s",
-                "--flowouts",
-                "against",
-                "--threshold",
-                "45s",
+                "--queue-name", "Sales*", "--from", &from, "--to", &to, "--tz", "UTC",
+                "--by-media", "--abandons", "against", "--short-abandon", "5s", "--flowouts",
+                "against", "--threshold", "45s",
             ],
         ),
         (
@@ -117,20 +92,8 @@ fn the_api_reports_what_sla_report_prints_for_the_same_query() {
                  &threshold=20s&source=details"
             ),
             vec![
-                "--queue",
-                "Support",
-                "--from",
-                &day,
-                "--to",
-                &day,
-                "--tz",
-                "UTC",
-                "--granularity",
-                "hour",
-                "--threshold",
-                "20s",
-                "--source",
-                "details",
+                "--queue", "Support", "--from", &day, "--to", &day, "--tz", "UTC", "--granularity",
+                "hour", "--threshold", "20s", "--source", "details",
             ],
         ),
     ];
@@ -243,13 +206,7 @@ fn the_dashboard_renders_every_watched_queue_in_headless_chromium() {
     let server = SlaHttp::start(
         "dashboard",
         &[
-            "--demo",
-            "--bind",
-            "127.0.0.1:0",
-            "--tz",
-            "UTC",
-            "--media",
-            "voice",
+            "--demo", "--bind", "127.0.0.1:0", "--tz", "UTC", "--media", "voice",
         ],
         &[],
     );
@@ -379,12 +336,7 @@ fn a_missing_objective_queue_is_refused_alike_by_both_binaries_and_the_api() {
     let (status, service_error) = SlaHttp::refused(
         "missing-objective-queue-http",
         &[
-            "--demo",
-            "--all-queues",
-            "--config",
-            config,
-            "--bind",
-            "127.0.0.1:0",
+            "--demo", "--all-queues", "--config", config, "--bind", "127.0.0.1:0",
         ],
     );
     assert_eq!(status.code(), Some(2), "{service_error}");

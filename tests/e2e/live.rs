@@ -69,19 +69,8 @@ fn the_wallboard_follows_the_queues_in_place_fits_the_screen_and_says_when_it_is
         ..SimConfig::default()
     });
     let args = [
-        "--all-queues",
-        "--threshold",
-        "20s",
-        "--threshold",
-        "configured",
-        "--media",
-        "voice",
-        "--tz",
-        "UTC",
-        "--live-interval",
-        "1s",
-        "--bind",
-        "127.0.0.1:0",
+        "--all-queues", "--threshold", "20s", "--threshold", "configured", "--media", "voice",
+        "--tz", "UTC", "--live-interval", "1s", "--bind", "127.0.0.1:0",
     ];
     let server = sim.sla_http("live-wallboard", &args);
     // The first live document: every queue, valid against the schema.
@@ -289,13 +278,7 @@ fn with_a_token_the_wallboards_login_opens_its_stream_too() {
     let server = sim.sla_http_with(
         "live-token",
         &[
-            "--all-queues",
-            "--tz",
-            "UTC",
-            "--live-interval",
-            "1s",
-            "--bind",
-            "127.0.0.1:0",
+            "--all-queues", "--tz", "UTC", "--live-interval", "1s", "--bind", "127.0.0.1:0",
         ],
         &[("SLA_HTTP_TOKEN", token)],
     );
@@ -389,13 +372,7 @@ fn two_hundred_subscribers_share_one_observations_query_per_live_interval() {
     let server = sim.sla_http(
         "live-load",
         &[
-            "--all-queues",
-            "--threshold",
-            "20s",
-            "--tz",
-            "UTC",
-            "--bind",
-            "127.0.0.1:0",
+            "--all-queues", "--threshold", "20s", "--tz", "UTC", "--bind", "127.0.0.1:0",
         ],
     );
     assert_eq!(server.get("/api/v1/live").status, 200);

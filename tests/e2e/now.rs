@@ -306,26 +306,11 @@ fn every_shape_of_the_document_validates_against_the_schema() {
     let shapes: [&[&str]; 3] = [
         &["--all-queues"],
         &[
-            "--all-queues",
-            "--by-media",
-            "--threshold",
-            "20s",
-            "--threshold",
-            "configured",
-            "--short-abandon",
-            "5s",
-            "--abandons",
-            "against",
-            "--flowouts",
-            "against",
+            "--all-queues", "--by-media", "--threshold", "20s", "--threshold", "configured",
+            "--short-abandon", "5s", "--abandons", "against", "--flowouts", "against",
         ],
         &[
-            "--queue-name",
-            "*",
-            "--window",
-            "2h",
-            "--media",
-            "voice,chat",
+            "--queue-name", "*", "--window", "2h", "--media", "voice,chat",
         ],
     ];
     for args in shapes {
@@ -383,17 +368,9 @@ fn watch_off_a_terminal_writes_json_lines_and_tells_a_failed_refresh_on_stderr()
     let queue = sim.server().org().queues[0].id.clone();
     let mut sla = Running(
         sim.sla_command(&[
-            "now",
-            "--queue",
-            &queue,
-            "--watch",
-            "--every",
-            "2s",
-            "--format",
-            "json",
+            "now", "--queue", &queue, "--watch", "--every", "2s", "--format", "json",
             // One attempt: the refresh after the simulator stops fails at once.
-            "--max-attempts",
-            "1",
+            "--max-attempts", "1",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -44,18 +44,8 @@ fn the_cli_at_trace_level_shows_no_secret_or_token() {
     let sim = sim();
     let runs: [&[&str]; 3] = [
         &[
-            "report",
-            "--all-queues",
-            "--from",
-            "2026-03-01",
-            "--to",
-            "2026-03-31",
-            "--tz",
-            "UTC",
-            "--granularity",
-            "day",
-            "--format",
-            "json",
+            "report", "--all-queues", "--from", "2026-03-01", "--to", "2026-03-31", "--tz", "UTC",
+            "--granularity", "day", "--format", "json",
         ],
         &["queues", "--format", "json"],
         &["report", "--queue", "No Such Queue"],
@@ -130,13 +120,7 @@ fn the_service_at_trace_level_shows_no_secret_or_token() {
     let mut service = SlaHttp::start(
         "secrets",
         &[
-            "--bind",
-            "127.0.0.1:0",
-            "--all-queues",
-            "--tz",
-            "UTC",
-            "--refresh-interval",
-            "1s",
+            "--bind", "127.0.0.1:0", "--all-queues", "--tz", "UTC", "--refresh-interval", "1s",
         ],
         &env,
     );

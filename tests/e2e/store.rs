@@ -344,13 +344,7 @@ fn the_store_is_read_without_genesys(sim: &TestSim, db: &Db) {
     let asked = || (sim.server().api_requests(), sim.server().token_requests());
     let before = asked();
     let day = [
-        "--all-queues",
-        "--from",
-        "2026-03-20",
-        "--to",
-        "2026-03-21",
-        "--tz",
-        "UTC",
+        "--all-queues", "--from", "2026-03-20", "--to", "2026-03-21", "--tz", "UTC",
     ];
     let output = from_store(db, "report", &day);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -416,15 +410,7 @@ fn resyncs_overlaps_and_a_restatement_never_double_a_visit(db: &Db) {
         .name
         .clone();
     let day = [
-        "--queue",
-        &queue,
-        "--from",
-        "2026-03-24",
-        "--to",
-        "2026-03-24",
-        "--tz",
-        "UTC",
-        "--format",
+        "--queue", &queue, "--from", "2026-03-24", "--to", "2026-03-24", "--tz", "UTC", "--format",
         "json",
     ];
     let before: serde_json::Value =
@@ -514,12 +500,7 @@ fn a_sync_killed_midway_leaves_a_consistent_store_that_the_next_sync_completes(d
         db,
         "report",
         &[
-            "--all-queues",
-            "--format",
-            "json",
-            "--from",
-            "2026-03-07T00:00:00Z",
-            "--to",
+            "--all-queues", "--format", "json", "--from", "2026-03-07T00:00:00Z", "--to",
             "2026-04-06T00:00:00Z",
         ],
     );
@@ -538,15 +519,8 @@ fn a_sync_killed_midway_leaves_a_consistent_store_that_the_next_sync_completes(d
         &TestSim::start(fixed_config()),
         db,
         &[
-            "--all-queues",
-            "--from",
-            "2026-03-07T00:00:00Z",
-            "--to",
-            until,
-            "--granularity",
-            "day",
-            "--tz",
-            "UTC",
+            "--all-queues", "--from", "2026-03-07T00:00:00Z", "--to", until, "--granularity",
+            "day", "--tz", "UTC",
         ],
         until,
     );
@@ -571,15 +545,8 @@ fn the_next_sync_completes_the_store(db: &Db) {
         &revived,
         db,
         &[
-            "--all-queues",
-            "--from",
-            "2026-03-07",
-            "--to",
-            "2026-04-05",
-            "--granularity",
-            "day",
-            "--tz",
-            "UTC",
+            "--all-queues", "--from", "2026-03-07", "--to", "2026-04-05", "--granularity", "day",
+            "--tz", "UTC",
         ],
         "2026-04-06T00:00:00Z",
     );

@@ -5,16 +5,8 @@ use e2e::{TestSim, command, scratch_dir, sla_command, stderr, stdout};
 
 /// The fixed dataset's week of 23 March 2026 by day, every queue, at 20 s.
 const DAYS: &[&str] = &[
-    "report",
-    "--all-queues",
-    "--from",
-    "2026-03-23",
-    "--to",
-    "2026-03-29",
-    "--tz",
-    "UTC",
-    "--granularity",
-    "day",
+    "report", "--all-queues", "--from", "2026-03-23", "--to", "2026-03-29", "--tz", "UTC",
+    "--granularity", "day",
 ];
 
 fn with<'a>(base: &[&'a str], more: &[&'a str]) -> Vec<&'a str> {
@@ -136,12 +128,7 @@ fn a_malformed_env_file_is_named_by_line_without_echoing_it() {
 #[test]
 fn a_window_after_now_is_reported_with_a_warning() {
     let output = sla_command(&[
-        "report",
-        "--demo",
-        "--from",
-        "2099-01-01",
-        "--to",
-        "2099-01-02",
+        "report", "--demo", "--from", "2099-01-01", "--to", "2099-01-02",
     ])
     .output()
     .unwrap();

@@ -262,14 +262,7 @@ mod http_bench {
         println!("wrk -t{THREADS} -c{CONNECTIONS} -d{DURATION} --latency {url}");
         let output = Command::new(wrk)
             .args([
-                "-t",
-                THREADS,
-                "-c",
-                CONNECTIONS,
-                "-d",
-                DURATION,
-                "--latency",
-                url,
+                "-t", THREADS, "-c", CONNECTIONS, "-d", DURATION, "--latency", url,
             ])
             .output()
             .context("wrk failed to run")?;

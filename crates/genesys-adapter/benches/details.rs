@@ -150,11 +150,7 @@ fn conversation(rng: &mut fastrand::Rng, out: &mut String) {
             "tFlowOut"
         } else {
             [
-                "tAnswered",
-                "tAnswered",
-                "tAnswered",
-                "tAbandon",
-                "tFlowOut",
+                "tAnswered", "tAnswered", "tAnswered", "tAbandon", "tFlowOut",
             ][rng.usize(..5)]
         };
         let mut metrics = vec![

@@ -34,16 +34,8 @@ pub(crate) const OBSERVATION_CAP: usize = 100;
 /// The names of the vendor SDK's `QueueObservationQuery` metrics enum, plus the two longest-time
 /// metrics public clients ask for.
 const KNOWN_METRICS: [&str; 11] = [
-    "oActiveUsers",
-    "oAlerting",
-    "oInteracting",
-    "oLongestInteracting",
-    "oLongestWaiting",
-    "oMemberUsers",
-    "oOffQueueUsers",
-    "oOnQueueUsers",
-    "oUserPresences",
-    "oUserRoutingStatuses",
+    "oActiveUsers", "oAlerting", "oInteracting", "oLongestInteracting", "oLongestWaiting",
+    "oMemberUsers", "oOffQueueUsers", "oOnQueueUsers", "oUserPresences", "oUserRoutingStatuses",
     "oWaiting",
 ];
 

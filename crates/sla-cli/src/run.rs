@@ -597,12 +597,7 @@ mod tests {
     #[test]
     fn each_policy_reproduces_the_worked_example() {
         let base = [
-            "--queue",
-            "Support",
-            "--period",
-            "last-month",
-            "--format",
-            "csv",
+            "--queue", "Support", "--period", "last-month", "--format", "csv",
         ];
         for (policy, percent) in [
             ("ignore", "86.00"),
@@ -636,12 +631,7 @@ mod tests {
     fn fail_below_reports_in_full_and_says_so() {
         let (result, text) = check(
             &[
-                "--queue",
-                "support",
-                "--fail-below",
-                "90",
-                "--format",
-                "json",
+                "--queue", "support", "--fail-below", "90", "--format", "json",
             ],
             &["\"percent\": 86.0"],
         );

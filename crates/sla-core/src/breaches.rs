@@ -118,11 +118,8 @@ impl BreachFinder {
     #[must_use]
     pub fn finish(mut self) -> Vec<Breach> {
         self.found.sort_by(|a, b| {
-            (a.entered_at, &a.conversation_id, &a.queue_id).cmp(&(
-                b.entered_at,
-                &b.conversation_id,
-                &b.queue_id,
-            ))
+            (a.entered_at, &a.conversation_id, &a.queue_id)
+                .cmp(&(b.entered_at, &b.conversation_id, &b.queue_id))
         });
         self.found
     }
@@ -175,15 +172,8 @@ pub fn render_breaches(breaches: &[Breach], format: Format, zone: &Zone) -> Stri
         }
         Format::Csv => csv::write(
             &[
-                "conversation_id",
-                "queue_id",
-                "queue_name",
-                "media_type",
-                "entered_at",
-                "outcome",
-                "wait_ms",
-                "objective",
-                "threshold_ms",
+                "conversation_id", "queue_id", "queue_name", "media_type", "entered_at", "outcome",
+                "wait_ms", "objective", "threshold_ms",
             ],
             breaches.iter().map(|b| {
                 vec![

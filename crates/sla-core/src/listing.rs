@@ -109,12 +109,7 @@ fn csv_text(queues: &[&QueueInfo]) -> String {
     }
     csv::write(
         &[
-            "queue_id",
-            "queue_name",
-            "division",
-            "media_type",
-            "threshold_ms",
-            "target_percent",
+            "queue_id", "queue_name", "division", "media_type", "threshold_ms", "target_percent",
         ],
         records,
     )

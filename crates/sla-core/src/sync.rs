@@ -206,11 +206,7 @@ pub async fn sync_visits(
         .await
         .map_err(|e| fail(SyncStep::Coverage, &summary, e))?;
     let pieces = plan_sync(
-        &queues,
-        window,
-        &coverage,
-        request.restate,
-        request.piece_days,
+        &queues, window, &coverage, request.restate, request.piece_days,
     );
     summary.pieces_total = pieces.len();
     let mut state = SyncProgress {
@@ -515,11 +511,8 @@ pub fn reconcile(
     // A queue's visits of a piece written together lie together, so reading a queue's history
     // touches few pages.
     out.upserts.sort_by(|a, b| {
-        (&a.visit.queue, a.visit.entered, &a.visit.conversation_id).cmp(&(
-            &b.visit.queue,
-            b.visit.entered,
-            &b.visit.conversation_id,
-        ))
+        (&a.visit.queue, a.visit.entered, &a.visit.conversation_id)
+            .cmp(&(&b.visit.queue, b.visit.entered, &b.visit.conversation_id))
     });
     out
 }

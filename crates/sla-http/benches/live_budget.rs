@@ -105,15 +105,8 @@ fn measure(
     let config = sim.config();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sla-http"))
         .args([
-            "--all-queues",
-            "--threshold",
-            "20s",
-            "--threshold",
-            "configured",
-            "--tz",
-            "UTC",
-            "--bind",
-            "127.0.0.1:0",
+            "--all-queues", "--threshold", "20s", "--threshold", "configured", "--tz", "UTC",
+            "--bind", "127.0.0.1:0",
         ])
         .env("GENESYSCLOUD_API_BASE", sim.base_url())
         .env("GENESYSCLOUD_OAUTHCLIENT_ID", &config.client_id)

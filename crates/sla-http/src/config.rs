@@ -295,20 +295,9 @@ mod tests {
         );
         check(
             &[
-                "--queue-name",
-                "Sales*",
-                "--media",
-                "voice,chat",
-                "--period",
-                "this-week",
-                "--granularity",
-                "day",
-                "--abandons",
-                "against",
-                "--short-abandon",
-                "5s",
-                "--flowouts",
-                "against",
+                "--queue-name", "Sales*", "--media", "voice,chat", "--period", "this-week",
+                "--granularity", "day", "--abandons", "against", "--short-abandon", "5s",
+                "--flowouts", "against",
             ],
             &QueryInput {
                 queue_names: vec!["Sales*".into()],
@@ -326,19 +315,8 @@ mod tests {
     #[test]
     fn the_live_query_is_the_watched_one_over_the_rolling_window() {
         let cli = Cli::try_parse_from([
-            "sla-http",
-            "--queue",
-            "Support",
-            "--period",
-            "this-week",
-            "--granularity",
-            "day",
-            "--threshold",
-            "configured",
-            "--abandons",
-            "against",
-            "--live-window",
-            "15m",
+            "sla-http", "--queue", "Support", "--period", "this-week", "--granularity", "day",
+            "--threshold", "configured", "--abandons", "against", "--live-window", "15m",
         ])
         .unwrap();
         let watch = cli.watch_input(Vec::new());
@@ -371,15 +349,8 @@ mod tests {
     #[test]
     fn service_flags_are_read() {
         let cli = Cli::try_parse_from([
-            "sla-http",
-            "--bind",
-            "127.0.0.1:0",
-            "--refresh-interval",
-            "15s",
-            "--tz",
-            "UTC",
-            "--request-timeout",
-            "1m30s",
+            "sla-http", "--bind", "127.0.0.1:0", "--refresh-interval", "15s", "--tz", "UTC",
+            "--request-timeout", "1m30s",
         ])
         .unwrap();
         assert_eq!(cli.bind.to_string(), "127.0.0.1:0");

@@ -10,21 +10,8 @@ use crate::error::ApiError;
 /// The parameters `GET /api/v1/report` takes; each matches the `sla report` flag of the same
 /// name with `-` written `_`.
 pub(crate) const REPORT_PARAMETERS: &[&str] = &[
-    "queue",
-    "queue_name",
-    "all_queues",
-    "media",
-    "by_media",
-    "from",
-    "to",
-    "period",
-    "tz",
-    "granularity",
-    "threshold",
-    "abandons",
-    "short_abandon",
-    "flowouts",
-    "source",
+    "queue", "queue_name", "all_queues", "media", "by_media", "from", "to", "period", "tz",
+    "granularity", "threshold", "abandons", "short_abandon", "flowouts", "source",
 ];
 
 /// Reads the report parameters, each value through the same `FromStr` the CLI's flags use.
@@ -77,17 +64,8 @@ pub(crate) fn report_input(pairs: &[(String, String)]) -> Result<QueryInput, Api
 /// The parameters `GET /api/v1/live` takes: the report's queues, objectives, formula and zone,
 /// and the rolling `window` (as `sla now --window`) in place of dates, periods and granularity.
 pub(crate) const LIVE_PARAMETERS: &[&str] = &[
-    "queue",
-    "queue_name",
-    "all_queues",
-    "media",
-    "by_media",
-    "window",
-    "tz",
-    "threshold",
-    "abandons",
-    "short_abandon",
-    "flowouts",
+    "queue", "queue_name", "all_queues", "media", "by_media", "window", "tz", "threshold",
+    "abandons", "short_abandon", "flowouts",
 ];
 
 /// Reads the live parameters into the query `sla now` builds: the rolling window (default

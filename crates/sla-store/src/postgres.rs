@@ -231,15 +231,9 @@ impl Postgres {
             tx.execute(
                 &upsert,
                 &[
-                    &columns.conversation_id,
-                    &columns.visit_index,
-                    &columns.queue_id,
-                    &columns.media_type,
-                    &columns.entered_ms,
-                    &columns.offered_ms,
-                    &columns.outcome,
-                    &columns.ended_ms,
-                    &columns.wait_ms,
+                    &columns.conversation_id, &columns.visit_index, &columns.queue_id,
+                    &columns.media_type, &columns.entered_ms, &columns.offered_ms,
+                    &columns.outcome, &columns.ended_ms, &columns.wait_ms,
                 ],
             )
             .await

@@ -337,15 +337,8 @@ fn write_piece(
         for row in &changes.upserts {
             let v = VisitValues::of(&row.visit);
             upsert.execute((
-                v.conversation_id,
-                row.index,
-                v.queue_id,
-                v.media_type,
-                v.entered_ms,
-                v.offered_ms,
-                v.outcome,
-                v.ended_ms,
-                v.wait_ms,
+                v.conversation_id, row.index, v.queue_id, v.media_type, v.entered_ms, v.offered_ms,
+                v.outcome, v.ended_ms, v.wait_ms,
             ))?;
         }
     }

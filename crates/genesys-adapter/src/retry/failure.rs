@@ -81,10 +81,7 @@ fn login_refusal(response: &HttpResponse, body: ErrorBody) -> GenesysError {
             Some("invalid_client" | "unauthorized_client")
         );
     let mut message = [
-        body.error_description,
-        body.description,
-        body.message,
-        body.error,
+        body.error_description, body.description, body.message, body.error,
     ]
     .into_iter()
     .flatten()

@@ -63,13 +63,7 @@ fn serve_queues(transport: &ScriptedTransport, names: &'static [&'static str], p
 }
 
 const NAMES: &[&str] = &[
-    "Billing",
-    "Sales",
-    "Support",
-    "support",
-    "Support Tier 2",
-    "Claims",
-    "Returns",
+    "Billing", "Sales", "Support", "support", "Support Tier 2", "Claims", "Returns",
 ];
 
 #[tokio::test]

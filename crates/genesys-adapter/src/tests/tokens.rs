@@ -56,10 +56,7 @@ async fn tokens_are_renewed_ahead_of_expiry_and_after_a_refusal() {
     assert_eq!(
         sent,
         [
-            "Bearer tok-1",
-            "Bearer tok-1",
-            "Bearer tok-2",
-            "Bearer tok-3"
+            "Bearer tok-1", "Bearer tok-1", "Bearer tok-2", "Bearer tok-3"
         ]
     );
     assert_eq!(transport.count(TOKEN_PATH), 3);

@@ -646,9 +646,7 @@ impl Engine {
         for view in &mut views {
             for lists in &mut view.media {
                 for list in [
-                    &mut lists.waiting,
-                    &mut lists.alerting,
-                    &mut lists.interacting,
+                    &mut lists.waiting, &mut lists.alerting, &mut lists.interacting,
                 ] {
                     list.sort_by_key(|o| (o.since, o.key));
                 }

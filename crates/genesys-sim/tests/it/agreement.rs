@@ -17,13 +17,7 @@ use crate::support::{TestSim, start, test_config};
 type Tally = BTreeMap<(String, String, String), [u64; 4]>;
 
 const METRICS: [&str; 7] = [
-    "nOffered",
-    "tAnswered",
-    "tAbandon",
-    "tFlowOut",
-    "tShortAbandon",
-    "nOverSla",
-    "oServiceLevel",
+    "nOffered", "tAnswered", "tAbandon", "tFlowOut", "tShortAbandon", "nOverSla", "oServiceLevel",
 ];
 
 struct ViewSpec {

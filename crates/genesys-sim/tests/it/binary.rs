@@ -11,14 +11,7 @@ use crate::support::request_token;
 async fn prints_the_base_url_and_serves_it() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_genesys-sim"))
         .args([
-            "--port",
-            "0",
-            "--days",
-            "2",
-            "--queues",
-            "2",
-            "--end-date",
-            "2026-03-31",
+            "--port", "0", "--days", "2", "--queues", "2", "--end-date", "2026-03-31",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -109,11 +102,7 @@ async fn agents(base: &str) -> (u64, u64) {
 #[tokio::test]
 async fn live_flags_shape_the_live_org() {
     let (mut quiet, base) = spawn(&[
-        "--no-autopilot",
-        "--agents-per-queue",
-        "3",
-        "--speed-up",
-        "2",
+        "--no-autopilot", "--agents-per-queue", "3", "--speed-up", "2",
     ]);
     assert_eq!(agents(&base).await, (3, 0), "no traffic: every agent idle");
     quiet.kill().unwrap();

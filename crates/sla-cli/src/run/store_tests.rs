@@ -146,12 +146,7 @@ fn from_store(args: &[&str], store: &StorePorts) -> (anyhow::Result<Outcome>, St
 }
 
 const JANUARY: [&str; 6] = [
-    "--queue",
-    "Support",
-    "--period",
-    "last-month",
-    "--source",
-    "store",
+    "--queue", "Support", "--period", "last-month", "--source", "store",
 ];
 
 #[test]
@@ -220,14 +215,7 @@ fn breaches_from_a_store_list_the_stored_visits_that_missed() {
 #[test]
 fn breaches_need_visits_and_refuse_the_aggregates_source() {
     let result = Cli::try_parse_from([
-        "sla",
-        "breaches",
-        "--queue",
-        "Support",
-        "--threshold",
-        "20s",
-        "--source",
-        "aggregates",
+        "sla", "breaches", "--queue", "Support", "--threshold", "20s", "--source", "aggregates",
     ]);
     let message = result.unwrap_err().to_string();
     assert!(message.contains("'aggregates'"), "{message}");

@@ -89,11 +89,7 @@ fn the_example_parses_into_typed_rules_and_webhooks() {
     assert_eq!(
         names,
         [
-            "support-below-target",
-            "below-70",
-            "long-wait",
-            "queue-backing-up",
-            "stale"
+            "support-below-target", "below-70", "long-wait", "queue-backing-up", "stale"
         ]
     );
     assert_eq!(

@@ -89,12 +89,7 @@ pub(super) fn render(report: &SlaReport) -> String {
             media_type: row.media_type.map_or("", |m| m.as_str()),
         };
         lines(
-            &mut records,
-            report,
-            who,
-            &row.intervals,
-            &row.counts,
-            &row.service_levels,
+            &mut records, report, who, &row.intervals, &row.counts, &row.service_levels,
         );
     }
     let total = &report.total;
@@ -104,22 +99,12 @@ pub(super) fn render(report: &SlaReport) -> String {
             ..Who::TOTAL
         };
         lines(
-            &mut records,
-            report,
-            who,
-            &media.intervals,
-            &media.counts,
-            &media.service_levels,
+            &mut records, report, who, &media.intervals, &media.counts, &media.service_levels,
         );
     }
     let who = Who::TOTAL;
     lines(
-        &mut records,
-        report,
-        who,
-        &total.intervals,
-        &total.counts,
-        &total.service_levels,
+        &mut records, report, who, &total.intervals, &total.counts, &total.service_levels,
     );
     write(&HEADER, records)
 }

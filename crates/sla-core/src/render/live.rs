@@ -230,30 +230,10 @@ fn level_table(report: &LiveReport) -> Table {
 /// live figure, count and KPI.
 fn csv_text(report: &LiveReport) -> String {
     const HEADER: [&str; 24] = [
-        "as_of",
-        "window_start",
-        "window_end",
-        "scope",
-        "queue_id",
-        "queue_name",
-        "media_type",
-        "waiting",
-        "longest_waiting_ms",
-        "interacting",
-        "on_queue_agents",
-        "truncated",
-        "offered",
-        "answered",
-        "abandoned",
-        "asa_ms",
-        "abandon_percent",
-        "objective",
-        "threshold_ms",
-        "numerator",
-        "denominator",
-        "percent",
-        "waiting_over_threshold",
-        "projected_percent",
+        "as_of", "window_start", "window_end", "scope", "queue_id", "queue_name", "media_type",
+        "waiting", "longest_waiting_ms", "interacting", "on_queue_agents", "truncated", "offered",
+        "answered", "abandoned", "asa_ms", "abandon_percent", "objective", "threshold_ms",
+        "numerator", "denominator", "percent", "waiting_over_threshold", "projected_percent",
     ];
     let opt = |v: Option<String>| v.unwrap_or_default();
     let mut records = Vec::new();

@@ -44,11 +44,7 @@ fn instant() -> impl Strategy<Value = Timestamp> {
 
 fn zone() -> impl Strategy<Value = Zone> {
     prop::sample::select(vec![
-        "UTC",
-        "Europe/London",
-        "Asia/Kolkata",
-        "Pacific/Chatham",
-        "America/St_Johns",
+        "UTC", "Europe/London", "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns",
         "Australia/Lord_Howe",
     ])
     .prop_map(|name| Zone::get(name).unwrap())

@@ -147,12 +147,7 @@ fn csv_fields_round_trip_through_a_csv_reader() {
     assert_eq!(
         records[1],
         [
-            AWKWARD_ID,
-            AWKWARD_NAME,
-            "North, \"East\"",
-            "voice",
-            "20000",
-            "80"
+            AWKWARD_ID, AWKWARD_NAME, "North, \"East\"", "voice", "20000", "80"
         ]
     );
 }

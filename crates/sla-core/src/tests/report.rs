@@ -166,10 +166,7 @@ fn worked_example_through_a_whole_report() {
     let counts = r.queues[0].counts;
     assert_eq!(
         (
-            counts.offered,
-            counts.answered,
-            counts.abandoned,
-            counts.short_abandoned,
+            counts.offered, counts.answered, counts.abandoned, counts.short_abandoned,
             counts.flow_outs
         ),
         (1100, 1000, 60, None, 40)
@@ -401,64 +398,29 @@ fn configured_visits() -> Vec<Visit> {
     [
         // Alpha voice: 8 of 10 within 20 s; chat: 9 of 10 within 60 s.
         visits(
-            "q-alpha",
-            Voice,
-            "2026-03-02T09:00:00Z",
-            8,
-            Answered,
-            20_000,
+            "q-alpha", Voice, "2026-03-02T09:00:00Z", 8, Answered, 20_000,
         ),
         visits(
-            "q-alpha",
-            Voice,
-            "2026-03-02T09:01:00Z",
-            2,
-            Answered,
-            25_000,
+            "q-alpha", Voice, "2026-03-02T09:01:00Z", 2, Answered, 25_000,
         ),
         visits("q-alpha", Chat, "2026-03-02T09:00:00Z", 9, Answered, 60_000),
         visits("q-alpha", Chat, "2026-03-02T09:01:00Z", 1, Answered, 60_001),
         // Bravo voice: 17 of 20 within 30 s, exactly its 85 % target.
         visits(
-            "q-bravo",
-            Voice,
-            "2026-03-02T09:00:00Z",
-            17,
-            Answered,
-            30_000,
+            "q-bravo", Voice, "2026-03-02T09:00:00Z", 17, Answered, 30_000,
         ),
         visits(
-            "q-bravo",
-            Voice,
-            "2026-03-02T09:01:00Z",
-            3,
-            Answered,
-            31_000,
+            "q-bravo", Voice, "2026-03-02T09:01:00Z", 3, Answered, 31_000,
         ),
         // Charlie voice: 7 of 10 within 20 s; its chat visits have no target to meet.
         visits(
-            "q-charlie",
-            Voice,
-            "2026-03-02T09:00:00Z",
-            7,
-            Answered,
-            1_000,
+            "q-charlie", Voice, "2026-03-02T09:00:00Z", 7, Answered, 1_000,
         ),
         visits(
-            "q-charlie",
-            Voice,
-            "2026-03-02T09:01:00Z",
-            3,
-            Answered,
-            90_000,
+            "q-charlie", Voice, "2026-03-02T09:01:00Z", 3, Answered, 90_000,
         ),
         visits(
-            "q-charlie",
-            Chat,
-            "2026-03-02T09:00:00Z",
-            5,
-            Answered,
-            90_000,
+            "q-charlie", Chat, "2026-03-02T09:00:00Z", 5, Answered, 90_000,
         ),
     ]
     .concat()

@@ -196,11 +196,7 @@ fn every_queue_is_listed_once_however_often_it_is_named() {
     check(
         &selection(&["q-sales"], &["Sales", "support"], &["S*"], true),
         Ok(&[
-            "q-sales",
-            "q-sales-emea",
-            "q-support",
-            "q-billing",
-            "q-ventes",
+            "q-sales", "q-sales-emea", "q-support", "q-billing", "q-ventes",
         ]),
         &[
             QueueSelector::All,

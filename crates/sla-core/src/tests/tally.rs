@@ -37,11 +37,7 @@ struct Expect {
 impl Expect {
     fn key_and_tally(&self) -> (TallyKey, Tally) {
         let mut tally = counts(
-            self.offered,
-            self.answered,
-            self.abandoned,
-            self.flow_outs,
-            self.short,
+            self.offered, self.answered, self.abandoned, self.flow_outs, self.short,
         );
         for (t, answered, abandoned) in self.within {
             tally.add_within(
@@ -86,9 +82,7 @@ fn check(
 fn counts_only(tally: &Tally) -> Tally {
     let mut t = tally.clone();
     (
-        t.answer_wait_ms_sum,
-        t.answer_wait_ms_max,
-        t.abandon_wait_ms_sum,
+        t.answer_wait_ms_sum, t.answer_wait_ms_max, t.abandon_wait_ms_sum,
     ) = (0, 0, 0);
     t
 }
@@ -117,9 +111,7 @@ fn waits_sum_per_outcome_in_the_bucket_of_their_emit_instant_and_the_longest_rol
         };
         got.get(&key).map(|t| {
             (
-                t.answer_wait_ms_sum,
-                t.answer_wait_ms_max,
-                t.abandon_wait_ms_sum,
+                t.answer_wait_ms_sum, t.answer_wait_ms_max, t.abandon_wait_ms_sum,
             )
         })
     };
@@ -503,11 +495,7 @@ fn tallies_add_field_by_field_and_compare_by_content() {
     let sum = a.clone() + b.clone();
     assert_eq!(
         (
-            sum.offered,
-            sum.answered,
-            sum.abandoned,
-            sum.flow_outs,
-            sum.short_abandoned
+            sum.offered, sum.answered, sum.abandoned, sum.flow_outs, sum.short_abandoned
         ),
         (4, 2, 1, 1, 1)
     );

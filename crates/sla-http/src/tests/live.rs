@@ -259,9 +259,7 @@ async fn queues_whose_media_have_different_configured_targets_are_split_by_media
             .find(|l| l.level.objective == "configured")
             .map(|l| {
                 (
-                    l.level.threshold_ms,
-                    l.level.target_percent,
-                    l.waiting_over_threshold,
+                    l.level.threshold_ms, l.level.target_percent, l.waiting_over_threshold,
                 )
             })
     };

@@ -113,16 +113,8 @@ async fn bad_live_parameters_are_refused_by_name() {
     let h = harness();
     let mut errors = serde_json::Map::new();
     for query in [
-        "window=2m",
-        "window=25h",
-        "window=15m&window=20m",
-        "period=today",
-        "granularity=hour",
-        "source=details",
-        "threshold=soon",
-        "queue=Nope",
-        "queue_name=Nope*",
-        "tz=Mars/Olympus",
+        "window=2m", "window=25h", "window=15m&window=20m", "period=today", "granularity=hour",
+        "source=details", "threshold=soon", "queue=Nope", "queue_name=Nope*", "tz=Mars/Olympus",
         "media=fax",
     ] {
         let reply = get(&h.app, &format!("/api/v1/live?{query}")).await;

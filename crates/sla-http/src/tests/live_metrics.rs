@@ -179,10 +179,7 @@ async fn a_metrics_token_guards_metrics_alone() {
     );
     assert_eq!(missing.json()["error"]["code"], "unauthorized");
     for wrong in [
-        "Bearer pr0metheuz",
-        "Bearer pr0metheus!",
-        "Bearer s3cret-token",
-        "Basic cHIwbWV0aGV1cw==",
+        "Bearer pr0metheuz", "Bearer pr0metheus!", "Bearer s3cret-token", "Basic cHIwbWV0aGV1cw==",
     ] {
         let reply = get_with(&h.app, "/metrics", wrong).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{wrong}");

@@ -175,9 +175,7 @@ async fn restated_conversations_are_corrected_and_nothing_lingers(db: Db) {
         .unwrap();
     assert_eq!(
         (
-            summary.written.new,
-            summary.written.updated,
-            summary.written.removed
+            summary.written.new, summary.written.updated, summary.written.removed
         ),
         (1, 1, 3)
     );

@@ -98,9 +98,7 @@ async fn a_synced_week_of_the_simulated_org_reports_as_genesys_does(db: Db) {
         .unwrap();
     assert_eq!(
         (
-            again.written.new,
-            again.written.updated,
-            again.written.removed
+            again.written.new, again.written.updated, again.written.removed
         ),
         (0, 0, 0)
     );
