@@ -19,21 +19,8 @@ use tokio::time::MissedTickBehavior;
 use crate::out::Out;
 use crate::run::{Io, Outcome, service_error};
 
-/// Where the current instant comes from.
-pub(crate) trait Clock: Send + Sync {
-    /// Now.
-    fn now(&self) -> Timestamp;
-}
-
-/// The system's clock.
-#[derive(Debug)]
-pub(crate) struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
-}
+// Handlers and refreshes never read the wall clock themselves, so tests pin it.
+pub(crate) use sla_connect::{Clock, SystemClock};
 
 /// Where refreshed documents go.
 #[derive(Debug)]

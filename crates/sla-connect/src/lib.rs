@@ -11,10 +11,12 @@ use genesys_sim::{SimConfig, SimServer};
 use secrecy::SecretString;
 use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource};
 
+mod clock;
 mod flags;
 pub mod process;
 mod store;
 
+pub use crate::clock::{Clock, SystemClock};
 pub use crate::flags::{
     FormulaArgs, ObjectiveArgs, QueueArgs, WindowArgs, duration_arg, named, parse, period_help,
 };

@@ -17,21 +17,8 @@ use crate::cache::{CacheLimits, ReportCache};
 use crate::live::LiveHub;
 use crate::ready::TokenCheck;
 
-/// The current instant. Handlers never read the wall clock themselves, so tests pin it.
-pub(crate) trait Clock: Send + Sync + fmt::Debug {
-    /// Now.
-    fn now(&self) -> Timestamp;
-}
-
-/// The wall clock.
-#[derive(Debug)]
-pub(crate) struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
-}
+// Handlers and refreshes never read the wall clock themselves, so tests pin it.
+pub(crate) use sla_connect::{Clock, SystemClock};
 
 /// What the service knows about its upstream beyond the ports: request counters for
 /// `/metrics`, and whether a token can be had for `/readyz`.

@@ -25,6 +25,7 @@ use crate::run::{Context, Io, Live, Outcome, Ports};
 const BASE: &str = "2026-03-10T15:00:00Z";
 
 /// A clock that follows tokio's (paused) time from [`BASE`].
+#[derive(Debug)]
 struct PausedClock {
     base: Timestamp,
     start: tokio::time::Instant,
