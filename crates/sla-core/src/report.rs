@@ -112,22 +112,18 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, other: &Counts) {
-        self.offered = self.offered.saturating_add(other.offered);
-        self.answered = self.answered.saturating_add(other.answered);
-        self.abandoned = self.abandoned.saturating_add(other.abandoned);
-        self.flow_outs = self.flow_outs.saturating_add(other.flow_outs);
-        self.short_abandoned = match (self.short_abandoned, other.short_abandoned) {
-            (Some(a), Some(b)) => Some(a.saturating_add(b)),
-            (a, b) => a.or(b),
-        };
-        self.answer_wait_ms_sum = self
-            .answer_wait_ms_sum
-            .saturating_add(other.answer_wait_ms_sum);
-        self.answer_wait_ms_max = self.answer_wait_ms_max.max(other.answer_wait_ms_max);
-        self.abandon_wait_ms_sum = self
-            .abandon_wait_ms_sum
-            .saturating_add(other.abandon_wait_ms_sum);
+    /// The counts of `tally` as reported under `formula`: short abandons only with a bound.
+    fn of(tally: &Tally, formula: &Formula) -> Counts {
+        Counts {
+            offered: tally.offered,
+            answered: tally.answered,
+            abandoned: tally.abandoned,
+            short_abandoned: formula.short_abandon.map(|_| tally.short_abandoned),
+            flow_outs: tally.flow_outs,
+            answer_wait_ms_sum: tally.answer_wait_ms_sum,
+            answer_wait_ms_max: tally.answer_wait_ms_max,
+            abandon_wait_ms_sum: tally.abandon_wait_ms_sum,
+        }
     }
 
     /// The companion KPIs of these counts.
@@ -371,27 +367,6 @@ fn measure(
     }
 }
 
-fn counts_of(tallies: &BTreeMap<MediaType, Tally>, formula: &Formula) -> Counts {
-    let mut counts = Counts::default();
-    let mut short = 0;
-    for tally in tallies.values() {
-        counts.offered = counts.offered.saturating_add(tally.offered);
-        counts.answered = counts.answered.saturating_add(tally.answered);
-        counts.abandoned = counts.abandoned.saturating_add(tally.abandoned);
-        counts.flow_outs = counts.flow_outs.saturating_add(tally.flow_outs);
-        counts.answer_wait_ms_sum = counts
-            .answer_wait_ms_sum
-            .saturating_add(tally.answer_wait_ms_sum);
-        counts.answer_wait_ms_max = counts.answer_wait_ms_max.max(tally.answer_wait_ms_max);
-        counts.abandon_wait_ms_sum = counts
-            .abandon_wait_ms_sum
-            .saturating_add(tally.abandon_wait_ms_sum);
-        short = u64::saturating_add(short, tally.short_abandoned);
-    }
-    counts.short_abandoned = formula.short_abandon.map(|_| short);
-    counts
-}
-
 /// One queue's tallies: per media type for the whole window and per interval.
 struct QueueTallies {
     whole: BTreeMap<MediaType, Tally>,
@@ -448,23 +423,20 @@ fn add_to(tallies: &mut BTreeMap<MediaType, Tally>, media: MediaType, tally: &Ta
     }
 }
 
-/// The sums over rows that become the report's total.
+/// The sums over rows that become the report's total. Rows are summed as tallies, the way
+/// their own counts were, so the total's counts are the counts of that sum.
 struct Totals {
-    counts: Counts,
-    interval_counts: Vec<Counts>,
+    tally: Tally,
+    interval_tallies: Vec<Tally>,
     /// Per objective: over the window, and per interval.
     measures: Vec<(Option<Measure>, Vec<Option<Measure>>)>,
 }
 
 impl Totals {
     fn new(request: &ReportRequest, intervals: usize) -> Self {
-        let counts = Counts {
-            short_abandoned: request.formula.short_abandon.map(|_| 0),
-            ..Counts::default()
-        };
         Self {
-            counts,
-            interval_counts: vec![counts; intervals],
+            tally: Tally::default(),
+            interval_tallies: vec![Tally::default(); intervals],
             measures: vec![(None, vec![None; intervals]); request.objectives.len()],
         }
     }
@@ -492,18 +464,21 @@ impl Totals {
             plan.buckets
                 .intervals()
                 .enumerate()
-                .map(|(i, (start, end))| IntervalRow {
-                    start,
-                    end,
-                    partial: plan.partial(i),
-                    counts: self.interval_counts[i],
-                    kpis: self.interval_counts[i].kpis(),
-                    service_levels: request
-                        .objectives
-                        .iter()
-                        .zip(&self.measures)
-                        .map(|(o, (_, per_interval))| level(o, per_interval[i]))
-                        .collect(),
+                .map(|(i, (start, end))| {
+                    let counts = Counts::of(&self.interval_tallies[i], &request.formula);
+                    IntervalRow {
+                        start,
+                        end,
+                        partial: plan.partial(i),
+                        counts,
+                        kpis: counts.kpis(),
+                        service_levels: request
+                            .objectives
+                            .iter()
+                            .zip(&self.measures)
+                            .map(|(o, (_, per_interval))| level(o, per_interval[i]))
+                            .collect(),
+                    }
                 })
                 .collect()
         };
@@ -513,7 +488,11 @@ impl Totals {
             .zip(&self.measures)
             .map(|(o, (m, _))| level(o, *m))
             .collect();
-        (self.counts, service_levels, intervals)
+        (
+            Counts::of(&self.tally, &request.formula),
+            service_levels,
+            intervals,
+        )
     }
 }
 
@@ -615,10 +594,11 @@ fn queue_row<'t>(
     };
     let whole = pick(&tallies.whole);
     let intervals: Vec<_> = tallies.intervals.iter().map(pick).collect();
-    let counts = counts_of(&whole, formula);
+    let sum: Tally = whole.values().sum();
     for sums in totals.iter_mut() {
-        sums.counts.add(&counts);
+        sums.tally += &sum;
     }
+    let counts = Counts::of(&sum, formula);
     let mut service_levels = Vec::new();
     let mut interval_levels: Vec<Vec<ServiceLevel>> = (0..plan.len())
         .map(|_| Vec::with_capacity(request.objectives.len()))
@@ -642,10 +622,11 @@ fn queue_row<'t>(
     }
     let mut rows = Vec::new();
     for (i, ((start, end), levels)) in plan.buckets.intervals().zip(interval_levels).enumerate() {
-        let counts = counts_of(&intervals[i], formula);
+        let sum: Tally = intervals[i].values().sum();
         for sums in totals.iter_mut() {
-            sums.interval_counts[i].add(&counts);
+            sums.interval_tallies[i] += &sum;
         }
+        let counts = Counts::of(&sum, formula);
         rows.push(IntervalRow {
             start,
             end,

@@ -7,8 +7,9 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::alerts::{
-    AlertCondition, AlertEventKind, AlertRule, AlertState, AlertStatus, LevelBound, WebhookFormat,
-    WebhookSpec, WebhookUrl, check_alert_objectives, evaluate_alerts, parse_service_config,
+    AlertCondition, AlertEventKind, AlertRule, AlertState, AlertStatus, LevelBound, ServiceConfig,
+    WebhookFormat, WebhookSpec, WebhookUrl, check_alert_objectives, evaluate_alerts,
+    parse_service_config,
 };
 use crate::live_report::{LiveFigures, LiveReport, LiveRow, LiveServiceLevel, LiveTotal};
 use crate::model::{AbandonPolicy, FlowOutPolicy, MediaType, SourceKind};
@@ -206,13 +207,23 @@ fn a_literal_webhook_url_never_shows_its_path_in_debug() {
     );
 }
 
+/// An `[[alert]]` named `r` with `body` as its fields.
+fn rule(body: &str) -> String {
+    format!("[[alert]]\nname = \"r\"\n{body}")
+}
+
+/// Parses `[[alert]]` `rule` with an `ops` webhook defined for it to name.
+fn parse_with_ops_webhook(rule: &str) -> Result<ServiceConfig, SlaError> {
+    parse_service_config(&format!(
+        "{rule}\n[[webhook]]\nname = \"ops\"\nurl = \"https://example.invalid/x\"\n"
+    ))
+}
+
 /// Parses `[[alert]]` `rule` (with an `ops` webhook defined) and expects an error saying
 /// `expect`.
 #[track_caller]
 fn check_error(rule: &str, expect: &str) {
-    let text =
-        format!("{rule}\n[[webhook]]\nname = \"ops\"\nurl = \"https://example.invalid/x\"\n");
-    match parse_service_config(&text) {
+    match parse_with_ops_webhook(rule) {
         Ok(config) => panic!("expected an error with {expect:?}, got {config:?}"),
         Err(SlaError::InvalidConfig(message)) => {
             assert!(message.contains(expect), "{message:?} lacks {expect:?}");
@@ -223,7 +234,6 @@ fn check_error(rule: &str, expect: &str) {
 
 #[test]
 fn each_bad_rule_is_refused_naming_the_rule_and_the_field() {
-    let rule = |body: &str| format!("[[alert]]\nname = \"r\"\n{body}");
     for (body, expect) in [
         (
             "",
@@ -268,7 +278,6 @@ fn each_bad_rule_is_refused_naming_the_rule_and_the_field() {
 
 #[test]
 fn each_bad_duration_count_or_field_is_refused_naming_the_rule() {
-    let rule = |body: &str| format!("[[alert]]\nname = \"r\"\n{body}");
     for (body, expect) in [
         (
             "longest_wait_above = \"2 minutes\"",
@@ -349,8 +358,7 @@ fn each_bad_duration_count_or_field_is_refused_naming_the_rule() {
     let ok = rule(
         "longest_wait_above = \"1m\"\nresolve_after = \"0s\"\nresolve_margin = \"10s\"\nwebhooks = [\"ops\"]",
     );
-    let text = format!("{ok}\n[[webhook]]\nname = \"ops\"\nurl = \"https://example.invalid/x\"\n");
-    assert!(parse_service_config(&text).is_ok());
+    assert!(parse_with_ops_webhook(&ok).is_ok());
 }
 
 #[test]

@@ -10,8 +10,8 @@ use jiff::{SignedDuration, Timestamp};
 use crate::ports::{OutcomeKind, Visit, VisitOutcome};
 use crate::{
     BucketPlan, Granularity, Limits, MediaType, Objective, QueryContext, QueryInput, QueueId,
-    QueueInfo, QueueRef, ReportRequest, ServiceLevelTarget, SlaError, Tallier, Tally, TallySet,
-    Threshold, ThresholdArg, Zone, parse_config,
+    QueueInfo, QueueRef, ReportRequest, ServiceLevelTarget, SlaError, Tallier, Tally, TallyKey,
+    TallySet, Threshold, ThresholdArg, Within, Zone, parse_config,
 };
 
 /// The instant every test query is parsed at, unless it says otherwise.
@@ -144,11 +144,39 @@ pub(crate) fn tally_visits(
     visits: &[Visit],
 ) -> TallySet {
     let plan = BucketPlan::new(&request.window, granularity, &request.zone);
-    let mut tallier = Tallier::new(plan, thresholds, request.formula.short_abandon);
+    tally_in(plan, thresholds, request.formula.short_abandon, visits)
+}
+
+/// Tallies `visits`, in the order given, in the buckets of `plan`, counting every threshold in
+/// `thresholds` and abandons shorter than `short_abandon`.
+pub(crate) fn tally_in<'a>(
+    plan: BucketPlan,
+    thresholds: &[Threshold],
+    short_abandon: Option<Threshold>,
+    visits: impl IntoIterator<Item = &'a Visit>,
+) -> TallySet {
+    let mut tallier = Tallier::new(plan, thresholds, short_abandon);
     for v in visits {
         tallier.add(v);
     }
     tallier.finish()
+}
+
+/// The key of `queue`'s tally of `media` in the bucket starting at `bucket`.
+pub(crate) fn tally_key(queue: &str, media: MediaType, bucket: &str) -> TallyKey {
+    TallyKey {
+        queue: QueueId::new(queue),
+        media,
+        bucket: ts(bucket),
+    }
+}
+
+/// Counts within a threshold.
+pub(crate) fn within(answered: u64, abandoned: u64) -> Within {
+    Within {
+        answered,
+        abandoned,
+    }
 }
 
 /// `SplitMix64`: a tiny deterministic generator, so generated fixtures never change.

@@ -1,10 +1,8 @@
 //! Formulas: the worked example of the product brief, short abandons, flow-outs, rounding and
 //! zero denominators, straight through `evaluate` and `percent`.
 
-use crate::tests::fixtures::{counts, ms};
-use crate::{
-    AbandonPolicy, Figures, FlowOutPolicy, Formula, Tally, Threshold, Within, evaluate, percent,
-};
+use crate::tests::fixtures::{counts, ms, within};
+use crate::{AbandonPolicy, Figures, FlowOutPolicy, Formula, Tally, Threshold, evaluate, percent};
 
 const T: Threshold = Threshold::from_millis(20_000);
 
@@ -36,13 +34,7 @@ fn tally(c: &Counts) -> Tally {
         c.flow_outs,
         c.short,
     );
-    tally.add_within(
-        T,
-        Within {
-            answered: c.answered_within,
-            abandoned: c.abandoned_within,
-        },
-    );
+    tally.add_within(T, within(c.answered_within, c.abandoned_within));
     tally
 }
 
@@ -54,9 +46,12 @@ fn formula(abandons: &str, short_abandon: Option<u64>, flowouts: &str) -> Formul
     }
 }
 
+/// Numerator, denominator and percent.
+type Expected = (u64, u64, Option<f64>);
+
 /// Evaluates `counts` at [`T`] and compares numerator, denominator and percent.
 #[track_caller]
-fn check(counts: &Counts, formula: &Formula, expect: (u64, u64, Option<f64>)) {
+fn check(counts: &Counts, formula: &Formula, expect: Expected) {
     let figures = evaluate(&tally(counts), T, formula);
     let got = (figures.numerator, figures.denominator, figures.percent());
     assert_eq!(got, expect, "{formula:?}");
@@ -65,27 +60,32 @@ fn check(counts: &Counts, formula: &Formula, expect: (u64, u64, Option<f64>)) {
     assert_eq!(figures.abandoned_within, counts.abandoned_within);
 }
 
+/// [`check`] under each abandon policy of `expect`, with the same short-abandon bound and
+/// flow-out policy.
+#[track_caller]
+fn check_policies(
+    counts: &Counts,
+    short_abandon: Option<u64>,
+    flowouts: &str,
+    expect: &[(&str, Expected)],
+) {
+    for (abandons, expect) in expect {
+        check(counts, &formula(abandons, short_abandon, flowouts), *expect);
+    }
+}
+
 #[test]
 fn worked_example_under_every_abandon_policy() {
-    check(
+    check_policies(
         &WORKED,
-        &formula("ignore", None, "ignore"),
-        (860, 1000, Some(86.0)),
-    );
-    check(
-        &WORKED,
-        &formula("against", None, "ignore"),
-        (860, 1060, Some(81.13)),
-    );
-    check(
-        &WORKED,
-        &formula("after-threshold", None, "ignore"),
-        (860, 1040, Some(82.69)),
-    );
-    check(
-        &WORKED,
-        &formula("for", None, "ignore"),
-        (880, 1060, Some(83.02)),
+        None,
+        "ignore",
+        &[
+            ("ignore", (860, 1000, Some(86.0))),
+            ("against", (860, 1060, Some(81.13))),
+            ("after-threshold", (860, 1040, Some(82.69))),
+            ("for", (880, 1060, Some(83.02))),
+        ],
     );
 }
 
@@ -109,25 +109,16 @@ fn flow_outs_join_the_denominator_as_misses_only_when_against() {
         &formula("ignore", None, "ignore"),
         (860, 1000, Some(86.0)),
     );
-    check(
+    check_policies(
         &counts,
-        &formula("ignore", None, "against"),
-        (860, 1040, Some(82.69)),
-    );
-    check(
-        &counts,
-        &formula("against", None, "against"),
-        (860, 1100, Some(78.18)),
-    );
-    check(
-        &counts,
-        &formula("after-threshold", None, "against"),
-        (860, 1080, Some(79.63)),
-    );
-    check(
-        &counts,
-        &formula("for", None, "against"),
-        (880, 1100, Some(80.0)),
+        None,
+        "against",
+        &[
+            ("ignore", (860, 1040, Some(82.69))),
+            ("against", (860, 1100, Some(78.18))),
+            ("after-threshold", (860, 1080, Some(79.63))),
+            ("for", (880, 1100, Some(80.0))),
+        ],
     );
 }
 
@@ -136,25 +127,16 @@ fn short_abandons_at_most_the_threshold_leave_both_sides() {
     // S = 5 s ≤ T: the 8 short abandons are all among the 20 abandoned within T.
     let counts = Counts { short: 8, ..WORKED };
     let s = Some(5_000);
-    check(
+    check_policies(
         &counts,
-        &formula("ignore", s, "ignore"),
-        (860, 1000, Some(86.0)),
-    );
-    check(
-        &counts,
-        &formula("against", s, "ignore"),
-        (860, 1052, Some(81.75)),
-    );
-    check(
-        &counts,
-        &formula("after-threshold", s, "ignore"),
-        (860, 1040, Some(82.69)),
-    );
-    check(
-        &counts,
-        &formula("for", s, "ignore"),
-        (872, 1052, Some(82.89)),
+        s,
+        "ignore",
+        &[
+            ("ignore", (860, 1000, Some(86.0))),
+            ("against", (860, 1052, Some(81.75))),
+            ("after-threshold", (860, 1040, Some(82.69))),
+            ("for", (872, 1052, Some(82.89))),
+        ],
     );
 }
 
@@ -166,25 +148,16 @@ fn short_abandons_above_the_threshold_remove_every_abandon_within_it() {
         ..WORKED
     };
     let s = Some(30_000);
-    check(
+    check_policies(
         &counts,
-        &formula("ignore", s, "ignore"),
-        (860, 1000, Some(86.0)),
-    );
-    check(
-        &counts,
-        &formula("against", s, "ignore"),
-        (860, 1035, Some(83.09)),
-    );
-    check(
-        &counts,
-        &formula("after-threshold", s, "ignore"),
-        (860, 1035, Some(83.09)),
-    );
-    check(
-        &counts,
-        &formula("for", s, "ignore"),
-        (860, 1035, Some(83.09)),
+        s,
+        "ignore",
+        &[
+            ("ignore", (860, 1000, Some(86.0))),
+            ("against", (860, 1035, Some(83.09))),
+            ("after-threshold", (860, 1035, Some(83.09))),
+            ("for", (860, 1035, Some(83.09))),
+        ],
     );
 }
 
@@ -233,15 +206,11 @@ fn zero_denominators_have_no_percent() {
         abandoned: 3,
         ..idle
     };
-    check(
+    check_policies(
         &only_abandons,
-        &formula("ignore", None, "ignore"),
-        (0, 0, None),
-    );
-    check(
-        &only_abandons,
-        &formula("against", None, "ignore"),
-        (0, 3, Some(0.0)),
+        None,
+        "ignore",
+        &[("ignore", (0, 0, None)), ("against", (0, 3, Some(0.0)))],
     );
 }
 

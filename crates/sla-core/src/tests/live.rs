@@ -8,10 +8,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::Value;
 
 use crate::ports::OutcomeKind::{Abandoned, Answered};
-use crate::tests::fixtures::{at, config, p, ps, queue_with_targets, ts, visit};
+use crate::tests::fixtures::{at, config, p, ps, queue_with_targets, tally_visits, ts, visit};
 use crate::{
     Counted, Format, LiveReport, LiveState, LiveWindow, MediaState, MediaType, QueryInput, QueueId,
-    QueueInfo, ReportRequest, Tallier, build_live, live_request, render_live,
+    QueueInfo, ReportRequest, build_live, live_request, render_live,
 };
 
 use MediaType::{Chat, Email, Voice};
@@ -60,19 +60,11 @@ fn counted(request: &ReportRequest) -> Counted {
         visit("q-sales", Voice, ago(3_600), Answered, 99_000),
     ];
     let live = live_request(request);
-    let plan = crate::BucketPlan::new(&live.window, live.granularity, &live.zone);
     let queues = org();
-    let mut tallier = Tallier::new(
-        plan,
-        &crate::thresholds_needed(&live, &queues),
-        live.formula.short_abandon,
-    );
-    for v in &visits {
-        tallier.add(v);
-    }
+    let thresholds = crate::thresholds_needed(&live, &queues);
     Counted {
+        tallies: tally_visits(&live, live.granularity, &thresholds, &visits),
         queues,
-        tallies: tallier.finish(),
     }
 }
 

@@ -99,6 +99,16 @@ fn seeded(input: &QueryInput, queues: &[QueueInfo]) -> SlaReport {
     build_report(&request, queues, &tallies)
 }
 
+/// A report of one queue, idle for a day, named `name`: for how names render.
+fn idle_report(id: &str, name: &str) -> SlaReport {
+    let queues = [crate::tests::fixtures::queue(id, name)];
+    build_report(
+        &request(&input("2026-03-02", "2026-03-02")),
+        &queues,
+        &crate::TallySet::new(),
+    )
+}
+
 /// The widest line of `text`, in terminal columns.
 pub(crate) fn widest(text: &str) -> usize {
     text.lines()
@@ -187,14 +197,9 @@ fn every_format_ends_with_a_newline_and_the_table_fits_100_columns_at_any_granul
 
 #[test]
 fn names_are_clipped_in_the_table_only_and_escaped_where_the_format_needs_it() {
-    let queues = [crate::tests::fixtures::queue(
+    let report = idle_report(
         "q-1",
         "Sales, \"North\" | EMEA \u{2014} after-hours overflow",
-    )];
-    let report = build_report(
-        &request(&input("2026-03-02", "2026-03-02")),
-        &queues,
-        &crate::TallySet::new(),
     );
     let table = render(&report, Format::Table);
     assert!(
@@ -280,12 +285,7 @@ pub(crate) const AWKWARD_ID: &str = "q,1\"\n";
 
 #[test]
 fn csv_fields_round_trip_through_a_csv_reader() {
-    let queues = [crate::tests::fixtures::queue(AWKWARD_ID, AWKWARD_NAME)];
-    let report = build_report(
-        &request(&input("2026-03-02", "2026-03-02")),
-        &queues,
-        &crate::TallySet::new(),
-    );
+    let report = idle_report(AWKWARD_ID, AWKWARD_NAME);
     let records = read_csv(&render(&report, Format::Csv));
     assert_eq!(records.len(), 3, "a header, the queue and the total");
     assert_eq!(records[1][..2], [AWKWARD_ID, AWKWARD_NAME]);
@@ -348,14 +348,9 @@ fn wide_characters_line_up_by_display_width() {
 
 #[test]
 fn names_are_clipped_by_display_width() {
-    let queues = [crate::tests::fixtures::queue(
+    let report = idle_report(
         "q-1",
         "\u{6280}\u{672f}\u{652f}\u{6301}\u{4e2d}\u{5fc3} \u{1f680} Soporte t\u{e9}cnico avanzado",
-    )];
-    let report = build_report(
-        &request(&input("2026-03-02", "2026-03-02")),
-        &queues,
-        &crate::TallySet::new(),
     );
     let table = render(&report, Format::Table);
     let row = table.lines().find(|l| l.starts_with('\u{6280}')).unwrap();

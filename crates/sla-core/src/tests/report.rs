@@ -9,11 +9,11 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::ports::{OutcomeKind, Visit};
 use crate::tests::fixtures::{
-    counts, input, ms, queue, queue_with_targets, request, tally_visits, ts, visit,
+    counts, input, ms, queue, queue_with_targets, request, tally_key, tally_visits, ts, visit,
 };
 use crate::{
-    Format, MediaType, QueryInput, QueueInfo, ServiceLevel, SlaReport, TallyKey, TallySet,
-    build_report, native_granularity, render, thresholds_needed,
+    Format, MediaType, QueryInput, QueueInfo, ServiceLevel, SlaReport, TallySet, build_report,
+    native_granularity, render, thresholds_needed,
 };
 
 use MediaType::{Chat, Email, Voice};
@@ -122,46 +122,32 @@ fn with(abandons: &str) -> QueryInput {
     }
 }
 
+/// Checks a report of the one queue Support, whose row and total then show the same service
+/// level: `level`, at a 20 s threshold without a target.
+#[track_caller]
+fn check_support(input: &QueryInput, visits: &[Visit], level: &str) {
+    let level = format!("20s {level} T=20000 target=- met=-");
+    let queues = [queue("q-support", "Support")];
+    check(
+        input,
+        &queues,
+        visits,
+        &format!("Support all: {level}\nTOTAL: {level}"),
+    );
+}
+
 #[test]
 fn worked_example_through_a_whole_report() {
     let queues = [queue("q-support", "Support")];
     let visits = worked_visits("q-support", "2026-03-02T09:00:00Z");
-    check(
-        &with("ignore"),
-        &queues,
-        &visits,
-        "
-        Support all: 20s 860/1000 86.00 T=20000 target=- met=-
-        TOTAL: 20s 860/1000 86.00 T=20000 target=- met=-
-    ",
-    );
-    check(
-        &with("against"),
-        &queues,
-        &visits,
-        "
-        Support all: 20s 860/1060 81.13 T=20000 target=- met=-
-        TOTAL: 20s 860/1060 81.13 T=20000 target=- met=-
-    ",
-    );
-    check(
-        &with("after-threshold"),
-        &queues,
-        &visits,
-        "
-        Support all: 20s 860/1040 82.69 T=20000 target=- met=-
-        TOTAL: 20s 860/1040 82.69 T=20000 target=- met=-
-    ",
-    );
-    check(
-        &with("for"),
-        &queues,
-        &visits,
-        "
-        Support all: 20s 880/1060 83.02 T=20000 target=- met=-
-        TOTAL: 20s 880/1060 83.02 T=20000 target=- met=-
-    ",
-    );
+    for (abandons, level) in [
+        ("ignore", "860/1000 86.00"),
+        ("against", "860/1060 81.13"),
+        ("after-threshold", "860/1040 82.69"),
+        ("for", "880/1060 83.02"),
+    ] {
+        check_support(&with(abandons), &visits, level);
+    }
     let r = report(&with("for"), &queues, &visits);
     let counts = r.queues[0].counts;
     assert_eq!(
@@ -177,30 +163,13 @@ fn worked_example_through_a_whole_report() {
 
 #[test]
 fn flow_outs_count_against_only_when_asked() {
-    let queues = [queue("q-support", "Support")];
     let visits = worked_visits("q-support", "2026-03-02T09:00:00Z");
     let against = |abandons: &str| QueryInput {
         flowouts: p("against"),
         ..with(abandons)
     };
-    check(
-        &against("ignore"),
-        &queues,
-        &visits,
-        "
-        Support all: 20s 860/1040 82.69 T=20000 target=- met=-
-        TOTAL: 20s 860/1040 82.69 T=20000 target=- met=-
-    ",
-    );
-    check(
-        &against("against"),
-        &queues,
-        &visits,
-        "
-        Support all: 20s 860/1100 78.18 T=20000 target=- met=-
-        TOTAL: 20s 860/1100 78.18 T=20000 target=- met=-
-    ",
-    );
+    check_support(&against("ignore"), &visits, "860/1040 82.69");
+    check_support(&against("against"), &visits, "860/1100 78.18");
 }
 
 #[test]
@@ -212,48 +181,16 @@ fn short_abandons_leave_the_formula_but_stay_in_the_reported_counts() {
         ..with("against")
     };
     // S = 3 s ≤ T: the 5 abandons after 2 s leave; 55 abandons remain, 15 of them within T.
-    check(
-        &short("3s"),
-        &queues,
-        &visits,
-        "
-        Support all: 20s 860/1055 81.52 T=20000 target=- met=-
-        TOTAL: 20s 860/1055 81.52 T=20000 target=- met=-
-    ",
-    );
+    check_support(&short("3s"), &visits, "860/1055 81.52");
     // S = 20001 ms > T: the 20 abandons within T leave, and no other; S = 25 s: the 40 after
     // 20.001 s leave too, so only answered visits remain.
-    check(
-        &short("20001ms"),
-        &queues,
-        &visits,
-        "
-        Support all: 20s 860/1040 82.69 T=20000 target=- met=-
-        TOTAL: 20s 860/1040 82.69 T=20000 target=- met=-
-    ",
-    );
-    check(
-        &short("25s"),
-        &queues,
-        &visits,
-        "
-        Support all: 20s 860/1000 86.00 T=20000 target=- met=-
-        TOTAL: 20s 860/1000 86.00 T=20000 target=- met=-
-    ",
-    );
+    check_support(&short("20001ms"), &visits, "860/1040 82.69");
+    check_support(&short("25s"), &visits, "860/1000 86.00");
     let for_short = QueryInput {
         abandons: p("for"),
         ..short("3s")
     };
-    check(
-        &for_short,
-        &queues,
-        &visits,
-        "
-        Support all: 20s 875/1055 82.94 T=20000 target=- met=-
-        TOTAL: 20s 875/1055 82.94 T=20000 target=- met=-
-    ",
-    );
+    check_support(&for_short, &visits, "875/1055 82.94");
     // Reported counts stay raw, with the short abandons beside them.
     for (s, expect_short) in [("3s", 5), ("20001ms", 20), ("25s", 60)] {
         let r = report(&short(s), &queues, &visits);
@@ -397,33 +334,30 @@ fn configured_queues() -> Vec<QueueInfo> {
 fn configured_visits() -> Vec<Visit> {
     [
         // Alpha voice: 8 of 10 within 20 s; chat: 9 of 10 within 60 s.
-        visits(
-            "q-alpha", Voice, "2026-03-02T09:00:00Z", 8, Answered, 20_000,
-        ),
-        visits(
-            "q-alpha", Voice, "2026-03-02T09:01:00Z", 2, Answered, 25_000,
-        ),
-        visits("q-alpha", Chat, "2026-03-02T09:00:00Z", 9, Answered, 60_000),
-        visits("q-alpha", Chat, "2026-03-02T09:01:00Z", 1, Answered, 60_001),
+        ("q-alpha", Voice, "09:00", 8, 20_000),
+        ("q-alpha", Voice, "09:01", 2, 25_000),
+        ("q-alpha", Chat, "09:00", 9, 60_000),
+        ("q-alpha", Chat, "09:01", 1, 60_001),
         // Bravo voice: 17 of 20 within 30 s, exactly its 85 % target.
-        visits(
-            "q-bravo", Voice, "2026-03-02T09:00:00Z", 17, Answered, 30_000,
-        ),
-        visits(
-            "q-bravo", Voice, "2026-03-02T09:01:00Z", 3, Answered, 31_000,
-        ),
+        ("q-bravo", Voice, "09:00", 17, 30_000),
+        ("q-bravo", Voice, "09:01", 3, 31_000),
         // Charlie voice: 7 of 10 within 20 s; its chat visits have no target to meet.
-        visits(
-            "q-charlie", Voice, "2026-03-02T09:00:00Z", 7, Answered, 1_000,
-        ),
-        visits(
-            "q-charlie", Voice, "2026-03-02T09:01:00Z", 3, Answered, 90_000,
-        ),
-        visits(
-            "q-charlie", Chat, "2026-03-02T09:00:00Z", 5, Answered, 90_000,
-        ),
+        ("q-charlie", Voice, "09:00", 7, 1_000),
+        ("q-charlie", Voice, "09:01", 3, 90_000),
+        ("q-charlie", Chat, "09:00", 5, 90_000),
     ]
-    .concat()
+    .into_iter()
+    .flat_map(|(queue, media, from, count, wait_ms)| {
+        visits(
+            queue,
+            media,
+            &format!("{DAY}T{from}:00Z"),
+            count,
+            Answered,
+            wait_ms,
+        )
+    })
+    .collect()
 }
 
 fn configured(extra: impl FnOnce(QueryInput) -> QueryInput) -> QueryInput {
@@ -661,18 +595,16 @@ fn rows_are_ordered_by_name_ignoring_case_then_id_and_listed_once() {
 fn tallies_of_other_queues_media_and_times_are_left_out() {
     let queues = [queue("q", "Q")];
     let one = counts(1, 0, 0, 0, 0);
-    let key = |queue: &str, media, bucket: &str| TallyKey {
-        queue: crate::QueueId::new(queue),
-        media,
-        bucket: ts(bucket),
-    };
     let tallies: TallySet = [
-        (key("q", Voice, "2026-03-02T00:00:00Z"), one.clone()),
-        (key("q", Chat, "2026-03-02T10:00:00Z"), one.clone()),
-        (key("q", Email, "2026-03-02T11:00:00Z"), one.clone()),
-        (key("other", Voice, "2026-03-02T00:00:00Z"), one.clone()),
-        (key("q", Voice, "2026-03-03T00:00:00Z"), one.clone()),
-        (key("q", Voice, "2026-03-01T23:59:59Z"), one.clone()),
+        (tally_key("q", Voice, "2026-03-02T00:00:00Z"), one.clone()),
+        (tally_key("q", Chat, "2026-03-02T10:00:00Z"), one.clone()),
+        (tally_key("q", Email, "2026-03-02T11:00:00Z"), one.clone()),
+        (
+            tally_key("other", Voice, "2026-03-02T00:00:00Z"),
+            one.clone(),
+        ),
+        (tally_key("q", Voice, "2026-03-03T00:00:00Z"), one.clone()),
+        (tally_key("q", Voice, "2026-03-01T23:59:59Z"), one.clone()),
     ]
     .into_iter()
     .collect();

@@ -47,16 +47,17 @@ fn check(plan: &BucketPlan, tz: &str, expect: &[&str]) {
     assert_eq!(describe(plan, tz), expect);
 }
 
+const LONDON: &str = "Europe/London";
+
+/// The buckets of the whole London days `from..=to` at `granularity`, described.
+fn london(from: &str, to: &str, granularity: Granularity) -> Vec<String> {
+    describe(&days_plan(from, to, LONDON, granularity), LONDON)
+}
+
 #[test]
 fn local_days_across_the_spring_change_include_a_23_hour_day() {
-    check(
-        &days_plan(
-            "2026-03-28",
-            "2026-03-30",
-            "Europe/London",
-            Granularity::Day,
-        ),
-        "Europe/London",
+    assert_eq!(
+        london("2026-03-28", "2026-03-30", Granularity::Day),
         &[
             "2026-03-28 00:00 +00:00 24h",
             "2026-03-29 00:00 +00:00 23h",
@@ -67,14 +68,8 @@ fn local_days_across_the_spring_change_include_a_23_hour_day() {
 
 #[test]
 fn local_days_across_the_autumn_change_include_a_25_hour_day() {
-    check(
-        &days_plan(
-            "2026-10-24",
-            "2026-10-26",
-            "Europe/London",
-            Granularity::Day,
-        ),
-        "Europe/London",
+    assert_eq!(
+        london("2026-10-24", "2026-10-26", Granularity::Day),
         &[
             "2026-10-24 00:00 +01:00 24h",
             "2026-10-25 00:00 +01:00 25h",
@@ -85,15 +80,7 @@ fn local_days_across_the_autumn_change_include_a_25_hour_day() {
 
 #[test]
 fn the_spring_change_day_has_46_half_hours_and_23_hours() {
-    let half_hours = describe(
-        &days_plan(
-            "2026-03-29",
-            "2026-03-29",
-            "Europe/London",
-            Granularity::HalfHour,
-        ),
-        "Europe/London",
-    );
+    let half_hours = london("2026-03-29", "2026-03-29", Granularity::HalfHour);
     assert_eq!(half_hours.len(), 46);
     assert!(
         half_hours.iter().all(|b| b.ends_with(" 30m")),
@@ -110,26 +97,13 @@ fn the_spring_change_day_has_46_half_hours_and_23_hours() {
         ]
     );
     assert_eq!(half_hours[45], "2026-03-29 23:30 +01:00 30m");
-    let hours = days_plan(
-        "2026-03-29",
-        "2026-03-29",
-        "Europe/London",
-        Granularity::Hour,
-    );
+    let hours = days_plan("2026-03-29", "2026-03-29", LONDON, Granularity::Hour);
     assert_eq!(hours.len(), 23);
 }
 
 #[test]
 fn the_autumn_change_day_has_50_half_hours_and_25_hours() {
-    let half_hours = describe(
-        &days_plan(
-            "2026-10-25",
-            "2026-10-25",
-            "Europe/London",
-            Granularity::HalfHour,
-        ),
-        "Europe/London",
-    );
+    let half_hours = london("2026-10-25", "2026-10-25", Granularity::HalfHour);
     assert_eq!(half_hours.len(), 50);
     assert!(
         half_hours.iter().all(|b| b.ends_with(" 30m")),
@@ -149,26 +123,15 @@ fn the_autumn_change_day_has_50_half_hours_and_25_hours() {
         ]
     );
     assert_eq!(half_hours[49], "2026-10-25 23:30 +00:00 30m");
-    let hours = days_plan(
-        "2026-10-25",
-        "2026-10-25",
-        "Europe/London",
-        Granularity::Hour,
-    );
+    let hours = days_plan("2026-10-25", "2026-10-25", LONDON, Granularity::Hour);
     assert_eq!(hours.len(), 25);
 }
 
 #[test]
 fn iso_weeks_start_on_local_monday_midnight() {
     // From a Wednesday to a Tuesday, across the spring change (in the week of 23 March).
-    check(
-        &days_plan(
-            "2026-03-18",
-            "2026-04-07",
-            "Europe/London",
-            Granularity::Week,
-        ),
-        "Europe/London",
+    assert_eq!(
+        london("2026-03-18", "2026-04-07", Granularity::Week),
         &[
             "2026-03-18 00:00 +00:00 120h",
             "2026-03-23 00:00 +00:00 167h",
@@ -177,14 +140,8 @@ fn iso_weeks_start_on_local_monday_midnight() {
         ],
     );
     // Across the autumn change (in the week of 19 October).
-    check(
-        &days_plan(
-            "2026-10-19",
-            "2026-11-01",
-            "Europe/London",
-            Granularity::Week,
-        ),
-        "Europe/London",
+    assert_eq!(
+        london("2026-10-19", "2026-11-01", Granularity::Week),
         &[
             "2026-10-19 00:00 +01:00 169h",
             "2026-10-26 00:00 +00:00 168h",
@@ -194,14 +151,8 @@ fn iso_weeks_start_on_local_monday_midnight() {
 
 #[test]
 fn months_follow_local_firsts_of_the_month() {
-    check(
-        &days_plan(
-            "2026-01-01",
-            "2026-12-31",
-            "Europe/London",
-            Granularity::Month,
-        ),
-        "Europe/London",
+    assert_eq!(
+        london("2026-01-01", "2026-12-31", Granularity::Month),
         &[
             "2026-01-01 00:00 +00:00 744h",
             "2026-02-01 00:00 +00:00 672h",
@@ -254,14 +205,8 @@ fn a_window_off_the_grid_gets_partial_first_and_last_buckets() {
 
 #[test]
 fn total_is_one_bucket_for_the_whole_window() {
-    check(
-        &days_plan(
-            "2026-03-28",
-            "2026-03-30",
-            "Europe/London",
-            Granularity::Total,
-        ),
-        "Europe/London",
+    assert_eq!(
+        london("2026-03-28", "2026-03-30", Granularity::Total),
         &["2026-03-28 00:00 +00:00 71h"],
     );
 }

@@ -4,10 +4,10 @@
 use jiff::Timestamp;
 
 use crate::ports::{OutcomeKind, Visit, VisitOutcome};
-use crate::tests::fixtures::{counts, ms, ts, visit, zone};
+use crate::tests::fixtures::{counts, ms, tally_in, tally_key, ts, visit, within, zone};
 use crate::{
-    BucketPlan, Granularity, MediaType, QueueId, Tallier, Tally, TallyKey, TallySet, Threshold,
-    TimeWindow, Within,
+    BucketPlan, Granularity, MediaType, QueueId, Tally, TallyKey, TallySet, Threshold, TimeWindow,
+    Within,
 };
 
 use MediaType::{Chat, Voice};
@@ -40,20 +40,29 @@ impl Expect {
             self.offered, self.answered, self.abandoned, self.flow_outs, self.short,
         );
         for (t, answered, abandoned) in self.within {
-            tally.add_within(
-                ms(*t),
-                Within {
-                    answered: *answered,
-                    abandoned: *abandoned,
-                },
-            );
+            tally.add_within(ms(*t), within(*answered, *abandoned));
         }
-        let key = TallyKey {
-            queue: QueueId::new(self.queue),
-            media: self.media,
-            bucket: ts(self.bucket),
-        };
-        (key, tally)
+        (tally_key(self.queue, self.media, self.bucket), tally)
+    }
+
+    /// Queue `q`'s voice tally in the bucket starting at `bucket`: offered, answered,
+    /// abandoned, flow-outs and short abandons as in [`counts`], then the within counts.
+    fn voice(
+        bucket: &'static str,
+        [offered, answered, abandoned, flow_outs, short]: [u64; 5],
+        within: &'static [(u64, u64, u64)],
+    ) -> Expect {
+        Expect {
+            queue: "q",
+            media: Voice,
+            bucket,
+            offered,
+            answered,
+            abandoned,
+            flow_outs,
+            short,
+            within,
+        }
     }
 }
 
@@ -67,16 +76,36 @@ fn check(
     expect: &[Expect],
 ) {
     let thresholds: Vec<Threshold> = thresholds.iter().copied().map(ms).collect();
-    let mut tallier = Tallier::new(plan(granularity), &thresholds, short_abandon.map(ms));
-    for v in visits {
-        tallier.add(v);
-    }
-    let got = tallier.finish();
+    let got = tally_in(
+        plan(granularity),
+        &thresholds,
+        short_abandon.map(ms),
+        visits,
+    );
     let want: TallySet = expect.iter().map(Expect::key_and_tally).collect();
     // These cases pin the counts; the waits behind the companion KPIs have their own tests.
     let got_list: Vec<_> = got.iter().map(|(k, t)| (k, counts_only(t))).collect();
     let want_list: Vec<_> = want.iter().map(|(k, t)| (k, t.clone())).collect();
     assert_eq!(got_list, want_list);
+}
+
+/// [`check`] at total granularity, where queue `q`'s voice visits make one tally:
+/// `counts` and `within` as in [`Expect::voice`].
+#[track_caller]
+fn check_whole(
+    thresholds: &[u64],
+    short_abandon: Option<u64>,
+    visits: &[Visit],
+    counts: [u64; 5],
+    within: &'static [(u64, u64, u64)],
+) {
+    check(
+        Granularity::Total,
+        thresholds,
+        short_abandon,
+        visits,
+        &[Expect::voice(WINDOW.0, counts, within)],
+    );
 }
 
 fn counts_only(tally: &Tally) -> Tally {
@@ -98,18 +127,9 @@ fn waits_sum_per_outcome_in_the_bucket_of_their_emit_instant_and_the_longest_rol
         visit("q", Voice, at("07:42:00"), FlowOut, 99_000),
         visit("q", Voice, at("08:10:00"), Answered, 61_000),
     ];
-    let mut tallier = Tallier::new(plan(Granularity::HalfHour), &[], None);
-    for v in &visits {
-        tallier.add(v);
-    }
-    let got = tallier.finish();
+    let got = tally_in(plan(Granularity::HalfHour), &[], None, &visits);
     let waits = |bucket: &str| {
-        let key = TallyKey {
-            queue: QueueId::new("q"),
-            media: Voice,
-            bucket: ts(bucket),
-        };
-        got.get(&key).map(|t| {
+        got.get(&tally_key("q", Voice, bucket)).map(|t| {
             (
                 t.answer_wait_ms_sum, t.answer_wait_ms_max, t.abandon_wait_ms_sum,
             )
@@ -150,23 +170,7 @@ fn a_wait_equal_to_the_threshold_is_within_it() {
         visit("q", Voice, at("07:00:04"), Abandoned, t),
         visit("q", Voice, at("07:00:05"), Abandoned, t + 1),
     ];
-    check(
-        Granularity::Total,
-        &[t],
-        None,
-        &visits,
-        &[Expect {
-            queue: "q",
-            media: Voice,
-            bucket: WINDOW.0,
-            offered: 6,
-            answered: 3,
-            abandoned: 3,
-            flow_outs: 0,
-            short: 0,
-            within: &[(T, 2, 2)],
-        }],
-    );
+    check_whole(&[t], None, &visits, [6, 3, 3, 0, 0], &[(T, 2, 2)]);
 }
 
 #[test]
@@ -180,22 +184,12 @@ fn each_threshold_counts_the_waits_at_most_it() {
         visit("q", Voice, at("07:10:00"), Abandoned, 30_000),
     ];
     // Thresholds given unsorted and twice are counted once each.
-    check(
-        Granularity::Total,
+    check_whole(
         &[60_000, 10_000, 20_000, 10_000],
         None,
         &visits,
-        &[Expect {
-            queue: "q",
-            media: Voice,
-            bucket: WINDOW.0,
-            offered: 6,
-            answered: 5,
-            abandoned: 1,
-            flow_outs: 0,
-            short: 0,
-            within: &[(10_000, 2, 0), (20_000, 3, 0), (60_000, 4, 1)],
-        }],
+        [6, 5, 1, 0, 0],
+        &[(10_000, 2, 0), (20_000, 3, 0), (60_000, 4, 1)],
     );
 }
 
@@ -210,41 +204,15 @@ fn short_abandons_are_those_strictly_below_the_bound() {
         visit("q", Voice, at("07:05:00"), Answered, 1_000),
         visit("q", Voice, at("07:05:00"), FlowOut, 1_000),
     ];
-    check(
-        Granularity::Total,
+    check_whole(
         &[20_000],
         Some(5_000),
         &visits,
-        &[Expect {
-            queue: "q",
-            media: Voice,
-            bucket: WINDOW.0,
-            offered: 6,
-            answered: 1,
-            abandoned: 4,
-            flow_outs: 1,
-            short: 2,
-            within: &[(20_000, 1, 3)],
-        }],
+        [6, 1, 4, 1, 2],
+        &[(20_000, 1, 3)],
     );
     // Without a bound nothing is counted as short.
-    check(
-        Granularity::Total,
-        &[20_000],
-        None,
-        &visits,
-        &[Expect {
-            queue: "q",
-            media: Voice,
-            bucket: WINDOW.0,
-            offered: 6,
-            answered: 1,
-            abandoned: 4,
-            flow_outs: 1,
-            short: 0,
-            within: &[(20_000, 1, 3)],
-        }],
-    );
+    check_whole(&[20_000], None, &visits, [6, 1, 4, 1, 0], &[(20_000, 1, 3)]);
 }
 
 #[test]
@@ -253,23 +221,7 @@ fn flow_outs_are_counted_apart_and_never_within_a_threshold() {
         visit("q", Voice, at("07:00:00"), FlowOut, 1_000),
         visit("q", Voice, at("07:00:00"), FlowOut, 90_000),
     ];
-    check(
-        Granularity::Total,
-        &[20_000],
-        Some(5_000),
-        &visits,
-        &[Expect {
-            queue: "q",
-            media: Voice,
-            bucket: WINDOW.0,
-            offered: 2,
-            answered: 0,
-            abandoned: 0,
-            flow_outs: 2,
-            short: 0,
-            within: &[],
-        }],
-    );
+    check_whole(&[20_000], Some(5_000), &visits, [2, 0, 0, 2, 0], &[]);
 }
 
 #[test]
@@ -282,28 +234,8 @@ fn each_metric_counts_in_the_bucket_where_it_was_emitted() {
         None,
         &visits,
         &[
-            Expect {
-                queue: "q",
-                media: Voice,
-                bucket: "2026-03-02T07:00:00Z",
-                offered: 1,
-                answered: 0,
-                abandoned: 0,
-                flow_outs: 0,
-                short: 0,
-                within: &[],
-            },
-            Expect {
-                queue: "q",
-                media: Voice,
-                bucket: "2026-03-02T07:30:00Z",
-                offered: 0,
-                answered: 1,
-                abandoned: 0,
-                flow_outs: 0,
-                short: 0,
-                within: &[(300_000, 1, 0)],
-            },
+            Expect::voice("2026-03-02T07:00:00Z", [1, 0, 0, 0, 0], &[]),
+            Expect::voice("2026-03-02T07:30:00Z", [0, 1, 0, 0, 0], &[(300_000, 1, 0)]),
         ],
     );
     // At hour granularity both metrics land in the 07:00 hour.
@@ -312,17 +244,7 @@ fn each_metric_counts_in_the_bucket_where_it_was_emitted() {
         &[20_000],
         None,
         &visits,
-        &[Expect {
-            queue: "q",
-            media: Voice,
-            bucket: "2026-03-02T07:00:00Z",
-            offered: 1,
-            answered: 1,
-            abandoned: 0,
-            flow_outs: 0,
-            short: 0,
-            within: &[],
-        }],
+        &[Expect::voice("2026-03-02T07:00:00Z", [1, 1, 0, 0, 0], &[])],
     );
 }
 
@@ -339,23 +261,7 @@ fn metrics_emitted_outside_the_window_are_not_counted() {
         // Offered at the window's start: counts.
         visit("q", Voice, at("07:00:00"), FlowOut, 1_000),
     ];
-    check(
-        Granularity::Total,
-        &[20_000],
-        None,
-        &visits,
-        &[Expect {
-            queue: "q",
-            media: Voice,
-            bucket: WINDOW.0,
-            offered: 2,
-            answered: 1,
-            abandoned: 0,
-            flow_outs: 1,
-            short: 0,
-            within: &[(20_000, 1, 0)],
-        }],
-    );
+    check_whole(&[20_000], None, &visits, [2, 1, 0, 1, 0], &[(20_000, 1, 0)]);
 }
 
 #[test]
@@ -364,22 +270,12 @@ fn visits_not_offered_or_not_ended_count_what_they_emitted() {
     waiting.outcome = None;
     let mut not_offered = visit("q", Voice, at("07:40:00"), FlowOut, 1_000);
     not_offered.offered_at = None;
-    check(
-        Granularity::Total,
+    check_whole(
         &[20_000],
         None,
         &[waiting, not_offered],
-        &[Expect {
-            queue: "q",
-            media: Voice,
-            bucket: WINDOW.0,
-            offered: 1,
-            answered: 0,
-            abandoned: 0,
-            flow_outs: 1,
-            short: 0,
-            within: &[],
-        }],
+        [1, 0, 0, 1, 0],
+        &[],
     );
 }
 
@@ -455,11 +351,7 @@ fn outcome_at_the_exact_bucket_boundary_counts_in_the_later_bucket() {
             at: at("07:30:00"),
         }),
     };
-    let tallies = {
-        let mut tallier = Tallier::new(plan(Granularity::HalfHour), &[ms(20_000)], None);
-        tallier.add(&v);
-        tallier.finish()
-    };
+    let tallies = tally_in(plan(Granularity::HalfHour), &[ms(20_000)], None, [&v]);
     let buckets: Vec<(Timestamp, u64, u64)> = tallies
         .iter()
         .map(|(k, t)| (k.bucket, t.offered, t.answered))
@@ -470,28 +362,10 @@ fn outcome_at_the_exact_bucket_boundary_counts_in_the_later_bucket() {
 #[test]
 fn tallies_add_field_by_field_and_compare_by_content() {
     let mut a = counts(3, 2, 1, 0, 1);
-    a.add_within(
-        ms(20_000),
-        Within {
-            answered: 2,
-            abandoned: 1,
-        },
-    );
+    a.add_within(ms(20_000), within(2, 1));
     let mut b = counts(1, 0, 0, 1, 0);
-    b.add_within(
-        ms(60_000),
-        Within {
-            answered: 0,
-            abandoned: 0,
-        },
-    );
-    b.add_within(
-        ms(10_000),
-        Within {
-            answered: 1,
-            abandoned: 0,
-        },
-    );
+    b.add_within(ms(60_000), within(0, 0));
+    b.add_within(ms(10_000), within(1, 0));
     let sum = a.clone() + b.clone();
     assert_eq!(
         (
@@ -502,22 +376,7 @@ fn tallies_add_field_by_field_and_compare_by_content() {
     // Zero within counts are not stored, and thresholds stay sorted.
     assert_eq!(
         sum.withins(),
-        [
-            (
-                ms(10_000),
-                Within {
-                    answered: 1,
-                    abandoned: 0
-                }
-            ),
-            (
-                ms(20_000),
-                Within {
-                    answered: 2,
-                    abandoned: 1
-                }
-            ),
-        ]
+        [(ms(10_000), within(1, 0)), (ms(20_000), within(2, 1))]
     );
     assert_eq!(sum.within(ms(60_000)), Within::default());
     assert_eq!(sum, [a.clone(), b.clone()].iter().sum::<Tally>());
@@ -526,11 +385,7 @@ fn tallies_add_field_by_field_and_compare_by_content() {
 
 #[test]
 fn merging_tally_sets_adds_tallies_of_equal_keys() {
-    let key = |queue: &str, bucket: &str| TallyKey {
-        queue: QueueId::new(queue),
-        media: Voice,
-        bucket: ts(bucket),
-    };
+    let key = |queue: &str, bucket: &str| tally_key(queue, Voice, bucket);
     let one = |offered| counts(offered, 0, 0, 0, 0);
     let mut left: TallySet = [(key("a", WINDOW.0), one(1)), (key("b", WINDOW.0), one(2))]
         .into_iter()
@@ -582,19 +437,16 @@ fn many_queues_and_media_types_each_get_their_own_series() {
             }
         }
     }
-    let mut tallier = Tallier::new(plan(Granularity::Total), &[ms(20_000)], None);
-    for v in visits.iter().rev() {
-        tallier.add(v);
-    }
-    let counted = tallier.finish();
+    let counted = tally_in(
+        plan(Granularity::Total),
+        &[ms(20_000)],
+        None,
+        visits.iter().rev(),
+    );
     assert_eq!(counted.len(), ids.len() * 2);
     for (i, id) in ids.iter().enumerate() {
         for media in [Voice, Chat] {
-            let key = TallyKey {
-                queue: QueueId::new(id.as_str()),
-                media,
-                bucket: ts(WINDOW.0),
-            };
+            let key = tally_key(id, media, WINDOW.0);
             let offered = counted.get(&key).map(|t| t.offered);
             assert_eq!(offered, Some(i as u64 % 3 + 1), "{id:?} {media}");
         }
