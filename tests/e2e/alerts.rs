@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use e2e::http::SlaHttp;
 use e2e::receiver::{Answer, Received, Receiver};
-use e2e::{TestSim, scratch_dir};
+use e2e::{TestSim, poll, scratch_dir};
 use genesys_sim::{LiveOrg, MediaType, SimConfig};
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use serde_json::{Value, json};
@@ -103,18 +103,6 @@ fn start(sim: &TestSim, name: &str, config: &str, extra: &[&str], env: &[(&str, 
     ];
     all.extend_from_slice(env);
     SlaHttp::start(name, &args, &all)
-}
-
-/// Asks `get` every 100 ms until it gives a value, for at most `limit`.
-fn poll<T>(what: &str, limit: Duration, mut get: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(found) = get() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// Waits until the service's live document has the queue's row, with nobody waiting.

@@ -401,7 +401,6 @@ fn usage_errors(cases: &[(&[&str], &str)]) {
 
 /// Each usage error exits 2 with a message naming the problem.
 #[test]
-#[expect(clippy::too_many_lines, reason = "one table of cases")]
 fn bad_input_exits_2_naming_the_problem() {
     let dir = scratch_dir("bad-config");
     let config = dir.join("broken.toml");

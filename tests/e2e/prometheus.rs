@@ -9,10 +9,10 @@ use std::fs::File;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use e2e::http::{HttpReply, SlaHttp, http_get};
-use e2e::scratch_dir;
+use e2e::{poll, scratch_dir};
 use serde_json::Value;
 
 /// The Prometheus files the repository ships.
@@ -140,18 +140,6 @@ fn prometheus_binary() -> PathBuf {
                  (apt-get install -y prometheus; cargo xtask ci installs it)"
             )
         })
-}
-
-/// Asks `get` every 100 ms until it gives a value, for at most `limit`.
-fn poll<T>(what: &str, limit: Duration, mut get: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(found) = get() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 /// `GET url`, or `None` while nothing listens there yet.

@@ -138,6 +138,23 @@ pub fn command(name: &str, args: &[&str], cwd: &Path) -> Command {
     command
 }
 
+/// Asks `get` every 100 ms until it gives a value, for at most `limit`: for what another
+/// process does in its own time, such as a scrape or a webhook delivery.
+#[track_caller]
+pub fn poll<T>(what: &str, limit: std::time::Duration, mut get: impl FnMut() -> Option<T>) -> T {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(found) = get() {
+            return found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gave up waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// `sla ARGS` with a clean environment (see [`command`]).
 pub fn sla_command(args: &[&str]) -> Command {
     let cwd = bin_dir().join("e2e-scratch").join("cwd");
