@@ -14,8 +14,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use sla_core::ports::{QueueDirectory, QueueSelector};
 use sla_core::{
-    AlertEvent, AlertEventKind, AlertListing, AlertRule, AlertState, AlertStatus, LiveReport,
-    QueueId, QueueInfo, ServiceError, SlaError, evaluate_alerts,
+    AlertEvent, AlertListing, AlertRule, AlertState, AlertStatus, LiveReport, QueueId, QueueInfo,
+    ServiceError, SlaError, evaluate_alerts,
 };
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -138,22 +138,14 @@ fn log(event: &AlertEvent) {
     let alert = &event.alert;
     let queue = alert.queue_name.as_deref().unwrap_or("");
     let media = alert.media_type.map_or("", |m| m.as_str());
-    match event.kind {
-        AlertEventKind::Fired => tracing::info!(
-            rule = %alert.rule,
-            queue,
-            media,
-            summary = %alert.summary,
-            "alert fired"
-        ),
-        AlertEventKind::Resolved => tracing::info!(
-            rule = %alert.rule,
-            queue,
-            media,
-            summary = %alert.summary,
-            "alert resolved"
-        ),
-    }
+    tracing::info!(
+        rule = %alert.rule,
+        queue,
+        media,
+        summary = %alert.summary,
+        "alert {}",
+        event.kind.as_str()
+    );
 }
 
 /// Evaluates the rules on the last good live document at the service's now.

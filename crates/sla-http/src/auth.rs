@@ -8,7 +8,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use secrecy::ExposeSecret as _;
+use secrecy::{ExposeSecret as _, SecretString};
 use subtle::ConstantTimeEq as _;
 
 use crate::error::ApiError;
@@ -56,36 +56,27 @@ pub(crate) async fn bearer(
     } else {
         BEARER_CHALLENGE
     };
-    match credential(&request, "Bearer") {
-        Some(given) if same(given.as_bytes(), token.expose_secret().as_bytes()) => {
-            next.run(request).await
-        }
-        Some(_) => ApiError::unauthorized(challenge, "invalid bearer token").into_response(),
-        None => ApiError::unauthorized(
-            challenge,
-            "missing bearer token: send Authorization: Bearer <token>",
-        )
-        .into_response(),
-    }
+    let verdict = verify(
+        credential(&request, "Bearer"),
+        Some(token),
+        challenge,
+        "invalid bearer token",
+        "missing bearer token: send Authorization: Bearer <token>",
+    );
+    admit(verdict, request, next).await
 }
 
 /// Lets a request through when no token is configured or it carries HTTP Basic credentials
 /// whose password is the token (any user name).
 pub(crate) async fn basic(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(token) = &state.settings.token else {
-        return next.run(request).await;
-    };
-    match basic_password(&request) {
-        Some(given) if same(given.as_bytes(), token.expose_secret().as_bytes()) => {
-            next.run(request).await
-        }
-        Some(_) => ApiError::unauthorized(BASIC_CHALLENGE, "invalid password").into_response(),
-        None => ApiError::unauthorized(
-            BASIC_CHALLENGE,
-            "missing credentials: log in with the service's token as the password",
-        )
-        .into_response(),
-    }
+    let verdict = verify(
+        basic_password(&request).as_deref(),
+        state.settings.token.as_ref(),
+        BASIC_CHALLENGE,
+        "invalid password",
+        "missing credentials: log in with the service's token as the password",
+    );
+    admit(verdict, request, next).await
 }
 
 /// Lets a request to `/metrics` through when no metrics token is configured or it carries
@@ -95,19 +86,42 @@ pub(crate) async fn metrics(
     request: Request,
     next: Next,
 ) -> Response {
-    let Some(token) = &state.settings.metrics_token else {
-        return next.run(request).await;
+    let verdict = verify(
+        credential(&request, "Bearer"),
+        state.settings.metrics_token.as_ref(),
+        BEARER_CHALLENGE,
+        "invalid bearer token",
+        "missing bearer token: send Authorization: Bearer <metrics token>",
+    );
+    admit(verdict, request, next).await
+}
+
+/// Whether the credential `given` opens what `token` guards (anything does when no token is
+/// configured): if not, the 401 to answer, with `challenge` and `invalid` for a wrong
+/// credential or `missing` for none. Every guard decides the same way; only their schemes and
+/// words differ.
+fn verify(
+    given: Option<&str>,
+    token: Option<&SecretString>,
+    challenge: &'static str,
+    invalid: &str,
+    missing: &str,
+) -> Result<(), ApiError> {
+    let Some(token) = token else {
+        return Ok(());
     };
-    match credential(&request, "Bearer") {
-        Some(given) if same(given.as_bytes(), token.expose_secret().as_bytes()) => {
-            next.run(request).await
-        }
-        Some(_) => ApiError::unauthorized(BEARER_CHALLENGE, "invalid bearer token").into_response(),
-        None => ApiError::unauthorized(
-            BEARER_CHALLENGE,
-            "missing bearer token: send Authorization: Bearer <metrics token>",
-        )
-        .into_response(),
+    match given {
+        Some(given) if same(given.as_bytes(), token.expose_secret().as_bytes()) => Ok(()),
+        Some(_) => Err(ApiError::unauthorized(challenge, invalid)),
+        None => Err(ApiError::unauthorized(challenge, missing)),
+    }
+}
+
+/// Runs the request when `verdict` let it through, else answers the refusal.
+async fn admit(verdict: Result<(), ApiError>, request: Request, next: Next) -> Response {
+    match verdict {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => refusal.into_response(),
     }
 }
 

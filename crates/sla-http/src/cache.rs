@@ -335,18 +335,26 @@ mod tests {
         }))
     }
 
+    /// A fetch that counts itself in `calls`, takes a second, and gives what `result` gives.
+    fn slow_fetch(
+        calls: &Arc<AtomicUsize>,
+        result: fn() -> Fetched,
+    ) -> impl FnOnce() -> std::pin::Pin<Box<dyn Future<Output = Fetched> + Send>> + use<> {
+        let calls = Arc::clone(calls);
+        move || {
+            Box::pin(async move {
+                calls.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                result()
+            })
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn concurrent_requests_share_one_fetch_and_the_result_expires() {
         let cache = Arc::new(cache(8));
         let calls = Arc::new(AtomicUsize::new(0));
-        let fetch = || {
-            let calls = Arc::clone(&calls);
-            move || async move {
-                calls.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                body("report")
-            }
-        };
+        let fetch = || slow_fetch(&calls, || body("report"));
         let waiters: Vec<_> = (0..10)
             .map(|_| {
                 let cache = Arc::clone(&cache);
@@ -379,14 +387,7 @@ mod tests {
     async fn errors_reach_every_waiter_but_are_not_stored() {
         let cache = Arc::new(cache(8));
         let calls = Arc::new(AtomicUsize::new(0));
-        let failing = || {
-            let calls = Arc::clone(&calls);
-            move || async move {
-                calls.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                Err(ApiError::internal_message("boom"))
-            }
-        };
+        let failing = || slow_fetch(&calls, || Err(ApiError::internal_message("boom")));
         let (a, b) = tokio::join!(
             cache.get_or_fetch("k".to_owned(), Duration::from_secs(30), failing()),
             cache.get_or_fetch("k".to_owned(), Duration::from_secs(30), failing()),
@@ -502,6 +503,18 @@ mod tests {
         }
     }
 
+    /// Asks `cache` for `key`, kept for 30 s, with `gauge` fetching it for `hold`.
+    async fn ask(
+        cache: &Arc<ReportCache>,
+        gauge: &Arc<Gauge>,
+        key: &str,
+        hold: Duration,
+    ) -> Fetched {
+        cache
+            .get_or_fetch(key.to_owned(), Duration::from_secs(30), gauge.fetch(hold))
+            .await
+    }
+
     #[tokio::test(start_paused = true)]
     async fn distinct_fetches_are_capped_and_abandoned_ones_still_hold_their_slot() {
         let cache = Arc::new(ReportCache::new(CacheLimits {
@@ -513,11 +526,8 @@ mod tests {
         // Ten clients ask for ten different reports and give up after a second, as a client
         // that disconnects or times out does.
         for i in 0..10 {
-            let request = cache.get_or_fetch(
-                format!("k{i}"),
-                Duration::from_secs(30),
-                gauge.fetch(Duration::from_mins(1)),
-            );
+            let key = format!("k{i}");
+            let request = ask(&cache, &gauge, &key, Duration::from_mins(1));
             assert!(
                 tokio::time::timeout(Duration::from_secs(1), request)
                     .await
@@ -529,12 +539,7 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(10)).await;
         assert_eq!(gauge.started.load(Ordering::SeqCst), 2);
         assert_eq!(cache.len(), 2, "the two running fetches");
-        let busy = cache
-            .get_or_fetch(
-                "late".to_owned(),
-                Duration::from_secs(30),
-                gauge.fetch(Duration::ZERO),
-            )
+        let busy = ask(&cache, &gauge, "late", Duration::ZERO)
             .await
             .unwrap_err();
         assert_eq!(busy.code(), "busy");
@@ -544,22 +549,14 @@ mod tests {
         assert_eq!(gauge.most.load(Ordering::SeqCst), 2);
         assert_eq!(cache.len(), 2);
         let misses = cache.misses();
-        let first = cache.get_or_fetch(
-            "k0".to_owned(),
-            Duration::from_secs(30),
-            gauge.fetch(Duration::ZERO),
-        );
+        let first = ask(&cache, &gauge, "k0", Duration::ZERO);
         assert_eq!(first.await.unwrap(), "done");
         assert_eq!(
             cache.misses(),
             misses,
             "the abandoned fetch's result was stored"
         );
-        let late = cache.get_or_fetch(
-            "late".to_owned(),
-            Duration::from_secs(30),
-            gauge.fetch(Duration::ZERO),
-        );
+        let late = ask(&cache, &gauge, "late", Duration::ZERO);
         assert_eq!(late.await.unwrap(), "done");
     }
 
@@ -572,21 +569,10 @@ mod tests {
             ..CacheLimits::default()
         }));
         let gauge = Arc::new(Gauge::default());
-        let _ = cache
-            .get_or_fetch(
-                "stored".to_owned(),
-                Duration::from_secs(30),
-                gauge.fetch(Duration::ZERO),
-            )
-            .await;
+        let _ = ask(&cache, &gauge, "stored", Duration::ZERO).await;
         let spawn = |key: &str| {
-            let (cache, key) = (Arc::clone(&cache), key.to_owned());
-            let fetch = gauge.fetch(Duration::from_mins(5));
-            tokio::spawn(async move {
-                cache
-                    .get_or_fetch(key, Duration::from_secs(30), fetch)
-                    .await
-            })
+            let (cache, gauge, key) = (Arc::clone(&cache), Arc::clone(&gauge), key.to_owned());
+            tokio::spawn(async move { ask(&cache, &gauge, &key, Duration::from_mins(5)).await })
         };
         let waiting = [spawn("k0"), spawn("k1")];
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -596,14 +582,7 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(cache.len(), 3, "the stored result was evicted for it");
         // ...but fetches in flight never do.
-        let refused = cache
-            .get_or_fetch(
-                "k3".to_owned(),
-                Duration::from_secs(30),
-                gauge.fetch(Duration::ZERO),
-            )
-            .await
-            .unwrap_err();
+        let refused = ask(&cache, &gauge, "k3", Duration::ZERO).await.unwrap_err();
         assert_eq!(refused.code(), "busy");
         assert_eq!(cache.len(), 3);
         for waiter in waiting.into_iter().chain([third]) {

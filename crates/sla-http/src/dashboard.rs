@@ -133,6 +133,19 @@ struct Card<'a> {
     today: Option<&'a QueueRow>,
 }
 
+impl<'a> Card<'a> {
+    /// The card of a queue (and media type) without figures; the board's template is one.
+    fn new(queue_id: &'a str, name: &'a str, media: Option<MediaType>) -> Self {
+        Card {
+            queue_id,
+            name,
+            media,
+            live: None,
+            today: None,
+        }
+    }
+}
+
 /// Today's row of a queue (and media type): from the report as the flags ask, else from the
 /// split by media type.
 fn today_row<'a>(
@@ -159,11 +172,9 @@ fn cards<'a>(live: Option<&'a LiveReport>, watch: &'a WatchStatus) -> Vec<Card<'
             .queues
             .iter()
             .map(|row| Card {
-                queue_id: &row.queue_id,
-                name: &row.queue_name,
-                media: row.media_type,
                 live: Some(row),
                 today: today_row(watch, &row.queue_id, row.media_type),
+                ..Card::new(&row.queue_id, &row.queue_name, row.media_type)
             })
             .collect();
     }
@@ -175,11 +186,8 @@ fn cards<'a>(live: Option<&'a LiveReport>, watch: &'a WatchStatus) -> Vec<Card<'
                 .queues
                 .iter()
                 .map(|row| Card {
-                    queue_id: &row.queue_id,
-                    name: &row.queue_name,
-                    media: row.media_type,
-                    live: None,
                     today: Some(row),
+                    ..Card::new(&row.queue_id, &row.queue_name, row.media_type)
                 })
                 .collect()
         })
@@ -457,7 +465,7 @@ pub(crate) fn page(live: &LiveStatus, watch: &WatchStatus, context: &PageContext
                     }
                 }
                 template #card {
-                    (card_markup(&Card { queue_id: "", name: "", media: None, live: None, today: None }, &objectives, &ticks, context))
+                    (card_markup(&Card::new("", "", None), &objectives, &ticks, context))
                 }
                 footer.legend {
                     span { i style="background:var(--met)" {} "target met" }

@@ -430,13 +430,7 @@ mod tests {
     #[test]
     fn upstream_details_come_from_the_innermost_genesys_answer() {
         check(
-            &SourceError::Unavailable {
-                attempts: 5,
-                source: Box::new(GenesysError::RetriesExhausted {
-                    attempts: 5,
-                    last: Box::new(api(503)),
-                }),
-            },
+            &exhausted(5, api(503)),
             (Some(503), "Service temporarily unavailable", Some("ctx-42")),
         );
         check(
@@ -478,6 +472,17 @@ mod tests {
         );
     }
 
+    /// What the client gives after `attempts` attempts that all failed, the last with `last`.
+    fn exhausted(attempts: u32, last: GenesysError) -> SourceError {
+        SourceError::Unavailable {
+            attempts,
+            source: Box::new(GenesysError::RetriesExhausted {
+                attempts,
+                last: Box::new(last),
+            }),
+        }
+    }
+
     fn transport(reason: &str) -> GenesysError {
         GenesysError::Transport {
             request: "POST /api/v2/analytics/conversations/aggregates/query".to_owned(),
@@ -489,13 +494,7 @@ mod tests {
     fn upstream_details_look_through_the_retry_wrapper() {
         // Unreachable until the budget ran out: the transport's words, not the attempt count.
         check(
-            &SourceError::Unavailable {
-                attempts: 8,
-                source: Box::new(GenesysError::RetriesExhausted {
-                    attempts: 8,
-                    last: Box::new(transport("connection refused (os error 111)")),
-                }),
-            },
+            &exhausted(8, transport("connection refused (os error 111)")),
             (
                 None,
                 "request POST /api/v2/analytics/conversations/aggregates/query failed: connection refused (os error 111)",
@@ -504,26 +503,17 @@ mod tests {
         );
         // Failing until the budget ran out: Genesys's last answer, status and contextId kept.
         check(
-            &SourceError::Unavailable {
-                attempts: 8,
-                source: Box::new(GenesysError::RetriesExhausted {
-                    attempts: 8,
-                    last: Box::new(api(502)),
-                }),
-            },
+            &exhausted(8, api(502)),
             (Some(502), "Service temporarily unavailable", Some("ctx-42")),
         );
         // The address the client failed to reach stays in the log.
-        let error = SourceError::Unavailable {
-            attempts: 8,
-            source: Box::new(GenesysError::RetriesExhausted {
-                attempts: 8,
-                last: Box::new(transport(
-                    "error sending request for url (https://api.example.test/api/v2/analytics/conversations/aggregates/query): \
+        let error = exhausted(
+            8,
+            transport(
+                "error sending request for url (https://api.example.test/api/v2/analytics/conversations/aggregates/query): \
                      client error (Connect): tcp connect error: Connection refused (os error 111)",
-                )),
-            }),
-        };
+            ),
+        );
         check(
             &error,
             (

@@ -215,14 +215,7 @@ impl LiveHub {
 
     /// Waits until some refresh has finished, at most `limit`.
     pub(crate) async fn wait_for_first(&self, limit: Duration) {
-        let notified = self.refreshed.notified();
-        tokio::pin!(notified);
-        // Registering before checking means a refresh finishing in between is not missed.
-        notified.as_mut().enable();
-        if self.status().attempted {
-            return;
-        }
-        let _ = tokio::time::timeout(limit, notified).await;
+        crate::state::wait_until(&self.refreshed, || self.status().attempted, limit).await;
     }
 }
 

@@ -32,6 +32,20 @@ impl Family {
         }
     }
 
+    /// A family of one unlabelled sample, or of none while there is no `value`.
+    fn single(
+        name: &'static str,
+        kind: &'static str,
+        help: &'static str,
+        value: Option<impl ToString>,
+    ) -> Self {
+        let mut family = Self::new(name, kind, help);
+        if let Some(value) = value {
+            family.sample(Vec::new(), &value);
+        }
+        family
+    }
+
     fn sample(&mut self, labels: Vec<(&'static str, String)>, value: &impl ToString) {
         self.samples.push((labels, value.to_string()));
     }
@@ -88,54 +102,43 @@ pub(crate) fn exposition(state: &AppState) -> String {
         families.extend(report_families(report));
     }
 
-    let mut refreshed = Family::new(
+    families.push(Family::single(
         "sla_last_refresh_timestamp_seconds",
         "gauge",
         "When the watched queues were last refreshed successfully, in seconds since the epoch.",
-    );
-    if let Some(at) = status.refreshed_at {
-        refreshed.sample(Vec::new(), &seconds(at));
-    }
-    families.push(refreshed);
-    let mut success = Family::new(
+        status.refreshed_at.map(seconds),
+    ));
+    families.push(Family::single(
         "sla_last_refresh_success",
         "gauge",
         "1 when the last refresh of the watched queues succeeded, 0 when it failed.",
-    );
-    if status.attempted {
-        success.sample(Vec::new(), &u8::from(status.last_error.is_none()));
-    }
-    families.push(success);
+        status
+            .attempted
+            .then(|| u8::from(status.last_error.is_none())),
+    ));
 
     let live = state.live.status();
     if let Some(last) = &live.last {
         families.extend(live_families(&last.report));
     }
-    let mut live_refreshed = Family::new(
+    families.push(Family::single(
         "sla_live_last_refresh_timestamp_seconds",
         "gauge",
         "When the live figures were last read successfully (their as_of), in seconds since the epoch.",
-    );
-    if let Some(last) = &live.last {
-        live_refreshed.sample(Vec::new(), &seconds(last.report.as_of));
-    }
-    families.push(live_refreshed);
-    let mut live_success = Family::new(
+        live.last.as_ref().map(|last| seconds(last.report.as_of)),
+    ));
+    families.push(Family::single(
         "sla_live_last_refresh_success",
         "gauge",
         "1 when the last refresh of the live figures succeeded, 0 when it failed.",
-    );
-    if live.attempted {
-        live_success.sample(Vec::new(), &u8::from(live.last_error.is_none()));
-    }
-    families.push(live_success);
-    let mut subscribers = Family::new(
+        live.attempted.then(|| u8::from(live.last_error.is_none())),
+    ));
+    families.push(Family::single(
         "sla_live_subscribers",
         "gauge",
         "Clients following /api/v1/live/stream now.",
-    );
-    subscribers.sample(Vec::new(), &state.live.subscribers());
-    families.push(subscribers);
+        Some(state.live.subscribers()),
+    ));
 
     families.extend(alert_families(state));
 
@@ -149,27 +152,24 @@ pub(crate) fn exposition(state: &AppState) -> String {
         requests.sample(vec![("status", status.clone())], &count);
     }
     families.push(requests);
-    let mut retries = Family::new(
+    families.push(Family::single(
         "sla_upstream_retries_total",
         "counter",
         "Requests to Genesys Cloud repeated after a throttling, server or transport failure.",
-    );
-    retries.sample(Vec::new(), &upstream.retries);
-    families.push(retries);
-    let mut hits = Family::new(
+        Some(upstream.retries),
+    ));
+    families.push(Family::single(
         "sla_cache_hits_total",
         "counter",
         "API requests answered from the cache or by joining an identical fetch in flight.",
-    );
-    hits.sample(Vec::new(), &state.cache.hits());
-    families.push(hits);
-    let mut misses = Family::new(
+        Some(state.cache.hits()),
+    ));
+    families.push(Family::single(
         "sla_cache_misses_total",
         "counter",
         "API requests that started a fetch from Genesys Cloud.",
-    );
-    misses.sample(Vec::new(), &state.cache.misses());
-    families.push(misses);
+        Some(state.cache.misses()),
+    ));
 
     let mut out = String::new();
     for family in &families {
@@ -210,11 +210,12 @@ fn alert_families(state: &AppState) -> Vec<Family> {
     vec![alerts, notifications]
 }
 
-/// A gauge of a queue row: name, help, and its value when it has one.
-type QueueGauge = (&'static str, &'static str, fn(&QueueRow) -> Option<String>);
+/// A gauge of one `T` (a row, or one objective of a row): name, help, and its value when it
+/// has one.
+type Gauge<T> = (&'static str, &'static str, fn(&T) -> Option<String>);
 
 /// The per-queue gauges of the watched window.
-const QUEUE_GAUGES: &[QueueGauge] = &[
+const QUEUE_GAUGES: &[Gauge<QueueRow>] = &[
     (
         "sla_offered",
         "Visits offered in the watched window.",
@@ -252,15 +253,8 @@ const QUEUE_GAUGES: &[QueueGauge] = &[
     ),
 ];
 
-/// A gauge of one objective of a queue row: name, help, and its value when it has one.
-type LevelGauge = (
-    &'static str,
-    &'static str,
-    fn(&ServiceLevel) -> Option<String>,
-);
-
 /// The per-objective gauges of the watched window.
-const LEVEL_GAUGES: &[LevelGauge] = &[
+const LEVEL_GAUGES: &[Gauge<ServiceLevel>] = &[
     (
         "sla_service_level_percent",
         "Service level in percent over the watched window; absent when nothing was measured.",
@@ -301,11 +295,8 @@ fn labels_of(id: &str, name: &str, media: Option<MediaType>) -> Vec<(&'static st
     labels
 }
 
-/// A gauge of a live row: name, help, and its value when it has one.
-type LiveGauge = (&'static str, &'static str, fn(&LiveRow) -> Option<String>);
-
 /// The per-row gauges of the live figures: now, then the rolling window's KPIs.
-const LIVE_GAUGES: &[LiveGauge] = &[
+const LIVE_GAUGES: &[Gauge<LiveRow>] = &[
     (
         "sla_waiting",
         "Conversations waiting in the queue now.",
@@ -343,15 +334,8 @@ const LIVE_GAUGES: &[LiveGauge] = &[
     ),
 ];
 
-/// A gauge of one objective of a live row: name, help, and its value when it has one.
-type LiveLevelGauge = (
-    &'static str,
-    &'static str,
-    fn(&LiveServiceLevel) -> Option<String>,
-);
-
 /// The per-objective gauges of the live figures.
-const LIVE_LEVEL_GAUGES: &[LiveLevelGauge] = &[
+const LIVE_LEVEL_GAUGES: &[Gauge<LiveServiceLevel>] = &[
     (
         "sla_waiting_over_threshold",
         "Conversations waiting now for longer than the objective's threshold: each is already a miss. A lower bound when the waiting list was cut short.",
@@ -374,81 +358,95 @@ const LIVE_LEVEL_GAUGES: &[LiveLevelGauge] = &[
     ),
 ];
 
-/// The gauges of the live document: per row and objective, then per row.
-fn live_families(report: &LiveReport) -> Vec<Family> {
-    let mut families = Vec::new();
-    for (name, help, value) in LIVE_GAUGES {
-        let mut family = Family::new(name, "gauge", help);
-        for row in &report.queues {
-            if let Some(v) = value(row) {
-                family.sample(
-                    labels_of(&row.queue_id, &row.queue_name, row.media_type),
-                    &v,
-                );
-            }
-        }
-        families.push(family);
-    }
-    for (name, help, value) in LIVE_LEVEL_GAUGES {
-        let mut family = Family::new(name, "gauge", help);
-        for row in &report.queues {
-            for level in &row.service_levels {
-                if let Some(v) = value(level) {
-                    let mut labels = labels_of(&row.queue_id, &row.queue_name, row.media_type);
-                    labels.push(("objective", level.level.objective.clone()));
-                    family.sample(labels, &v);
+/// Labels and the item they label: one gauge sample each, when the gauge has a value for it.
+type Labelled<'a, T> = Vec<(Vec<(&'static str, String)>, &'a T)>;
+
+/// A family per gauge, with a sample for each item the gauge has a value for, in order.
+fn gauge_families<T>(gauges: &[Gauge<T>], items: &Labelled<'_, T>) -> Vec<Family> {
+    gauges
+        .iter()
+        .map(|(name, help, value)| {
+            let mut family = Family::new(name, "gauge", help);
+            for (labels, item) in items {
+                if let Some(v) = value(item) {
+                    family.sample(labels.clone(), &v);
                 }
             }
-        }
-        families.push(family);
-    }
-    let mut window = Family::new(
+            family
+        })
+        .collect()
+}
+
+/// The labels of an objective: its row's, then `objective`.
+fn with_objective(
+    mut labels: Vec<(&'static str, String)>,
+    objective: &str,
+) -> Vec<(&'static str, String)> {
+    labels.push(("objective", objective.to_owned()));
+    labels
+}
+
+/// The gauges of the live document: per row, then per row and objective.
+fn live_families(report: &LiveReport) -> Vec<Family> {
+    let rows: Labelled<'_, LiveRow> = report
+        .queues
+        .iter()
+        .map(|row| {
+            (
+                labels_of(&row.queue_id, &row.queue_name, row.media_type),
+                row,
+            )
+        })
+        .collect();
+    let levels: Labelled<'_, LiveServiceLevel> = rows
+        .iter()
+        .flat_map(|(labels, row)| {
+            row.service_levels.iter().map(|level| {
+                (
+                    with_objective(labels.clone(), &level.level.objective),
+                    level,
+                )
+            })
+        })
+        .collect();
+    let mut families = gauge_families(LIVE_GAUGES, &rows);
+    families.extend(gauge_families(LIVE_LEVEL_GAUGES, &levels));
+    let length = report.window.end.duration_since(report.window.start);
+    families.push(Family::single(
         "sla_rolling_window_seconds",
         "gauge",
         "Length of the rolling window of the live service levels, in seconds.",
-    );
-    let length = report.window.end.duration_since(report.window.start);
-    window.sample(
-        Vec::new(),
-        &seconds_of_millis(u64::try_from(length.as_millis()).unwrap_or(0)),
-    );
-    families.push(window);
+        Some(seconds_of_millis(
+            u64::try_from(length.as_millis()).unwrap_or(0),
+        )),
+    ));
     families
 }
 
 /// The gauges of the watched report: service levels per queue and objective, then counts and
 /// KPIs per queue.
 fn report_families(report: &SlaReport) -> Vec<Family> {
-    let mut families = Vec::new();
-    for (name, help, value) in LEVEL_GAUGES {
-        let mut family = Family::new(name, "gauge", help);
-        for row in &report.queues {
-            for level in &row.service_levels {
-                if let Some(v) = value(level) {
-                    let mut labels = queue_labels(row);
-                    labels.push(("objective", level.objective.clone()));
-                    family.sample(labels, &v);
-                }
-            }
-        }
-        families.push(family);
-    }
-    for (name, help, value) in QUEUE_GAUGES {
-        let mut family = Family::new(name, "gauge", help);
-        for row in &report.queues {
-            if let Some(v) = value(row) {
-                family.sample(queue_labels(row), &v);
-            }
-        }
-        families.push(family);
-    }
-    let mut window = Family::new(
+    let rows: Labelled<'_, QueueRow> = report
+        .queues
+        .iter()
+        .map(|row| (queue_labels(row), row))
+        .collect();
+    let levels: Labelled<'_, ServiceLevel> = rows
+        .iter()
+        .flat_map(|(labels, row)| {
+            row.service_levels
+                .iter()
+                .map(|level| (with_objective(labels.clone(), &level.objective), level))
+        })
+        .collect();
+    let mut families = gauge_families(LEVEL_GAUGES, &levels);
+    families.extend(gauge_families(QUEUE_GAUGES, &rows));
+    families.push(Family::single(
         "sla_window_start_timestamp_seconds",
         "gauge",
         "Start of the watched window, in seconds since the epoch.",
-    );
-    window.sample(Vec::new(), &seconds(report.window.start));
-    families.push(window);
+        Some(seconds(report.window.start)),
+    ));
     families
 }
 

@@ -1,5 +1,8 @@
 //! Handlers: extract, hand over to sla-core, answer with JSON, text or HTML.
 
+use std::future::Future;
+use std::time::Duration;
+
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -12,6 +15,7 @@ use sla_core::{
     render_live,
 };
 
+use crate::cache::Fetched;
 use crate::dashboard::{self, PageContext};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -28,6 +32,25 @@ fn pairs(query: Pairs) -> Result<Vec<(String, String)>, ApiError> {
 
 fn json_body(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// The body the cache holds under `key` for `ttl`; `fetch` is given a handle on the state and
+/// runs only when no stored result or fetch in flight has that key.
+async fn cached<F, Fut>(
+    state: &AppState,
+    key: String,
+    ttl: Duration,
+    fetch: F,
+) -> Result<Bytes, ApiError>
+where
+    F: FnOnce(AppState) -> Fut,
+    Fut: Future<Output = Fetched> + Send + 'static,
+{
+    let fetch_state = state.clone();
+    state
+        .cache
+        .get_or_fetch(key, ttl, move || fetch(fetch_state))
+        .await
 }
 
 /// `GET /api/v1/report`: the `sla-report/v1` JSON, byte for byte what `sla report --format
@@ -77,35 +100,32 @@ async fn report_for(state: AppState, input: QueryInput) -> Result<Response, ApiE
     } else {
         state.settings.closed_ttl
     };
-    let fetch_state = state.clone();
-    let body = state
-        .cache
-        .get_or_fetch(key, ttl, move || async move {
-            // Building and rendering a large report is CPU work for a while; keep it off the
-            // threads that serve requests.
-            let rendered = match &fetch_state.store {
-                // A report from the store asks Genesys nothing, and says how far the store is
-                // complete.
-                Some(store) if request.source == SourceKind::Store => {
-                    let stored = sla_core::count_stored(&request, store.sources())
-                        .await
-                        .map_err(|e| ApiError::service(&e))?;
-                    tokio::task::spawn_blocking(move || {
-                        Bytes::from(render(&stored.report(&request), Format::Json))
-                    })
-                }
-                _ => {
-                    let counted = sla_core::count(&request, fetch_state.sources())
-                        .await
-                        .map_err(|e| ApiError::service(&e))?;
-                    tokio::task::spawn_blocking(move || {
-                        Bytes::from(render(&counted.report(&request), Format::Json))
-                    })
-                }
-            };
-            rendered.await.map_err(|e| ApiError::internal(&e))
-        })
-        .await?;
+    let body = cached(&state, key, ttl, move |fetch_state| async move {
+        // Building and rendering a large report is CPU work for a while; keep it off the
+        // threads that serve requests.
+        let rendered = match &fetch_state.store {
+            // A report from the store asks Genesys nothing, and says how far the store is
+            // complete.
+            Some(store) if request.source == SourceKind::Store => {
+                let stored = sla_core::count_stored(&request, store.sources())
+                    .await
+                    .map_err(|e| ApiError::service(&e))?;
+                tokio::task::spawn_blocking(move || {
+                    Bytes::from(render(&stored.report(&request), Format::Json))
+                })
+            }
+            _ => {
+                let counted = sla_core::count(&request, fetch_state.sources())
+                    .await
+                    .map_err(|e| ApiError::service(&e))?;
+                tokio::task::spawn_blocking(move || {
+                    Bytes::from(render(&counted.report(&request), Format::Json))
+                })
+            }
+        };
+        rendered.await.map_err(|e| ApiError::internal(&e))
+    })
+    .await?;
     Ok(json_body(body))
 }
 
@@ -117,10 +137,11 @@ pub(crate) async fn queues(
 ) -> Result<Response, ApiError> {
     let pattern = params::queues_pattern(&pairs(query)?)?;
     let key = format!("queues {pattern:?}");
-    let fetch_state = state.clone();
-    let body = state
-        .cache
-        .get_or_fetch(key, state.settings.open_ttl, move || async move {
+    let body = cached(
+        &state,
+        key,
+        state.settings.open_ttl,
+        move |fetch_state| async move {
             let queues = list_queues(pattern.as_deref(), fetch_state.ports.directory.as_ref())
                 .await
                 .map_err(|e| ApiError::service(&e))?;
@@ -128,8 +149,9 @@ pub(crate) async fn queues(
                 .map_err(|e| ApiError::internal(&e))?;
             text.push('\n');
             Ok(Bytes::from(text))
-        })
-        .await?;
+        },
+    )
+    .await?;
     Ok(json_body(body))
 }
 
@@ -153,10 +175,11 @@ pub(crate) async fn live(
     // The query as given is the key: its window ends at each request's now, so the resolved
     // request would never repeat.
     let key = format!("live {input:?}");
-    let fetch_state = state.clone();
-    let body = state
-        .cache
-        .get_or_fetch(key, state.settings.live_interval, move || async move {
+    let body = cached(
+        &state,
+        key,
+        state.settings.live_interval,
+        move |fetch_state| async move {
             let report = fetch_live(
                 &request,
                 fetch_state.sources(),
@@ -166,8 +189,9 @@ pub(crate) async fn live(
             .await
             .map_err(|e| ApiError::service(&e))?;
             Ok(Bytes::from(render_live(&report, Format::Json)))
-        })
-        .await?;
+        },
+    )
+    .await?;
     let mut response = json_body(body);
     response
         .headers_mut()

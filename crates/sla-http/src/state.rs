@@ -278,13 +278,23 @@ impl AppState {
 
     /// Waits until some refresh has finished, at most `limit`.
     pub(crate) async fn wait_for_first_refresh(&self, limit: Duration) {
-        let notified = self.refreshed.notified();
-        tokio::pin!(notified);
-        // Registering before checking means a refresh finishing in between is not missed.
-        notified.as_mut().enable();
-        if self.watch_status().attempted {
-            return;
-        }
-        let _ = tokio::time::timeout(limit, notified).await;
+        wait_until(&self.refreshed, || self.watch_status().attempted, limit).await;
     }
+}
+
+/// Waits until `done` holds, checked once, or else until `notify` wakes its waiters, at most
+/// `limit`: how the watched report and the live figures each wait for their first refresh.
+pub(crate) async fn wait_until(
+    notify: &tokio::sync::Notify,
+    done: impl FnOnce() -> bool,
+    limit: Duration,
+) {
+    let notified = notify.notified();
+    tokio::pin!(notified);
+    // Registering before checking means a refresh finishing in between is not missed.
+    notified.as_mut().enable();
+    if done() {
+        return;
+    }
+    let _ = tokio::time::timeout(limit, notified).await;
 }

@@ -333,6 +333,20 @@ fn tallies_mock() -> MockTallySource {
     mock
 }
 
+/// A tally source failing every count as Genesys does after its retries.
+fn failing_tallies() -> MockTallySource {
+    let mut mock = MockTallySource::new();
+    mock.expect_tallies().returning(|_| Err(exhausted_503()));
+    mock
+}
+
+/// A tally source that fails the test if anything asks it for counts.
+fn never_tallies() -> MockTallySource {
+    let mut mock = MockTallySource::new();
+    mock.expect_tallies().never();
+    mock
+}
+
 /// The watch of the demo defaults: every queue, today by the hour, at 20s and configured.
 fn watch_all() -> QueryInput {
     QueryInput {
@@ -374,10 +388,7 @@ impl Default for Built {
             token: Ok(()),
             upstream: None,
             now: now(),
-            settings: Settings {
-                watch: watch_all(),
-                ..Settings::default()
-            },
+            settings: watching(),
             alerts: crate::alerts::Alerts::default(),
             clock: None,
         }
@@ -408,6 +419,31 @@ fn harness() -> Harness {
     Built::default().build()
 }
 
+/// A harness whose today's and live figures have been refreshed once.
+async fn refreshed() -> Harness {
+    let h = harness();
+    refresh_all(&h.state).await;
+    h
+}
+
+/// A harness watching nothing.
+fn idle() -> Harness {
+    Built {
+        settings: Settings::default(),
+        ..Built::default()
+    }
+    .build()
+}
+
+/// A harness over `tallies`.
+fn with_tallies(tallies: MockTallySource) -> Harness {
+    Built {
+        tallies: Arc::new(tallies),
+        ..Built::default()
+    }
+    .build()
+}
+
 /// Refreshes today's figures, then the live ones, as the two background tasks do.
 async fn refresh_all(state: &AppState) {
     watch::refresh(state).await;
@@ -436,8 +472,7 @@ fn with_token() -> Harness {
     Built {
         settings: Settings {
             token: Some(SecretString::from("s3cret-token")),
-            watch: watch_all(),
-            ..Settings::default()
+            ..watching()
         },
         ..Built::default()
     }
@@ -459,10 +494,28 @@ impl Reply {
     fn header(&self, name: header::HeaderName) -> &str {
         self.headers.get(name).map_or("", |v| v.to_str().unwrap())
     }
+
+    /// Asserts an error answer: `status`, with `code` in the body.
+    #[track_caller]
+    fn assert_error(&self, status: StatusCode, code: &str) {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.json()["error"]["code"], code);
+    }
+
+    /// Asserts a 401 that asks for credentials with `challenge`.
+    #[track_caller]
+    fn assert_challenge(&self, challenge: &str) {
+        assert_eq!(self.status, StatusCode::UNAUTHORIZED, "{}", self.body);
+        assert_eq!(self.header(header::WWW_AUTHENTICATE), challenge);
+    }
 }
 
 async fn send(app: &Router, request: Request<Body>) -> Reply {
-    let response = app.clone().oneshot(request).await.unwrap();
+    reply_of(app.clone().oneshot(request).await.unwrap()).await
+}
+
+/// A response read whole.
+async fn reply_of(response: axum::response::Response) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
@@ -514,14 +567,29 @@ fn exhausted_503() -> SourceError {
 }
 
 fn counting(delay: Duration) -> (Arc<CountingTallies>, Harness) {
+    counting_in(delay, Built::default())
+}
+
+/// The harness `built` describes, over a tally source that counts its calls and takes `delay`
+/// to answer.
+fn counting_in(delay: Duration, built: Built) -> (Arc<CountingTallies>, Harness) {
     let tallies = Arc::new(CountingTallies {
         calls: AtomicUsize::new(0),
         delay,
     });
     let h = Built {
         tallies: Arc::clone(&tallies) as Arc<dyn TallySource>,
-        ..Built::default()
+        ..built
     }
     .build();
     (tallies, h)
+}
+
+/// The string `field` of each object in the JSON array `list`.
+fn texts<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item[field].as_str().unwrap())
+        .collect()
 }

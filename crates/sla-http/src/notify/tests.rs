@@ -20,6 +20,7 @@ use sla_core::{
     WebhookSpec, WebhookUrl,
 };
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::notify::body::body;
 use crate::notify::webhook::sign;
@@ -156,6 +157,28 @@ fn settings() -> NotifySettings {
         max_backoff: Duration::from_secs(30),
         request_timeout: Duration::from_secs(10),
     }
+}
+
+/// A receiver answering as told and a notifier whose one webhook, `ops`, posts to it unsigned
+/// in `format`: the setup most delivery tests share.
+async fn ops_hook(
+    answer: Answer,
+    format: WebhookFormat,
+    settings: NotifySettings,
+) -> (Receiver, Notifier, JoinHandle<()>) {
+    let receiver = Receiver::start(answer).await;
+    let hooks = vec![webhook("ops", &receiver.url(), format, None)];
+    let (notifier, task) = Notifier::start(hooks, settings).unwrap();
+    (receiver, notifier, task)
+}
+
+/// Notifies one event for `ops` and waits until its delivery has failed: the counts then, and
+/// how long that took on the paused clock.
+async fn fail_one(notifier: &Notifier) -> (NotifyCounts, Duration) {
+    let started = tokio::time::Instant::now();
+    notifier.notify(&[event("slow", AlertEventKind::Fired, &["ops"])]);
+    let counts = counts_when(notifier, |c| c.failed == 1).await;
+    (counts, started.elapsed())
 }
 
 /// Waits until the counts satisfy `done`, and gives them.
@@ -333,17 +356,9 @@ fn hex_decode(text: &str) -> Vec<u8> {
 
 #[tokio::test(start_paused = true)]
 async fn a_receiver_answering_500_is_retried_with_backoff_then_counted_failed() {
-    let mut receiver = Receiver::start(Answer::Status(500)).await;
-    let hooks = vec![webhook(
-        "ops",
-        &receiver.url(),
-        WebhookFormat::Generic,
-        None,
-    )];
-    let (notifier, task) = Notifier::start(hooks, settings()).unwrap();
-    let started = tokio::time::Instant::now();
-    notifier.notify(&[event("slow", AlertEventKind::Fired, &["ops"])]);
-    let counts = counts_when(&notifier, |c| c.failed == 1).await;
+    let (mut receiver, notifier, task) =
+        ops_hook(Answer::Status(500), WebhookFormat::Generic, settings()).await;
+    let (counts, took) = fail_one(&notifier).await;
     assert_eq!(
         counts,
         NotifyCounts {
@@ -355,34 +370,23 @@ async fn a_receiver_answering_500_is_retried_with_backoff_then_counted_failed() 
     assert_eq!(receiver.requests(3).await.len(), 3);
     assert_eq!(receiver.count(), 3, "three attempts, no more");
     // 1 s after the first attempt, 2 s after the second.
-    assert!(
-        started.elapsed() >= Duration::from_secs(3),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(took >= Duration::from_secs(3), "{took:?}");
     task.abort();
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_receiver_that_hangs_times_out_and_is_retried() {
-    let mut receiver = Receiver::start(Answer::Hang).await;
-    let hooks = vec![webhook("ops", &receiver.url(), WebhookFormat::Slack, None)];
     let settings = NotifySettings {
         max_attempts: 2,
         ..settings()
     };
-    let (notifier, task) = Notifier::start(hooks, settings).unwrap();
-    let started = tokio::time::Instant::now();
-    notifier.notify(&[event("slow", AlertEventKind::Fired, &["ops"])]);
-    let counts = counts_when(&notifier, |c| c.failed == 1).await;
+    let (mut receiver, notifier, task) =
+        ops_hook(Answer::Hang, WebhookFormat::Slack, settings).await;
+    let (counts, took) = fail_one(&notifier).await;
     assert_eq!(counts.sent, 0);
     assert_eq!(receiver.requests(2).await.len(), 2);
     // Two timeouts of 10 s and the backoff of 1 s between them.
-    assert!(
-        started.elapsed() >= Duration::from_secs(21),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(took >= Duration::from_secs(21), "{took:?}");
     task.abort();
 }
 
@@ -406,18 +410,12 @@ async fn a_receiver_refusing_with_a_4xx_is_not_retried_and_429_is() {
 
 #[tokio::test(start_paused = true)]
 async fn a_full_queue_drops_the_oldest_deliveries_and_counts_them() {
-    let mut receiver = Receiver::start(Answer::Ok).await;
-    let hooks = vec![webhook(
-        "ops",
-        &receiver.url(),
-        WebhookFormat::Generic,
-        None,
-    )];
     let settings = NotifySettings {
         capacity: 2,
         ..settings()
     };
-    let (notifier, task) = Notifier::start(hooks, settings).unwrap();
+    let (mut receiver, notifier, task) =
+        ops_hook(Answer::Ok, WebhookFormat::Generic, settings).await;
     // Five events before the delivery task runs: the queue keeps the newest two.
     let events: Vec<AlertEvent> = (1..=5)
         .map(|i| event(&format!("rule-{i}"), AlertEventKind::Fired, &["ops"]))
@@ -446,14 +444,8 @@ async fn a_full_queue_drops_the_oldest_deliveries_and_counts_them() {
 
 #[tokio::test(start_paused = true)]
 async fn notify_returns_at_once_while_a_delivery_hangs() {
-    let mut receiver = Receiver::start(Answer::Hang).await;
-    let hooks = vec![webhook(
-        "ops",
-        &receiver.url(),
-        WebhookFormat::Generic,
-        None,
-    )];
-    let (notifier, task) = Notifier::start(hooks, settings()).unwrap();
+    let (mut receiver, notifier, task) =
+        ops_hook(Answer::Hang, WebhookFormat::Generic, settings()).await;
     notifier.notify(&[event("first", AlertEventKind::Fired, &["ops"])]);
     // The delivery task is now waiting on the receiver, which never answers.
     receiver.requests(1).await;
@@ -470,14 +462,8 @@ async fn notify_returns_at_once_while_a_delivery_hangs() {
 
 #[tokio::test]
 async fn an_event_for_an_unknown_webhook_is_skipped() {
-    let receiver = Receiver::start(Answer::Ok).await;
-    let hooks = vec![webhook(
-        "ops",
-        &receiver.url(),
-        WebhookFormat::Generic,
-        None,
-    )];
-    let (notifier, task) = Notifier::start(hooks, settings()).unwrap();
+    let (_receiver, notifier, task) =
+        ops_hook(Answer::Ok, WebhookFormat::Generic, settings()).await;
     notifier.notify(&[event("slow", AlertEventKind::Fired, &["elsewhere"])]);
     assert_eq!(notifier.queued(), 0);
     assert_eq!(notifier.counts(), NotifyCounts::default());
@@ -486,14 +472,8 @@ async fn an_event_for_an_unknown_webhook_is_skipped() {
 
 #[tokio::test(start_paused = true)]
 async fn drain_waits_for_queued_deliveries_and_gives_up_after_its_grace() {
-    let mut receiver = Receiver::start(Answer::Ok).await;
-    let hooks = vec![webhook(
-        "ops",
-        &receiver.url(),
-        WebhookFormat::Generic,
-        None,
-    )];
-    let (notifier, task) = Notifier::start(hooks, settings()).unwrap();
+    let (mut receiver, notifier, task) =
+        ops_hook(Answer::Ok, WebhookFormat::Generic, settings()).await;
     let events: Vec<AlertEvent> = (1..=3)
         .map(|i| event(&format!("rule-{i}"), AlertEventKind::Resolved, &["ops"]))
         .collect();
@@ -508,9 +488,8 @@ async fn drain_waits_for_queued_deliveries_and_gives_up_after_its_grace() {
     task.abort();
 
     // A receiver that hangs: drain returns after its grace, naming what is left.
-    let hanging = Receiver::start(Answer::Hang).await;
-    let hooks = vec![webhook("ops", &hanging.url(), WebhookFormat::Generic, None)];
-    let (notifier, task) = Notifier::start(hooks, settings()).unwrap();
+    let (_hanging, notifier, task) =
+        ops_hook(Answer::Hang, WebhookFormat::Generic, settings()).await;
     notifier.notify(&events);
     let started = tokio::time::Instant::now();
     assert_eq!(notifier.drain(Duration::from_secs(5)).await, 3);

@@ -19,6 +19,25 @@ fn rules(toml: &str) -> Vec<AlertRule> {
     parse_service_config(toml).unwrap().alerts
 }
 
+/// The alerts of a config file's `[[alert]]` tables, notifying no webhook.
+fn alerting(toml: &str) -> Alerts {
+    Alerts::new(rules(toml), None)
+}
+
+/// A harness with `alerts` over a live source and a clock the test holds, the clock at [`NOW`].
+fn stepped(alerts: Alerts) -> (Arc<FixtureLive>, Arc<StepClock>, Harness) {
+    let live = Arc::new(FixtureLive::default());
+    let clock = StepClock::at(now());
+    let h = Built {
+        live: Arc::clone(&live) as Arc<dyn LiveSource>,
+        clock: Some(Arc::clone(&clock) as Arc<dyn Clock>),
+        alerts,
+        ..Built::default()
+    }
+    .build();
+    (live, clock, h)
+}
+
 /// A clock the test sets by hand.
 #[derive(Debug)]
 struct StepClock(Mutex<Timestamp>);
@@ -104,9 +123,8 @@ async fn rules_are_evaluated_on_a_live_refresh_and_listed_in_the_api_and_metrics
     // Support waits 45 s; Sales is split by media (its targets differ): voice waits 10 s, chat
     // 90 s. Both Support and Sales chat have one conversation past 20 s.
     let h = Built {
-        alerts: Alerts::new(
-            rules(
-                r#"
+        alerts: alerting(
+            r#"
                 [[alert]]
                 name = "long-wait"
                 longest_wait_above = "30s"
@@ -126,8 +144,6 @@ async fn rules_are_evaluated_on_a_live_refresh_and_listed_in_the_api_and_metrics
                 name = "stale"
                 stale_after = "1m"
                 "#,
-            ),
-            None,
         ),
         ..Built::default()
     }
@@ -229,8 +245,7 @@ async fn the_listing_wants_the_apis_token() {
 
 #[tokio::test]
 async fn without_rules_the_listing_is_empty_and_metrics_count_no_notification() {
-    let h = harness();
-    refresh_all(&h.state).await;
+    let h = refreshed().await;
     assert_eq!(
         get(&h.app, "/api/v1/alerts").await.json()["alerts"],
         json!([])
@@ -249,25 +264,14 @@ async fn without_rules_the_listing_is_empty_and_metrics_count_no_notification() 
 
 #[tokio::test]
 async fn a_failed_refresh_is_evaluated_too_so_stale_figures_fire_and_resolve_once_fresh() {
-    let live = Arc::new(FixtureLive::default());
-    let clock = StepClock::at(now());
-    let h = Built {
-        live: Arc::clone(&live) as Arc<dyn LiveSource>,
-        clock: Some(Arc::clone(&clock) as Arc<dyn Clock>),
-        alerts: Alerts::new(
-            rules(
-                r#"
-                [[alert]]
-                name = "stale"
-                stale_after = "10s"
-                resolve_after = "5s"
-                "#,
-            ),
-            None,
-        ),
-        ..Built::default()
-    }
-    .build();
+    let (live, clock, h) = stepped(alerting(
+        r#"
+        [[alert]]
+        name = "stale"
+        stale_after = "10s"
+        resolve_after = "5s"
+        "#,
+    ));
     let mut poller = Poller::default();
     let states =
         |listing: Value| -> Vec<String> { listed(&listing).into_iter().map(|r| r.1).collect() };
@@ -308,30 +312,24 @@ async fn a_failed_refresh_is_evaluated_too_so_stale_figures_fire_and_resolve_onc
 #[tokio::test(start_paused = true)]
 async fn the_watchdog_trips_a_stale_rule_while_the_refresh_hangs() {
     // The first count never answers: the refresh task is stuck, and evaluates nothing.
-    let tallies = Arc::new(CountingTallies {
-        calls: AtomicUsize::new(0),
-        delay: Duration::from_hours(1),
-    });
-    let h = Built {
-        tallies: Arc::clone(&tallies) as Arc<dyn TallySource>,
-        clock: Some(Arc::new(TokioClock(tokio::time::Instant::now()))),
-        settings: Settings {
-            live_interval: Duration::from_secs(1),
-            ..watching()
-        },
-        alerts: Alerts::new(
-            rules(
+    let (tallies, h) = counting_in(
+        Duration::from_hours(1),
+        Built {
+            clock: Some(Arc::new(TokioClock(tokio::time::Instant::now()))),
+            settings: Settings {
+                live_interval: Duration::from_secs(1),
+                ..watching()
+            },
+            alerts: alerting(
                 r#"
                 [[alert]]
                 name = "stale"
                 stale_after = "3s"
                 "#,
             ),
-            None,
-        ),
-        ..Built::default()
-    }
-    .build();
+            ..Built::default()
+        },
+    );
     let poller = crate::live::spawn(h.state.clone());
     let watchdog = crate::alerts::spawn_watchdog(h.state.clone());
     // The watchdog's first evaluation, at 1 s, starts the clock of "no figures yet"; it
@@ -409,15 +407,7 @@ async fn what_fires_and_resolves_is_posted_to_the_rules_webhooks_and_counted() {
     // The same webhook, to sign what the receiver got as the service signs it.
     let signer = Webhook::from_spec(&config.webhooks[0], env).unwrap();
     let (notifier, sender) = Notifier::start(vec![webhook], NotifySettings::default()).unwrap();
-    let live = Arc::new(FixtureLive::default());
-    let clock = StepClock::at(now());
-    let h = Built {
-        live: Arc::clone(&live) as Arc<dyn LiveSource>,
-        clock: Some(Arc::clone(&clock) as Arc<dyn Clock>),
-        alerts: Alerts::new(config.alerts, Some(notifier)),
-        ..Built::default()
-    }
-    .build();
+    let (live, clock, h) = stepped(Alerts::new(config.alerts, Some(notifier)));
     let mut poller = Poller::default();
     poller.refresh(&h.state).await;
     live.fail(true);

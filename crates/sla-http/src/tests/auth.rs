@@ -9,11 +9,7 @@ use super::*;
 async fn with_a_token_the_api_wants_it_as_a_bearer_token() {
     let h = with_token();
     let missing = get(&h.app, DAYS_QUERY).await;
-    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        missing.header(header::WWW_AUTHENTICATE),
-        "Bearer realm=\"sla\""
-    );
+    missing.assert_challenge("Bearer realm=\"sla\"");
     insta::assert_json_snapshot!("unauthorized_missing", missing.json());
 
     let wrong = get_with(&h.app, DAYS_QUERY, "Bearer s3cret-tokem").await;
@@ -39,11 +35,7 @@ async fn with_a_token_the_dashboard_wants_it_as_the_basic_password() {
     let h = with_token();
     refresh_all(&h.state).await;
     let missing = get(&h.app, "/").await;
-    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        missing.header(header::WWW_AUTHENTICATE),
-        "Basic realm=\"sla\", charset=\"UTF-8\""
-    );
+    missing.assert_challenge("Basic realm=\"sla\", charset=\"UTF-8\"");
     assert_eq!(missing.json()["error"]["code"], "unauthorized");
     let wrong = get_with(&h.app, "/", &basic("wallboard", "guess")).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
@@ -99,16 +91,14 @@ async fn with_a_token_unknown_api_paths_and_methods_are_401_too() {
 
     // With the token, they are what they are.
     let reply = get_with(&h.app, "/api/v2/report", "Bearer s3cret-token").await;
-    assert_eq!(reply.status, StatusCode::NOT_FOUND);
-    assert_eq!(reply.json()["error"]["code"], "not_found");
+    reply.assert_error(StatusCode::NOT_FOUND, "not_found");
     let mut request = delete();
     request.headers_mut().insert(
         header::AUTHORIZATION,
         "Bearer s3cret-token".parse().unwrap(),
     );
     let reply = send(&h.app, request).await;
-    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(reply.json()["error"]["code"], "method_not_allowed");
+    reply.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     // Outside /api nothing changes.
     assert_eq!(get(&h.app, "/nowhere").await.status, StatusCode::NOT_FOUND);
 }

@@ -137,22 +137,19 @@ async fn with_the_real_client_concurrent_requests_cost_what_one_costs() {
 
 #[tokio::test(start_paused = true)]
 async fn a_request_that_finds_no_fetch_slot_is_told_busy() {
-    let tallies = Arc::new(CountingTallies {
-        calls: AtomicUsize::new(0),
-        delay: Duration::from_secs(40),
-    });
-    let h = Built {
-        tallies: Arc::clone(&tallies) as Arc<dyn TallySource>,
-        settings: Settings {
-            cache: CacheLimits {
-                fetches: 1,
-                ..CacheLimits::default()
+    let (tallies, h) = counting_in(
+        Duration::from_secs(40),
+        Built {
+            settings: Settings {
+                cache: CacheLimits {
+                    fetches: 1,
+                    ..CacheLimits::default()
+                },
+                ..Settings::default()
             },
-            ..Settings::default()
+            ..Built::default()
         },
-        ..Built::default()
-    }
-    .build();
+    );
     let app = h.app.clone();
     let first = tokio::spawn(async move { get(&app, DAYS_QUERY).await });
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -180,14 +177,14 @@ async fn a_request_that_finds_no_fetch_slot_is_told_busy() {
 
 #[tokio::test(start_paused = true)]
 async fn a_window_ending_at_now_is_cached_briefly() {
-    let tallies = Arc::new(CountingTallies::default());
     // Half a second past the minute: an open window's end may be `now` or `now` rounded down.
-    let h = Built {
-        tallies: Arc::clone(&tallies) as Arc<dyn TallySource>,
-        now: "2024-05-15T10:30:00.5Z".parse().unwrap(),
-        ..Built::default()
-    }
-    .build();
+    let (tallies, h) = counting_in(
+        Duration::ZERO,
+        Built {
+            now: "2024-05-15T10:30:00.5Z".parse().unwrap(),
+            ..Built::default()
+        },
+    );
     let open = "/api/v1/report?queue=Support&from=2024-05-15T08:00:00Z";
     let to_the_second =
         "/api/v1/report?queue=Support&from=2024-05-15T09:00:00Z&to=2024-05-15T10:30:00Z";

@@ -3,23 +3,23 @@
 
 use super::*;
 
-/// The text inside the element with `data-f="{field}"` of the card with `key`.
-fn field<'a>(html: &'a str, key: &str, field: &str) -> &'a str {
+/// The markup of the card with `key`.
+fn card<'a>(html: &'a str, key: &str) -> &'a str {
     let start = html
         .find(&format!("data-key=\"{key}\""))
         .unwrap_or_else(|| panic!("no card {key}"));
     let card = &html[start..];
-    let card = &card[..card.find("</section>").expect("the card ends")];
-    text_of(card, key, field)
+    &card[..card.find("</section>").expect("the card ends")]
+}
+
+/// The text inside the element with `data-f="{field}"` of the card with `key`.
+fn field<'a>(html: &'a str, key: &str, field: &str) -> &'a str {
+    text_of(card(html, key), key, field)
 }
 
 /// The text inside the element with `data-f="{field}"` of `objective` in the card with `key`.
 fn level_field<'a>(html: &'a str, key: &str, objective: &str, field: &str) -> &'a str {
-    let start = html
-        .find(&format!("data-key=\"{key}\""))
-        .unwrap_or_else(|| panic!("no card {key}"));
-    let card = &html[start..];
-    let card = &card[..card.find("</section>").expect("the card ends")];
+    let card = card(html, key);
     let level = &card[card
         .find(&format!("data-objective=\"{objective}\""))
         .unwrap_or_else(|| panic!("no {objective} in {key}"))..];
@@ -37,8 +37,7 @@ fn text_of<'a>(card: &'a str, key: &str, field: &str) -> &'a str {
 
 #[tokio::test]
 async fn the_wallboard_paints_the_last_documents_at_once() {
-    let h = harness();
-    refresh_all(&h.state).await;
+    let h = refreshed().await;
     let reply = get(&h.app, "/").await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
@@ -92,9 +91,7 @@ async fn the_wallboard_paints_the_last_documents_at_once() {
             .find(|r| r.queue_id == id && r.media_type == media)
             .unwrap();
         let key = format!("{id}|{}", media.map_or("", MediaType::as_str));
-        let start = html.find(&format!("data-key=\"{key}\"")).unwrap();
-        let card = &html[start..];
-        let card = &card[..card.find("</section>").unwrap()];
+        let card = card(html, &key);
         for level in &row.service_levels {
             let at = card
                 .find(&format!("data-objective=\"{}\"", level.objective))
@@ -138,8 +135,7 @@ async fn the_wallboard_paints_the_last_documents_at_once() {
 
 #[tokio::test]
 async fn names_are_escaped_in_the_cards_and_the_script_writes_only_text() {
-    let h = harness();
-    refresh_all(&h.state).await;
+    let h = refreshed().await;
     let html = get(&h.app, "/").await.body;
     let escaped = "R&amp;D &lt;&quot;Lab&quot;&gt;";
     assert!(
@@ -154,8 +150,7 @@ async fn names_are_escaped_in_the_cards_and_the_script_writes_only_text() {
 
 #[tokio::test]
 async fn the_wallboard_data_carries_todays_figures_per_card() {
-    let h = harness();
-    refresh_all(&h.state).await;
+    let h = refreshed().await;
     let data = get(&h.app, "/dashboard.json").await;
     assert_eq!(data.status, StatusCode::OK);
     assert_eq!(data.header(header::CACHE_CONTROL), "no-store");
@@ -163,12 +158,7 @@ async fn the_wallboard_data_carries_todays_figures_per_card() {
     assert_eq!(data["server_now_ms"], 1_715_769_000_000_i64);
     assert_eq!(data["updated"], "10:30:00");
     assert_eq!(data["live_error"], Value::Null);
-    let ticks: Vec<&str> = data["ticks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["text"].as_str().unwrap())
-        .collect();
+    let ticks = texts(&data["ticks"], "text");
     assert_eq!(ticks, ["00:00", "06:00", "12:00", "18:00"]);
     let rows = data["rows"].as_object().unwrap();
     let keys: Vec<&str> = rows.keys().map(String::as_str).collect();
@@ -201,21 +191,11 @@ async fn the_wallboard_data_carries_todays_figures_per_card() {
 
 #[tokio::test]
 async fn the_wallboard_says_when_nothing_is_watched_or_refreshed() {
-    let idle = Built {
-        settings: Settings::default(),
-        ..Built::default()
-    }
-    .build();
+    let idle = idle();
     let reply = get(&idle.app, "/").await;
     assert!(reply.body.contains("No queue is watched"), "{}", reply.body);
 
-    let mut tallies = MockTallySource::new();
-    tallies.expect_tallies().returning(|_| Err(exhausted_503()));
-    let failing = Built {
-        tallies: Arc::new(tallies),
-        ..Built::default()
-    }
-    .build();
+    let failing = with_tallies(failing_tallies());
     refresh_all(&failing.state).await;
     let reply = get(&failing.app, "/").await;
     assert_eq!(reply.status, StatusCode::OK);

@@ -8,14 +8,14 @@ use crate::live::{Poller, Today, compose};
 
 fn counting_live(settings: Settings) -> (Arc<FixtureLive>, Arc<CountingTallies>, Harness) {
     let live = Arc::new(FixtureLive::default());
-    let tallies = Arc::new(CountingTallies::default());
-    let h = Built {
-        live: Arc::clone(&live) as Arc<dyn LiveSource>,
-        tallies: Arc::clone(&tallies) as Arc<dyn TallySource>,
-        settings,
-        ..Built::default()
-    }
-    .build();
+    let (tallies, h) = counting_in(
+        Duration::ZERO,
+        Built {
+            live: Arc::clone(&live) as Arc<dyn LiveSource>,
+            settings,
+            ..Built::default()
+        },
+    );
     (live, tallies, h)
 }
 
@@ -176,8 +176,7 @@ async fn a_failed_recount_is_a_failed_refresh_and_is_tried_again_on_the_next_pol
         "{status:?}"
     );
     let reply = get(&h.app, "/api/v1/live").await;
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(reply.json()["error"]["code"], "not_ready");
+    reply.assert_error(StatusCode::SERVICE_UNAVAILABLE, "not_ready");
     poller.refresh(&h.state).await;
     assert_eq!(calls.load(Ordering::SeqCst), 2);
     assert!(h.state.live.status().last.is_some());

@@ -10,8 +10,7 @@ async fn the_watched_document_is_the_last_one_published() {
     let h = with_live(&live, watching());
     // Nothing yet: after waiting a little for the first refresh, 503 with a hint to retry.
     let before = get(&h.app, "/api/v1/live").await;
-    assert_eq!(before.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(before.json()["error"]["code"], "not_ready");
+    before.assert_error(StatusCode::SERVICE_UNAVAILABLE, "not_ready");
     assert_eq!(before.header(header::RETRY_AFTER), "2");
 
     refresh_all(&h.state).await;
@@ -36,14 +35,9 @@ async fn the_watched_document_is_the_last_one_published() {
 
 #[tokio::test]
 async fn the_watched_document_of_a_service_watching_nothing_is_refused() {
-    let h = Built {
-        settings: Settings::default(),
-        ..Built::default()
-    }
-    .build();
+    let h = idle();
     let reply = get(&h.app, "/api/v1/live").await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.json()["error"]["code"], "no_queues");
+    reply.assert_error(StatusCode::BAD_REQUEST, "no_queues");
 }
 
 #[tokio::test(start_paused = true)]
@@ -71,12 +65,7 @@ async fn parameters_ask_for_a_document_of_their_own_as_sla_now_prints_it() {
     assert_eq!(reply.body, sla_core::render_live(&expect, Format::Json));
     let doc = reply.json();
     assert_eq!(doc["window"]["start"], "2024-05-15T10:15:00Z");
-    let names: Vec<&str> = doc["queues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["queue_name"].as_str().unwrap())
-        .collect();
+    let names = texts(&doc["queues"], "queue_name");
     assert_eq!(names, ["Sales", "Support"], "as asked, not split");
     let support = &doc["queues"][1];
     assert_eq!(support["live"]["waiting"], 2);
@@ -99,12 +88,7 @@ async fn parameters_ask_for_a_document_of_their_own_as_sla_now_prints_it() {
     let split = get(&h.app, "/api/v1/live?queue=Sales&by_media=true")
         .await
         .json();
-    let media: Vec<&str> = split["queues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["media_type"].as_str().unwrap())
-        .collect();
+    let media = texts(&split["queues"], "media_type");
     assert_eq!(media, ["voice", "chat"]);
 }
 

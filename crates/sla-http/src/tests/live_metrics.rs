@@ -121,8 +121,7 @@ async fn live_gauges_expose_the_last_live_document() {
 
 #[tokio::test]
 async fn rows_split_by_media_carry_the_media_type_label() {
-    let h = harness();
-    refresh_all(&h.state).await;
+    let h = refreshed().await;
     let samples = parse_exposition(&get(&h.app, "/metrics").await.body);
     // Sales's media types have different configured targets: its rows carry media_type.
     let chat = [
@@ -172,11 +171,7 @@ async fn a_metrics_token_guards_metrics_alone() {
     }
     .build();
     let missing = get(&h.app, "/metrics").await;
-    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        missing.header(header::WWW_AUTHENTICATE),
-        "Bearer realm=\"sla\""
-    );
+    missing.assert_challenge("Bearer realm=\"sla\"");
     assert_eq!(missing.json()["error"]["code"], "unauthorized");
     for wrong in [
         "Bearer pr0metheuz", "Bearer pr0metheus!", "Bearer s3cret-token", "Basic cHIwbWV0aGV1cw==",

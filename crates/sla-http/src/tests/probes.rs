@@ -7,10 +7,8 @@ use super::*;
 
 #[tokio::test]
 async fn healthz_answers_while_the_process_runs() {
-    let mut tallies = MockTallySource::new();
-    tallies.expect_tallies().returning(|_| Err(exhausted_503()));
     let h = Built {
-        tallies: Arc::new(tallies),
+        tallies: Arc::new(failing_tallies()),
         token: Err("login refused".to_owned()),
         ..Built::default()
     }
@@ -31,10 +29,8 @@ async fn readyz_wants_a_token_and_a_successful_refresh() {
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.json(), json!({ "status": "ready" }));
 
-    let mut tallies = MockTallySource::new();
-    tallies.expect_tallies().returning(|_| Err(exhausted_503()));
     let h = Built {
-        tallies: Arc::new(tallies),
+        tallies: Arc::new(failing_tallies()),
         token: Err("authentication failed with status 401: invalid_client".to_owned()),
         ..Built::default()
     }
@@ -45,11 +41,7 @@ async fn readyz_wants_a_token_and_a_successful_refresh() {
     insta::assert_json_snapshot!("not_ready_after_failures", reply.json());
 
     // With nothing watched, a token is enough.
-    let idle = Built {
-        settings: Settings::default(),
-        ..Built::default()
-    }
-    .build();
+    let idle = idle();
     assert_eq!(get(&idle.app, "/readyz").await.status, StatusCode::OK);
 }
 

@@ -23,6 +23,5 @@ async fn queues_lists_the_directory() {
     assert_eq!(names, ["Sales"]);
 
     let reply = get(&h.app, "/api/v1/queues?division=Care").await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.json()["error"]["code"], "unknown_parameter");
+    reply.assert_error(StatusCode::BAD_REQUEST, "unknown_parameter");
 }

@@ -2,6 +2,48 @@
 
 use super::*;
 
+/// A visit source giving, once, a voice visit to Support answered after each wait in `waits`,
+/// all entering on 14 May at 09:00.
+fn answered_visits(waits: &'static [u64]) -> MockVisitSource {
+    let mut visits = MockVisitSource::new();
+    visits
+        .expect_visits()
+        .times(1)
+        .returning(move |query, sink| {
+            assert_eq!(query.queues, [QueueId::new(SUPPORT)]);
+            for (i, &wait_ms) in waits.iter().enumerate() {
+                let entered: Timestamp = "2024-05-14T09:00:00Z".parse().unwrap();
+                sink.visit(Visit {
+                    conversation_id: format!("c{i}"),
+                    queue: QueueId::new(SUPPORT),
+                    media: MediaType::Voice,
+                    entered,
+                    offered_at: Some(entered),
+                    outcome: Some(VisitOutcome {
+                        kind: OutcomeKind::Answered,
+                        wait_ms,
+                        at: entered + jiff::SignedDuration::from_millis(wait_ms.cast_signed()),
+                    }),
+                });
+            }
+            Ok(())
+        });
+    visits
+}
+
+/// A harness over `tallies` whose requests are bounded by `limits`.
+fn limited(tallies: MockTallySource, limits: Limits) -> Harness {
+    Built {
+        tallies: Arc::new(tallies),
+        settings: Settings {
+            limits,
+            ..Settings::default()
+        },
+        ..Built::default()
+    }
+    .build()
+}
+
 #[tokio::test]
 async fn report_answers_the_sla_report_json() {
     let h = harness();
@@ -104,8 +146,7 @@ async fn report_defaults_follow_the_cli() {
 
     // Elsewhere a query must name its queues.
     let reply = get(&harness().app, "/api/v1/report").await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(reply.json()["error"]["code"], "no_queues");
+    reply.assert_error(StatusCode::BAD_REQUEST, "no_queues");
 }
 
 #[tokio::test]
@@ -202,34 +243,11 @@ async fn bad_parameters_are_400_naming_the_value() {
 /// as `sla report --source details` does.
 #[tokio::test]
 async fn the_details_source_counts_streamed_visits() {
-    let mut tallies = MockTallySource::new();
-    tallies.expect_tallies().never();
-    let mut visits = MockVisitSource::new();
-    visits.expect_visits().times(1).returning(|query, sink| {
-        assert_eq!(query.queues, [QueueId::new(SUPPORT)]);
-        for (i, wait_ms) in [5_000, 19_999, 20_000, 20_001, 45_000]
-            .into_iter()
-            .enumerate()
-        {
-            let entered: Timestamp = "2024-05-14T09:00:00Z".parse().unwrap();
-            sink.visit(Visit {
-                conversation_id: format!("c{i}"),
-                queue: QueueId::new(SUPPORT),
-                media: MediaType::Voice,
-                entered,
-                offered_at: Some(entered),
-                outcome: Some(VisitOutcome {
-                    kind: OutcomeKind::Answered,
-                    wait_ms,
-                    at: entered + jiff::SignedDuration::from_millis(wait_ms.cast_signed()),
-                }),
-            });
-        }
-        Ok(())
-    });
     let h = Built {
-        tallies: Arc::new(tallies),
-        visits: Some(Arc::new(visits)),
+        tallies: Arc::new(never_tallies()),
+        visits: Some(Arc::new(answered_visits(&[
+            5_000, 19_999, 20_000, 20_001, 45_000,
+        ]))),
         ..Built::default()
     }
     .build();
@@ -248,20 +266,13 @@ async fn the_details_source_counts_streamed_visits() {
 
 #[tokio::test]
 async fn a_selection_resolving_to_too_many_queues_is_refused_before_counting() {
-    let mut tallies = MockTallySource::new();
-    tallies.expect_tallies().never();
-    let h = Built {
-        tallies: Arc::new(tallies),
-        settings: Settings {
-            limits: Limits {
-                max_queues: 2,
-                ..Limits::SERVICE
-            },
-            ..Settings::default()
+    let h = limited(
+        never_tallies(),
+        Limits {
+            max_queues: 2,
+            ..Limits::SERVICE
         },
-        ..Built::default()
-    }
-    .build();
+    );
     let reply = get(&h.app, "/api/v1/report?all_queues=true").await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -275,23 +286,14 @@ async fn a_selection_resolving_to_too_many_queues_is_refused_before_counting() {
 
 #[tokio::test]
 async fn by_media_rows_count_toward_the_cell_bound() {
-    let mut tallies = MockTallySource::new();
-    tallies
-        .expect_tallies()
-        .returning(|query| Ok(fixture_tallies(query)));
     // Two queues × two days × two objectives: eight cells, or eight per media type by media.
-    let h = Built {
-        tallies: Arc::new(tallies),
-        settings: Settings {
-            limits: Limits {
-                max_cells: 10,
-                ..Limits::SERVICE
-            },
-            ..Settings::default()
+    let h = limited(
+        tallies_mock(),
+        Limits {
+            max_cells: 10,
+            ..Limits::SERVICE
         },
-        ..Built::default()
-    }
-    .build();
+    );
     let cases = [
         ("", StatusCode::OK),
         ("&by_media=true&media=voice", StatusCode::OK),
@@ -349,33 +351,12 @@ async fn long_values_are_cut_short_in_400_messages() {
 #[tokio::test]
 async fn the_store_source_reads_the_store_and_asks_genesys_nothing() {
     // The Genesys side: any call fails the test.
-    let mut tallies = MockTallySource::new();
-    tallies.expect_tallies().never();
     let mut genesys_visits = MockVisitSource::new();
     genesys_visits.expect_visits().never();
     let mut genesys_directory = MockQueueDirectory::new();
     genesys_directory.expect_queues().never();
     // The store: Support answered twice on 14 May, synced up to noon that day.
-    let mut visits = MockVisitSource::new();
-    visits.expect_visits().times(1).returning(|query, sink| {
-        assert_eq!(query.queues, [QueueId::new(SUPPORT)]);
-        for (i, wait_ms) in [5_000_u64, 45_000].into_iter().enumerate() {
-            let entered: Timestamp = "2024-05-14T09:00:00Z".parse().unwrap();
-            sink.visit(Visit {
-                conversation_id: format!("c{i}"),
-                queue: QueueId::new(SUPPORT),
-                media: MediaType::Voice,
-                entered,
-                offered_at: Some(entered),
-                outcome: Some(VisitOutcome {
-                    kind: OutcomeKind::Answered,
-                    wait_ms,
-                    at: entered + jiff::SignedDuration::from_millis(wait_ms.cast_signed()),
-                }),
-            });
-        }
-        Ok(())
-    });
+    let visits = answered_visits(&[5_000, 45_000]);
     let mut store = sla_core::ports::MockVisitStore::new();
     store.expect_coverage().times(1).returning(|queues| {
         let mut coverage = sla_core::ports::Coverage::new();
@@ -391,7 +372,7 @@ async fn the_store_source_reads_the_store_and_asks_genesys_nothing() {
     });
     let h = Built {
         directory: Arc::new(genesys_directory),
-        tallies: Arc::new(tallies),
+        tallies: Arc::new(never_tallies()),
         visits: Some(Arc::new(genesys_visits)),
         ..Built::default()
     }
@@ -419,13 +400,7 @@ async fn the_store_source_reads_the_store_and_asks_genesys_nothing() {
 
 #[tokio::test]
 async fn the_store_source_without_a_store_is_a_400() {
-    let mut tallies = MockTallySource::new();
-    tallies.expect_tallies().never();
-    let h = Built {
-        tallies: Arc::new(tallies),
-        ..Built::default()
-    }
-    .build();
+    let h = with_tallies(never_tallies());
     let reply = get(&h.app, "/api/v1/report?queue=Support&source=store").await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
     assert_eq!(

@@ -6,15 +6,13 @@ use super::*;
 async fn unknown_routes_methods_and_bodies_get_json_errors() {
     let h = harness();
     let reply = get(&h.app, "/api/v2/report").await;
-    assert_eq!(reply.status, StatusCode::NOT_FOUND);
-    assert_eq!(reply.json()["error"]["code"], "not_found");
+    reply.assert_error(StatusCode::NOT_FOUND, "not_found");
 
     let delete = Request::delete("/api/v1/report")
         .body(Body::empty())
         .unwrap();
     let reply = send(&h.app, delete).await;
-    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(reply.json()["error"]["code"], "method_not_allowed");
+    reply.assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     assert!(reply.header(header::ALLOW).contains("GET"));
     assert!(reply.header(header::ALLOW).contains("POST"));
 
@@ -23,6 +21,5 @@ async fn unknown_routes_methods_and_bodies_get_json_errors() {
         .body(Body::from(vec![b'x'; 1_000_000]))
         .unwrap();
     let reply = send(&h.app, big).await;
-    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(reply.json()["error"]["code"], "payload_too_large");
+    reply.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large");
 }

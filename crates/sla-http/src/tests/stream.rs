@@ -84,16 +84,7 @@ async fn subscribe(app: &Router, authorization: Option<&str>) -> Result<Subscrib
         .await
         .unwrap();
     if response.status() != StatusCode::OK {
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        return Err(Reply {
-            status,
-            headers,
-            body: String::from_utf8(bytes.to_vec()).unwrap(),
-        });
+        return Err(reply_of(response).await);
     }
     assert_eq!(
         response.headers()[header::CONTENT_TYPE],
@@ -207,28 +198,19 @@ async fn more_subscribers_than_the_bound_are_answered_503() {
 
 #[tokio::test]
 async fn the_stream_of_a_service_watching_nothing_is_refused() {
-    let h = Built {
-        settings: Settings::default(),
-        ..Built::default()
-    }
-    .build();
+    let h = idle();
     let Err(refused) = subscribe(&h.app, None).await else {
         panic!("a stream of nothing");
     };
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-    assert_eq!(refused.json()["error"]["code"], "no_queues");
+    refused.assert_error(StatusCode::BAD_REQUEST, "no_queues");
 }
 
 #[tokio::test]
 async fn with_a_token_the_stream_takes_the_bearer_token_or_the_wallboards_login() {
     let h = with_token();
     let missing = subscribe(&h.app, None).await.err().unwrap();
-    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
     // Basic is offered too, in the dashboard's realm, so that a browser answers with its login.
-    assert_eq!(
-        missing.header(header::WWW_AUTHENTICATE),
-        "Bearer realm=\"sla\", Basic realm=\"sla\", charset=\"UTF-8\""
-    );
+    missing.assert_challenge("Bearer realm=\"sla\", Basic realm=\"sla\", charset=\"UTF-8\"");
     let wrong = subscribe(&h.app, Some("Bearer guess")).await.err().unwrap();
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     let wrong_login = subscribe(&h.app, Some(&basic("wallboard", "guess")))

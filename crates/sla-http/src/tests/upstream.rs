@@ -4,13 +4,7 @@ use super::*;
 
 #[tokio::test]
 async fn upstream_failures_are_502_with_genesys_details() {
-    let mut tallies = MockTallySource::new();
-    tallies.expect_tallies().returning(|_| Err(exhausted_503()));
-    let h = Built {
-        tallies: Arc::new(tallies),
-        ..Built::default()
-    }
-    .build();
+    let h = with_tallies(failing_tallies());
     let reply = get(&h.app, DAYS_QUERY).await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
     insta::assert_json_snapshot!("upstream_unavailable", reply.json());
@@ -55,11 +49,7 @@ async fn a_network_failure_after_retries_is_a_502_naming_the_transport_error() {
             }),
         })
     });
-    let h = Built {
-        tallies: Arc::new(tallies),
-        ..Built::default()
-    }
-    .build();
+    let h = with_tallies(tallies);
     let reply = get(&h.app, DAYS_QUERY).await;
     assert_eq!(reply.status, StatusCode::BAD_GATEWAY);
     assert!(!reply.body.contains("internal.example"), "{}", reply.body);
