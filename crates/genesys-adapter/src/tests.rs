@@ -19,8 +19,9 @@ use jiff::Timestamp;
 use secrecy::SecretString;
 use serde_json::Value;
 use sla_core::ports::{TallyQuery, Visit};
-use sla_core::{BucketPlan, Granularity, QueueId, Tallier, TallySet, Threshold, TimeWindow, Zone};
+use sla_core::{BucketPlan, Granularity, QueueId, Tallier, TallySet};
 
+use crate::tests::shared::tally_query_of;
 pub(crate) use crate::tests::shared::{assert_valid, chain};
 use crate::{
     GenesysClient, GenesysConfig, HttpRequest, InstantSleep, ManualClock, Region, Reply,
@@ -82,15 +83,12 @@ fn tally_query(
     to: Timestamp,
     granularity: Granularity,
 ) -> TallyQuery {
-    TallyQuery {
-        queues: queues.iter().map(|q| QueueId::new(*q)).collect(),
-        media: Vec::new(),
-        window: TimeWindow::new(from, to).unwrap(),
-        zone: Zone::get(zone).unwrap(),
+    tally_query_of(
+        queues.iter().map(|q| QueueId::new(*q)).collect(),
+        zone,
+        (from, to),
         granularity,
-        thresholds: [10_000, 15_000, 20_000, 30_000, 45_000, 60_000]
-            .map(Threshold::from_millis)
-            .to_vec(),
-        short_abandon: Some(Threshold::from_millis(5_000)),
-    }
+        &[10_000, 15_000, 20_000, 30_000, 45_000, 60_000],
+        5_000,
+    )
 }

@@ -6,7 +6,7 @@
 use std::{
     collections::HashMap,
     sync::{
-        Arc, Mutex, PoisonError,
+        Arc, Mutex, MutexGuard, PoisonError,
         atomic::{AtomicU64, Ordering},
     },
 };
@@ -60,6 +60,25 @@ impl Job {
 pub(crate) struct Jobs {
     jobs: Mutex<HashMap<String, Job>>,
     submitted: AtomicU64,
+}
+
+impl Jobs {
+    /// The jobs by id. A handler that panicked while holding the lock left the map whole (each
+    /// handler changes one job field or inserts one job), so a poisoned lock is still usable.
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Job>> {
+        self.jobs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the job `job_id` under the lock; an unknown id is Genesys's 404.
+    fn with_job<T>(
+        &self,
+        job_id: &str,
+        f: impl FnOnce(&mut Job) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let mut jobs = self.lock();
+        let job = jobs.get_mut(job_id).ok_or_else(|| unknown_job(job_id))?;
+        f(job)
+    }
 }
 
 #[derive(Serialize)]
@@ -125,12 +144,7 @@ pub(crate) async fn submit(
         cancelled: false,
         submitted: state.now(),
     };
-    state
-        .jobs
-        .jobs
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .insert(job_id.clone(), job);
+    state.jobs.lock().insert(job_id.clone(), job);
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "jobId": job_id })),
@@ -143,27 +157,23 @@ pub(crate) async fn status(
     Path(job_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let final_state = state.config.job_final_state;
-    let mut jobs = state
-        .jobs
-        .jobs
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    let job = jobs.get_mut(&job_id).ok_or_else(|| unknown_job(&job_id))?;
-    let current = job.state(final_state);
-    job.polls += 1;
-    let done = current != "QUEUED";
-    let body = JobStatus {
-        state: current,
-        submission_date: ts_string(job.submitted),
-        completion_date: done.then(|| ts_string(job.submitted)),
-        expiration_date: ts_string(
-            job.submitted
-                .checked_add(24.hours())
-                .unwrap_or(job.submitted),
-        ),
-        error_message: (current == "FAILED")
-            .then(|| "The simulated job failed as configured".to_owned()),
-    };
+    let body = state.jobs.with_job(&job_id, |job| {
+        let current = job.state(final_state);
+        job.polls += 1;
+        let done = current != "QUEUED";
+        Ok(JobStatus {
+            state: current,
+            submission_date: ts_string(job.submitted),
+            completion_date: done.then(|| ts_string(job.submitted)),
+            expiration_date: ts_string(
+                job.submitted
+                    .checked_add(24.hours())
+                    .unwrap_or(job.submitted),
+            ),
+            error_message: (current == "FAILED")
+                .then(|| "The simulated job failed as configured".to_owned()),
+        })
+    })?;
     Ok(Json(body).into_response())
 }
 
@@ -171,13 +181,10 @@ pub(crate) async fn cancel(
     State(state): State<Arc<AppState>>,
     Path(job_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let mut jobs = state
-        .jobs
-        .jobs
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    let job = jobs.get_mut(&job_id).ok_or_else(|| unknown_job(&job_id))?;
-    job.cancelled = true;
+    state.jobs.with_job(&job_id, |job| {
+        job.cancelled = true;
+        Ok(())
+    })?;
     Ok(StatusCode::ACCEPTED.into_response())
 }
 
@@ -222,21 +229,15 @@ pub(crate) async fn results(
             _ => {}
         }
     }
-    let hits = {
-        let jobs = state
-            .jobs
-            .jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let job = jobs.get(&job_id).ok_or_else(|| unknown_job(&job_id))?;
+    let hits = state.jobs.with_job(&job_id, |job| {
         let current = job.state(state.config.job_final_state);
         if current != "FULFILLED" {
             return Err(ApiError::bad_request(format!(
                 "Job {job_id} is {current}; results are available once it is FULFILLED"
             )));
         }
-        Arc::clone(&job.hits)
-    };
+        Ok(Arc::clone(&job.hits))
+    })?;
     let end = (offset + page_size).min(hits.len());
     // Rendered from the history as it is now, so a visit restated after the job was submitted
     // comes out corrected, as Genesys's data lake would give it.

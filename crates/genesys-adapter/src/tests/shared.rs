@@ -1,9 +1,13 @@
 //! Test helpers shared by the unit tests and the integration binary (`tests/it`, which includes
-//! this file by path): the vendor-schema check, an error's whole chain on one line, and logs
-//! captured at trace level.
+//! this file by path): the vendor-schema check, tally queries, an error's whole chain on one
+//! line, and logs captured at trace level.
 
 use std::io;
 use std::sync::{Arc, Mutex, OnceLock};
+
+use jiff::Timestamp;
+use sla_core::ports::TallyQuery;
+use sla_core::{Granularity, QueueId, Threshold, TimeWindow, Zone};
 
 /// The vendor schema's `$defs`, read from the repository.
 fn schema_defs() -> &'static serde_json::Value {
@@ -29,6 +33,30 @@ pub(crate) fn assert_valid(model: &str, instance: &serde_json::Value) {
         .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{model}: {errors:#?}\n{instance:#}");
+}
+
+/// `queues`, all media, from `from` to `to` in `zone`, answered within each of `thresholds_ms`,
+/// with abandons shorter than `short_abandon_ms` counted apart.
+pub(crate) fn tally_query_of(
+    queues: Vec<QueueId>,
+    zone: &str,
+    (from, to): (Timestamp, Timestamp),
+    granularity: Granularity,
+    thresholds_ms: &[u64],
+    short_abandon_ms: u64,
+) -> TallyQuery {
+    TallyQuery {
+        queues,
+        media: Vec::new(),
+        window: TimeWindow::new(from, to).unwrap(),
+        zone: Zone::get(zone).unwrap(),
+        granularity,
+        thresholds: thresholds_ms
+            .iter()
+            .map(|ms| Threshold::from_millis(*ms))
+            .collect(),
+        short_abandon: Some(Threshold::from_millis(short_abandon_ms)),
+    }
 }
 
 /// An error and its whole `source()` chain on one line, as `{:#}` prints it in the binaries.

@@ -19,17 +19,30 @@ fn bearer(request: &HttpRequest) -> String {
         .unwrap_or_default()
 }
 
-#[tokio::test]
-async fn tokens_are_renewed_ahead_of_expiry_and_after_a_refusal() {
+/// A transport whose token endpoint hands out `tok-1`, `tok-2` and `tok-3` in turn, each valid
+/// for `ttl_s` seconds.
+fn three_tokens(ttl_s: u64) -> ScriptedTransport {
     let transport = ScriptedTransport::new();
     transport.script(
         TOKEN_PATH,
-        [
-            Reply::token("tok-1", 600),
-            Reply::token("tok-2", 600),
-            Reply::token("tok-3", 600),
-        ],
+        [1, 2, 3].map(|n| Reply::token(&format!("tok-{n}"), ttl_s)),
     );
+    transport
+}
+
+/// The `Authorization` headers of the requests to `path`, in the order they were sent.
+fn bearers_to(transport: &ScriptedTransport, path: &str) -> Vec<String> {
+    transport
+        .requests()
+        .iter()
+        .filter(|r| r.url.path() == path)
+        .map(bearer)
+        .collect()
+}
+
+#[tokio::test]
+async fn tokens_are_renewed_ahead_of_expiry_and_after_a_refusal() {
+    let transport = three_tokens(600);
     // The API refuses tok-2, as if it had been revoked.
     transport.respond(QUEUES, |request| {
         if bearer(request) == "Bearer tok-2" {
@@ -47,12 +60,7 @@ async fn tokens_are_renewed_ahead_of_expiry_and_after_a_refusal() {
     // request is repeated once.
     clock.advance(Duration::from_secs(1));
     client.queues(&QueueSelector::All).await.unwrap();
-    let sent: Vec<String> = transport
-        .requests()
-        .iter()
-        .filter(|r| r.url.path() == QUEUES)
-        .map(bearer)
-        .collect();
+    let sent = bearers_to(&transport, QUEUES);
     assert_eq!(
         sent,
         [
@@ -66,15 +74,7 @@ async fn tokens_are_renewed_ahead_of_expiry_and_after_a_refusal() {
 
 #[tokio::test]
 async fn concurrent_refusals_share_one_renewal() {
-    let transport = ScriptedTransport::new();
-    transport.script(
-        TOKEN_PATH,
-        [
-            Reply::token("tok-1", 86_400),
-            Reply::token("tok-2", 86_400),
-            Reply::token("tok-3", 86_400),
-        ],
-    );
+    let transport = three_tokens(86_400);
     transport.respond(AGGREGATES, |request| {
         if bearer(request) == "Bearer tok-1" {
             Reply::status(401)
@@ -97,12 +97,7 @@ async fn concurrent_refusals_share_one_renewal() {
     query.short_abandon = None;
     client.tallies(&query).await.unwrap();
     // Eight daily chunks in flight together, all refused with tok-1, then all repeated with tok-2.
-    let sent: Vec<String> = transport
-        .requests()
-        .iter()
-        .filter(|r| r.url.path() == AGGREGATES)
-        .map(bearer)
-        .collect();
+    let sent = bearers_to(&transport, AGGREGATES);
     assert_eq!(sent.len(), 16);
     assert!(sent[..8].iter().all(|b| b == "Bearer tok-1"), "{sent:?}");
     assert!(sent[8..].iter().all(|b| b == "Bearer tok-2"), "{sent:?}");

@@ -3,19 +3,12 @@
 
 use jiff::ToSpan;
 use sla_core::ports::TallySource;
-use sla_core::{BucketPlan, Granularity, MediaType, Threshold, Zone};
+use sla_core::{BucketPlan, Granularity, MediaType, Threshold};
 
 use crate::support::{
-    aggregate_requests, checked_client, core_tally, query, sim_config, start, ts,
+    aggregate_requests, checked_client, core_tally, london_days, london_midnight, query,
+    sim_config, start, ts,
 };
-
-fn london_midnight(y: i16, m: i8, d: i8) -> jiff::Timestamp {
-    let zone = Zone::get("Europe/London").unwrap();
-    jiff::civil::date(y, m, d)
-        .to_zoned(zone.tz().clone())
-        .unwrap()
-        .timestamp()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_granularity_matches_the_core_tally_across_dst() {
@@ -41,13 +34,7 @@ async fn every_granularity_matches_the_core_tally_across_dst() {
         );
     }
     // The spring-forward day alone: 23 hourly buckets, each tally keyed by one of them.
-    let q = query(
-        &sim,
-        "Europe/London",
-        london_midnight(2026, 3, 29),
-        london_midnight(2026, 3, 30),
-        Granularity::Hour,
-    );
+    let q = london_days(&sim, (2026, 3, 29), (2026, 3, 30), Granularity::Hour);
     let plan = BucketPlan::new(&q.window, q.granularity, &q.zone);
     assert_eq!(plan.len(), 23);
     let got = client.tallies(&q).await.unwrap();

@@ -7,14 +7,14 @@ use std::error::Error as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use genesys_adapter::{DetailsMode, DetailsProgress, GenesysError};
-use genesys_sim::{JobFinalState, SimConfig};
+use genesys_adapter::{DetailsMode, DetailsProgress, GenesysClient, GenesysError};
+use genesys_sim::{JobFinalState, SimConfig, SimServer};
 use jiff::Timestamp;
 use sla_core::ports::{TallyQuery, TallySource, Visit, VisitQuery, VisitSink, VisitSource};
-use sla_core::{Granularity, MediaType, Threshold, Zone};
+use sla_core::{Granularity, MediaType, Threshold};
 
 use crate::support::{
-    checked_instant_client, core_tally, instant_client, query, sim_config, start, ts,
+    checked_instant_client, core_tally, instant_client, london_days, query, sim_config, start, ts,
 };
 
 /// The shared small org (5 queues, 14 days to 5 April 2026) at 100 visits per queue and day.
@@ -25,14 +25,6 @@ fn small() -> SimConfig {
     }
 }
 
-fn london_midnight(y: i16, m: i8, d: i8) -> Timestamp {
-    let zone = Zone::get("Europe/London").unwrap();
-    jiff::civil::date(y, m, d)
-        .to_zoned(zone.tz().clone())
-        .unwrap()
-        .timestamp()
-}
-
 /// The queries both paths answer: every granularity the sources produce, Europe/London across
 /// the 29 March 2026 change to summer time, an off-grid window, several thresholds, with and
 /// without a short-abandon bound and a media filter.
@@ -41,33 +33,15 @@ fn queries(sim: &genesys_sim::SimServer) -> Vec<(&'static str, TallyQuery)> {
     // Two weeks in London, totals: 20 s, 30 s, 60 s, short abandons below 10 s.
     out.push((
         "two weeks, total",
-        query(
-            sim,
-            "Europe/London",
-            london_midnight(2026, 3, 23),
-            london_midnight(2026, 4, 6),
-            Granularity::Total,
-        ),
+        london_days(sim, (2026, 3, 23), (2026, 4, 6), Granularity::Total),
     ));
     // Days through the change: the 29th has 23 hours.
     out.push((
         "days across DST",
-        query(
-            sim,
-            "Europe/London",
-            london_midnight(2026, 3, 27),
-            london_midnight(2026, 4, 1),
-            Granularity::Day,
-        ),
+        london_days(sim, (2026, 3, 27), (2026, 4, 1), Granularity::Day),
     ));
     // Half hours of the short day, other thresholds, no short abandons.
-    let mut q = query(
-        sim,
-        "Europe/London",
-        london_midnight(2026, 3, 29),
-        london_midnight(2026, 3, 30),
-        Granularity::HalfHour,
-    );
+    let mut q = london_days(sim, (2026, 3, 29), (2026, 3, 30), Granularity::HalfHour);
     q.thresholds = [5_000, 15_000, 45_000, 120_000]
         .map(Threshold::from_millis)
         .to_vec();
@@ -188,13 +162,22 @@ async fn jobs_that_fail_expire_or_are_cancelled_are_clear_errors() {
     }
 }
 
+/// A client in `mode` with instant waits, and every progress report it makes, in order.
+fn reporting_client(
+    sim: &Arc<SimServer>,
+    mode: DetailsMode,
+) -> (GenesysClient, Arc<Mutex<Vec<DetailsProgress>>>) {
+    let observed = Arc::new(Mutex::new(Vec::<DetailsProgress>::new()));
+    let reports = Arc::clone(&observed);
+    let (client, _) = instant_client(sim, |c| c.details_mode = mode);
+    let client = client.with_progress(move |p| reports.lock().unwrap().push(*p));
+    (client, observed)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn job_results_are_read_to_the_last_cursor() {
     let sim = start(small()).await;
-    let observed = Arc::new(Mutex::new(Vec::<DetailsProgress>::new()));
-    let reports = Arc::clone(&observed);
-    let (client, _) = instant_client(&sim, |c| c.details_mode = DetailsMode::Auto);
-    let client = client.with_progress(move |p| reports.lock().unwrap().push(*p));
+    let (client, observed) = reporting_client(&sim, DetailsMode::Auto);
     // Fifteen days reach past a week, and the data lake holds them: Auto picks a job.
     let (from, to) = (ts("2026-03-22T00:00:00Z"), ts("2026-04-06T00:00:00Z"));
     let query = all_queues(&sim, from, to);
@@ -228,10 +211,7 @@ async fn job_results_are_read_to_the_last_cursor() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_details_query_reports_progress_piece_by_piece() {
     let sim = start(small()).await;
-    let observed = Arc::new(Mutex::new(Vec::<DetailsProgress>::new()));
-    let reports = Arc::clone(&observed);
-    let (client, _) = instant_client(&sim, |c| c.details_mode = DetailsMode::Query);
-    let client = client.with_progress(move |p| reports.lock().unwrap().push(*p));
+    let (client, observed) = reporting_client(&sim, DetailsMode::Query);
     let query = all_queues(&sim, ts("2026-03-24T00:00:00Z"), ts("2026-04-02T00:00:00Z"));
     let mut sink = Collect::default();
     client.visits(&query, &mut sink).await.unwrap();

@@ -6,12 +6,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use genesys_adapter::{GenesysConfig, UpstreamStats};
 use genesys_sim::{LiveClock, LiveSnapshot, ManualClock, MediaType as Sim, SimConfig, SimServer};
 use jiff::{SignedDuration, Timestamp};
 use sla_core::ports::LiveSource as _;
 use sla_core::{LiveQuery, LiveState, MediaState, MediaType, QueueId};
 
-use crate::support::{SECRET, checked_instant_client, start, ts};
+use crate::support::{SECRET, SharedTime, checked_instant_client, start, ts};
 
 /// The most waiting conversations Genesys lists per queue and media type (API notes §9).
 const LISTED: usize = 100;
@@ -124,11 +125,17 @@ fn busy_floor(sim: &SimServer, clock: &ManualClock) {
         .unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_live_state_is_the_live_orgs_own_at_the_same_instant() {
+/// A live org on a manual clock at 10:00 on 1 June 2026, set up as [`busy_floor`] describes.
+async fn busy_sim() -> (ManualClock, Arc<SimServer>) {
     let clock = ManualClock::new(ts("2026-06-01T10:00:00Z"));
     let sim = live_sim(live_config(&clock)).await;
     busy_floor(&sim, &clock);
+    (clock, sim)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_state_is_the_live_orgs_own_at_the_same_instant() {
+    let (clock, sim) = busy_sim().await;
     let (client, http, _) = checked_instant_client(&sim, |_| {});
     let queues = queue_ids(&sim);
     let query = query_of(&queues, &[]);
@@ -166,9 +173,7 @@ async fn the_live_state_is_the_live_orgs_own_at_the_same_instant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_request_goes_out_per_batch_of_queues() {
-    let clock = ManualClock::new(ts("2026-06-01T10:00:00Z"));
-    let sim = live_sim(live_config(&clock)).await;
-    busy_floor(&sim, &clock);
+    let (_clock, sim) = busy_sim().await;
     let queues = queue_ids(&sim);
     // Every queue, one of them twice: five distinct queues.
     let mut asked = queues.clone();
@@ -192,9 +197,7 @@ async fn one_request_goes_out_per_batch_of_queues() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_media_filter_observes_only_those_media_types() {
-    let clock = ManualClock::new(ts("2026-06-01T10:00:00Z"));
-    let sim = live_sim(live_config(&clock)).await;
-    busy_floor(&sim, &clock);
+    let (_clock, sim) = busy_sim().await;
     let queues = queue_ids(&sim);
     let query = query_of(&queues[..3], &[MediaType::Voice, MediaType::Chat]);
     let (client, _, _) = checked_instant_client(&sim, |c| c.queues_per_request = 2);
@@ -241,6 +244,28 @@ async fn a_long_queue_is_truncated_and_its_longest_wait_stays_exact() {
     assert_eq!(voice.waiting_since[LISTED - 1], now - secs(1_000 - 129));
 }
 
+/// Observes every queue of the busy floor, one queue a request, through a client `tweak`ed for
+/// the faults at hand, and asserts the state is the live org's own despite them. Returns what
+/// went upstream and the waits the client asked for, for the caller's fault-specific checks.
+async fn observe_one_queue_per_request(
+    sim: &Arc<SimServer>,
+    clock: &ManualClock,
+    tweak: impl FnOnce(&mut GenesysConfig),
+) -> (UpstreamStats, Arc<SharedTime>) {
+    busy_floor(sim, clock);
+    let (client, _, time) = checked_instant_client(sim, |c| {
+        c.queues_per_request = 1;
+        tweak(c);
+    });
+    let query = query_of(&queue_ids(sim), &[]);
+    let state = client.observe(&query).await.unwrap();
+    assert_eq!(
+        state,
+        from_snapshot(&sim.live().unwrap().snapshot(), &query)
+    );
+    (client.upstream_stats(), time)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttled_observations_are_retried_into_the_same_state() {
     // Two requests a minute per token, and a third of the rest refused at random: five batches
@@ -253,19 +278,11 @@ async fn throttled_observations_are_retried_into_the_same_state() {
         ..live_config(&clock)
     })
     .await;
-    busy_floor(&sim, &clock);
-    let (client, _, time) = checked_instant_client(&sim, |c| {
-        c.queues_per_request = 1;
+    let (upstream, time) = observe_one_queue_per_request(&sim, &clock, |c| {
         c.max_attempts = 30;
         c.max_retry_wait = Duration::from_hours(1);
-    });
-    let query = query_of(&queue_ids(&sim), &[]);
-    let state = client.observe(&query).await.unwrap();
-    assert_eq!(
-        state,
-        from_snapshot(&sim.live().unwrap().snapshot(), &query)
-    );
-    let upstream = client.upstream_stats();
+    })
+    .await;
     let throttled = upstream.requests_by_status[&429];
     assert!(throttled >= 3, "{upstream:?}");
     assert_eq!(
@@ -290,18 +307,8 @@ async fn failing_observations_are_retried_into_the_same_state() {
         ..live_config(&clock)
     })
     .await;
-    busy_floor(&sim, &clock);
-    let (client, _, time) = checked_instant_client(&sim, |c| {
-        c.queues_per_request = 1;
-        c.max_attempts = 20;
-    });
-    let query = query_of(&queue_ids(&sim), &[]);
-    let state = client.observe(&query).await.unwrap();
-    assert_eq!(
-        state,
-        from_snapshot(&sim.live().unwrap().snapshot(), &query)
-    );
-    let upstream = client.upstream_stats();
+    let (upstream, time) =
+        observe_one_queue_per_request(&sim, &clock, |c| c.max_attempts = 20).await;
     let failures: u64 = [500, 503]
         .iter()
         .filter_map(|s| upstream.requests_by_status.get(s))

@@ -13,11 +13,9 @@ use genesys_sim::{Org, Outcome, SimConfig, SimServer};
 use jiff::Timestamp;
 use secrecy::SecretString;
 use sla_core::ports::{OutcomeKind, TallyQuery, Visit, VisitOutcome};
-use sla_core::{
-    BucketPlan, Granularity, MediaType, QueueId, Tallier, TallySet, Threshold, TimeWindow, Zone,
-};
+use sla_core::{BucketPlan, Granularity, MediaType, QueueId, Tallier, TallySet, Zone};
 
-use crate::shared::assert_valid;
+use crate::shared::{assert_valid, tally_query_of};
 
 /// The client secret the simulator accepts in these tests; it must never surface anywhere.
 pub(crate) const SECRET: &str = "it-s3cret-9f2c71be";
@@ -276,6 +274,32 @@ pub(crate) fn ts(text: &str) -> Timestamp {
     text.parse().unwrap()
 }
 
+/// The midnight that starts the day `(y, m, d)` in London.
+pub(crate) fn london_midnight(y: i16, m: i8, d: i8) -> Timestamp {
+    let zone = Zone::get("Europe/London").unwrap();
+    jiff::civil::date(y, m, d)
+        .to_zoned(zone.tz().clone())
+        .unwrap()
+        .timestamp()
+}
+
+/// [`query`] in London from the midnight starting `from` to the one starting `to`, each a
+/// `(year, month, day)`.
+pub(crate) fn london_days(
+    sim: &SimServer,
+    from: (i16, i8, i8),
+    to: (i16, i8, i8),
+    granularity: Granularity,
+) -> TallyQuery {
+    query(
+        sim,
+        "Europe/London",
+        london_midnight(from.0, from.1, from.2),
+        london_midnight(to.0, to.1, to.2),
+        granularity,
+    )
+}
+
 /// Every queue of the org, from `from` to `to` in `zone`, at 20 s, 30 s and 60 s with short
 /// abandons below 10 s.
 pub(crate) fn query(
@@ -285,22 +309,20 @@ pub(crate) fn query(
     to: Timestamp,
     granularity: Granularity,
 ) -> TallyQuery {
-    TallyQuery {
-        queues: sim
-            .org()
-            .queues
-            .iter()
-            .map(|q| QueueId::new(q.id.clone()))
-            .collect(),
-        media: Vec::new(),
-        window: TimeWindow::new(from, to).unwrap(),
-        zone: Zone::get(zone).unwrap(),
+    let queues = sim
+        .org()
+        .queues
+        .iter()
+        .map(|q| QueueId::new(q.id.clone()))
+        .collect();
+    tally_query_of(
+        queues,
+        zone,
+        (from, to),
         granularity,
-        thresholds: [20_000, 30_000, 60_000]
-            .map(Threshold::from_millis)
-            .to_vec(),
-        short_abandon: Some(Threshold::from_millis(10_000)),
-    }
+        &[20_000, 30_000, 60_000],
+        10_000,
+    )
 }
 
 /// The core's own tally of the org's visits for `query`, independent of both the client and

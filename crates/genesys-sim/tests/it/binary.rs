@@ -1,28 +1,17 @@
 //! The `genesys-sim` binary: its first line names the base URL, and it serves there.
 
 use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
+    io::{BufRead, BufReader, Lines},
+    process::{Child, ChildStdout, Command, Stdio},
 };
 
 use crate::support::request_token;
 
 #[tokio::test]
 async fn prints_the_base_url_and_serves_it() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_genesys-sim"))
-        .args([
-            "--port", "0", "--days", "2", "--queues", "2", "--end-date", "2026-03-31",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let base = first
-        .strip_prefix("genesys-sim listening on ")
-        .expect("the first line names the URL")
-        .to_owned();
+    let (mut child, mut lines, base) = launch(&[
+        "--port", "0", "--days", "2", "--queues", "2", "--end-date", "2026-03-31",
+    ]);
     assert!(base.starts_with("http://127.0.0.1:"));
     let rest: Vec<String> = lines.by_ref().take(3).map(Result::unwrap).collect();
     assert_eq!(
@@ -40,10 +29,13 @@ async fn prints_the_base_url_and_serves_it() {
     child.wait().unwrap();
 }
 
-/// Starts the binary with `args`, returns it and its base URL.
-fn spawn(args: &[&str]) -> (std::process::Child, String) {
+/// The lines the binary prints after its first.
+type Rest = Lines<BufReader<ChildStdout>>;
+
+/// Starts the binary with exactly `args`; returns it, the rest of what it prints, and the base
+/// URL its first line names.
+fn launch(args: &[&str]) -> (Child, Rest, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_genesys-sim"))
-        .args(["--port", "0", "--days", "1", "--queues", "2"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -55,6 +47,13 @@ fn spawn(args: &[&str]) -> (std::process::Child, String) {
         .strip_prefix("genesys-sim listening on ")
         .expect("the first line names the URL")
         .to_owned();
+    (child, lines, base)
+}
+
+/// Starts a small simulator with `args` added, returns it and its base URL.
+fn spawn(args: &[&str]) -> (Child, String) {
+    let small = ["--port", "0", "--days", "1", "--queues", "2"];
+    let (child, lines, base) = launch(&[&small[..], args].concat());
     // Read the rest of what it prints before closing the pipe, so that it never writes to a
     // closed one.
     assert_eq!(lines.take(3).count(), 3);

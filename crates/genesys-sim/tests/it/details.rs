@@ -6,7 +6,7 @@ use genesys_sim::{JobFinalState, Org, Outcome, SimConfig};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use crate::support::{TestSim, start, test_config};
+use crate::support::{TestSim, conversation_ids, start, test_config};
 
 const DAY: &str = "2026-03-10T00:00:00.000Z/2026-03-11T00:00:00.000Z";
 
@@ -22,15 +22,6 @@ fn page(interval: &str, size: u32, number: u32) -> Value {
         "paging": {"pageSize": size, "pageNumber": number},
         "conversationFilters": [{"type": "and", "predicates": [{"dimension": "conversationEnd", "operator": "exists"}]}],
     })
-}
-
-fn ids(body: &Value) -> Vec<String> {
-    body["conversations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| c["conversationId"].as_str().unwrap().to_owned())
-        .collect()
 }
 
 /// Conversations that started on the UTC days from `from` (inclusive) to `to` (exclusive).
@@ -55,7 +46,7 @@ async fn all_pages(t: &TestSim, mut query: Value) -> (Vec<String>, Vec<Value>) {
             assert_eq!(body["totalHits"], seen.len());
             break;
         }
-        seen.extend(ids(body));
+        seen.extend(conversation_ids(body));
         conversations.extend(body["conversations"].as_array().unwrap().iter().cloned());
     }
     (seen, conversations)
@@ -69,7 +60,7 @@ async fn pages_cover_the_conversations_started_that_day() {
     let first = t.details(&page(DAY, 100, 1)).await;
     let body = first.expect(200, "AnalyticsConversationQueryResponse");
     assert_eq!(body["totalHits"], expected.len());
-    assert_eq!(ids(body).len(), 100);
+    assert_eq!(conversation_ids(body).len(), 100);
 
     let (seen, conversations) = all_pages(&t, page(DAY, 100, 1)).await;
     assert_eq!(seen, expected, "ordered by conversationStart");
@@ -193,7 +184,7 @@ async fn intervals_select_whole_utc_days_and_filters_narrow() {
     let reply = t.details(&desc).await;
     let last = started_between(org, "2026-03-10T00:00:00Z", "2026-03-11T00:00:00Z");
     assert_eq!(
-        ids(reply.expect(200, "AnalyticsConversationQueryResponse"))[0],
+        conversation_ids(reply.expect(200, "AnalyticsConversationQueryResponse"))[0],
         *last.last().unwrap()
     );
 }
@@ -289,7 +280,7 @@ async fn jobs_queue_then_fulfil_and_page_by_cursor() {
         let reply = t.get(&path).await;
         let body = reply.expect(200, "AnalyticsConversationAsyncQueryResponse");
         pages += 1;
-        seen.extend(ids(body));
+        seen.extend(conversation_ids(body));
         match body["cursor"].as_str() {
             Some(c) => cursor = Some(c.to_owned()),
             None => break,

@@ -7,7 +7,7 @@ use genesys_sim::{ManualClock, MediaType, Outcome};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
-use crate::support::{TestSim, live_config, start};
+use crate::support::{TestSim, conversation_ids, live_config, start};
 
 fn fmt(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
@@ -45,13 +45,7 @@ async fn details_ids(t: &TestSim, interval: &str) -> Vec<String> {
             "segmentFilters": [{"type": "and", "predicates": [{"dimension": "queueId", "value": queue_of(t, 3)}]}],
         }))
         .await;
-    let body = reply.expect(200, "AnalyticsConversationQueryResponse");
-    body["conversations"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| c["conversationId"].as_str().unwrap().to_owned())
-        .collect()
+    conversation_ids(reply.expect(200, "AnalyticsConversationQueryResponse"))
 }
 
 /// Every conversation a details job over `window` returns, page by page.

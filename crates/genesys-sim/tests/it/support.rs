@@ -123,6 +123,17 @@ impl Reply {
     }
 }
 
+/// The ids of the conversations a details page or job results page lists, in its order; a page
+/// without conversations lists none.
+pub(crate) fn conversation_ids(body: &Value) -> Vec<String> {
+    body["conversations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c["conversationId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// A running simulator with a client and a token.
 pub(crate) struct TestSim {
     pub(crate) sim: SimServer,
