@@ -126,6 +126,15 @@ fn backdated_wait(live: &LiveOrg, queue: &str) -> String {
         .expect("an injected wait")
 }
 
+/// How many notifications ended in `outcome` (`sent` or `failed`), by the exposition.
+fn notifications(exposition: &str, outcome: &str) -> Option<String> {
+    sample(
+        exposition,
+        "sla_alert_notifications_total",
+        &format!("outcome=\"{outcome}\""),
+    )
+}
+
 /// The value of the sample `name{labels}` in an exposition, labels written as in the text.
 fn sample(exposition: &str, name: &str, labels: &str) -> Option<String> {
     let prefix = format!("{name}{{{labels}}} ");
@@ -372,12 +381,7 @@ format = "teams"
     }
     let metrics = server.get("/metrics").body;
     assert_eq!(
-        sample(
-            &metrics,
-            "sla_alert_notifications_total",
-            r#"outcome="sent""#
-        )
-        .as_deref(),
+        notifications(&metrics, "sent").as_deref(),
         Some("6"),
         "{metrics}"
     );
@@ -522,24 +526,11 @@ url = "{hangs}"
     }
     let metrics = server.get("/metrics").body;
     assert_eq!(
-        sample(
-            &metrics,
-            "sla_alert_notifications_total",
-            r#"outcome="failed""#
-        )
-        .as_deref(),
+        notifications(&metrics, "failed").as_deref(),
         Some("1"),
         "{metrics}"
     );
-    assert_eq!(
-        sample(
-            &metrics,
-            "sla_alert_notifications_total",
-            r#"outcome="sent""#
-        )
-        .as_deref(),
-        Some("0")
-    );
+    assert_eq!(notifications(&metrics, "sent").as_deref(), Some("0"));
     assert!(
         metrics.contains("\nsla_live_last_refresh_success 1\n"),
         "{metrics}"

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use e2e::{TestSim, report_schema, scratch_dir, sla_command, stderr, stdout};
+use e2e::{
+    TestSim, assert_exit_saying, report_schema, scratch_dir, sla_command, stderr, stdout, succeeded,
+};
 use genesys_sim::{MediaType as SimMedia, Outcome as SimOutcome};
 use serde_json::Value;
 
@@ -20,14 +22,7 @@ const WEEK: &[&str] = &[
 
 #[track_caller]
 fn run_ok(args: &[&str]) -> String {
-    let output = TestSim::shared().sla(args);
-    assert!(
-        output.status.success(),
-        "sla {args:?} failed with {:?}:\n{}",
-        output.status.code(),
-        stderr(&output)
-    );
-    stdout(&output)
+    succeeded(&TestSim::shared().sla(args), &format!("sla {args:?}"))
 }
 
 #[track_caller]
@@ -483,12 +478,7 @@ fn bad_input_exits_2_naming_the_problem() {
     usage_errors(cases);
     // No credentials in the environment or a .env file.
     let output = sla_command(&["report", "--all-queues"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stderr(&output).contains("GENESYSCLOUD_OAUTHCLIENT_ID"),
-        "{}",
-        stderr(&output)
-    );
+    assert_exit_saying(&output, 2, "GENESYSCLOUD_OAUTHCLIENT_ID");
 }
 
 /// The demo's report (every queue, a week, 20 s) is one aggregates query: the companion KPIs

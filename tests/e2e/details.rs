@@ -1,7 +1,7 @@
 //! The per-visit path end to end: `--source details` gives the same report as the aggregates,
 //! and `sla breaches` lists exactly the visits that missed.
 
-use e2e::{TestSim, stderr, stdout};
+use e2e::{TestSim, stderr, stdout, succeeded};
 use genesys_sim::Outcome as SimOutcome;
 use serde_json::Value;
 
@@ -17,9 +17,7 @@ fn report(source: &str, query: &[&str]) -> String {
         "100000",
     ];
     args.extend(query);
-    let output = TestSim::shared().sla(&args);
-    assert!(output.status.success(), "sla {args:?}: {}", stderr(&output));
-    stdout(&output)
+    succeeded(&TestSim::shared().sla(&args), &format!("sla {args:?}"))
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use e2e::{TestSim, fixed_config, scratch_dir, stderr, stdout};
+use e2e::{TestSim, fixed_config, scratch_dir, stderr, stdout, succeeded};
 use genesys_sim::SimConfig;
 
 /// A month of the fixed dataset: five weekly chunks, a dozen views over two queries each, so
@@ -21,14 +21,7 @@ fn report(sim: &TestSim) -> String {
     // request in a hundred or so without an answer; twenty leave none in practice.
     let mut args = MONTH.to_vec();
     args.extend(["--max-attempts", "20"]);
-    let output = sim.sla(&args);
-    assert!(
-        output.status.success(),
-        "exit {:?}: {}",
-        output.status.code(),
-        stderr(&output)
-    );
-    stdout(&output)
+    succeeded(&sim.sla(&args), "sla report")
 }
 
 /// Runs the month under `faults` and checks the JSON equals the fault-free run's; returns the

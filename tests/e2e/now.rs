@@ -7,7 +7,7 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use e2e::{END_DATE, TestSim, live_schema, sla_command, stderr, stdout};
+use e2e::{END_DATE, TestSim, live_schema, sla_command, stderr, stdout, succeeded};
 use genesys_sim::{
     LiveClock, LiveConfig, LiveSnapshot, ManualClock, MediaType as SimMedia, Outcome as SimOutcome,
     SimConfig,
@@ -58,13 +58,8 @@ fn now_json(sim: &TestSim, args: &[&str]) -> (Value, Timestamp, Timestamp) {
     let before = Timestamp::now();
     let output = sim.sla(&args);
     let after = Timestamp::now();
-    assert!(
-        output.status.success(),
-        "sla {args:?} failed with {:?}:\n{}",
-        output.status.code(),
-        stderr(&output)
-    );
-    let doc: Value = serde_json::from_str(&stdout(&output)).expect("the document is JSON");
+    let text = succeeded(&output, &format!("sla {args:?}"));
+    let doc: Value = serde_json::from_str(&text).expect("the document is JSON");
     validate(&doc);
     (doc, before, after)
 }

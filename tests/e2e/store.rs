@@ -11,7 +11,7 @@
 use std::path::PathBuf;
 use std::process::Output;
 
-use e2e::{TestSim, fixed_config, scratch_dir, sla_command, stderr, stdout};
+use e2e::{TestSim, fixed_config, scratch_dir, sla_command, stderr, stdout, succeeded};
 use genesys_sim::{Outcome as SimOutcome, Restatement};
 use jiff::Timestamp;
 
@@ -125,13 +125,7 @@ fn sync(sim: &TestSim, db: &Db, args: &[&str]) -> Output {
 
 #[track_caller]
 fn synced(sim: &TestSim, db: &Db, args: &[&str]) -> String {
-    let output = sync(sim, db, args);
-    assert!(
-        output.status.success(),
-        "sla sync {args:?}: {}",
-        stderr(&output)
-    );
-    stdout(&output)
+    succeeded(&sync(sim, db, args), &format!("sla sync {args:?}"))
 }
 
 /// A line of a sync's summary, such as `new:` or `complete up to:`.
@@ -158,9 +152,7 @@ fn from_details(sim: &TestSim, command: &str, query: &[&str]) -> String {
     let mut args = vec![command, "--source", "details"];
     args.extend(UNPACED);
     args.extend(query);
-    let output = sim.sla(&args);
-    assert!(output.status.success(), "sla {args:?}: {}", stderr(&output));
-    stdout(&output)
+    succeeded(&sim.sla(&args), &format!("sla {args:?}"))
 }
 
 /// Removes `lines`, which must be there in this order, from `text`.

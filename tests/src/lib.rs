@@ -172,24 +172,73 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// The flags every headless Chromium of the tests runs with: no sandbox, GPU or QUIC, and
+/// nothing of its own on the network (first-run pages, updates, sync).
+const HEADLESS_CHROMIUM: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+];
+
+/// The stdout of a process that must have succeeded; `what` names it when it did not.
+#[track_caller]
+pub fn succeeded(output: &Output, what: &str) -> String {
+    assert!(
+        output.status.success(),
+        "{what} failed with {:?}:\n{}",
+        output.status.code(),
+        stderr(output)
+    );
+    stdout(output)
+}
+
+/// Checks that a process exited with `code` and said `needle` on stderr.
+#[track_caller]
+pub fn assert_exit_saying(output: &Output, code: i32, needle: &str) {
+    let said = stderr(output);
+    assert_eq!(output.status.code(), Some(code), "{said}");
+    assert!(said.contains(needle), "{said}");
+}
+
 /// A JSON Schema validator for the `sla-report/v1` contract shipped in `schemas/`.
 pub fn report_schema() -> serde_json::Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../schemas/sla-report-v1.schema.json"
-    );
-    let text = std::fs::read_to_string(path).expect("the sla-report/v1 schema");
-    serde_json::from_str(&text).expect("the schema is JSON")
+    shipped_schema("sla-report-v1")
 }
 
 /// The `sla-live/v1` schema shipped in `schemas/`.
 pub fn live_schema() -> serde_json::Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../schemas/sla-live-v1.schema.json"
-    );
-    let text = std::fs::read_to_string(path).expect("the sla-live/v1 schema");
+    shipped_schema("sla-live-v1")
+}
+
+/// `schemas/NAME.schema.json`, parsed.
+fn shipped_schema(name: &str) -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas")
+        .join(format!("{name}.schema.json"));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("the {name} schema at {}: {e}", path.display()));
     serde_json::from_str(&text).expect("the schema is JSON")
+}
+
+/// The first value of header `name` (lower case) among `headers`, whose names are lower case:
+/// replies and received requests look their headers up alike.
+fn first_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `body` as JSON, or a panic that shows the body.
+fn body_json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
 }
 
 /// The directory that keeps screenshots for people to look at: `target/screenshots`.
@@ -365,16 +414,12 @@ pub mod http {
     impl HttpReply {
         /// The first value of header `name` (lower case).
         pub fn header(&self, name: &str) -> Option<&str> {
-            self.headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str())
+            crate::first_header(&self.headers, name)
         }
 
         /// The body as JSON.
         pub fn json(&self) -> serde_json::Value {
-            serde_json::from_str(&self.body)
-                .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+            crate::body_json(self.body.as_bytes())
         }
     }
 
@@ -482,17 +527,7 @@ pub mod http {
     /// Runs headless Chromium with a fresh profile and `args`, then `url`; returns stdout.
     pub fn run_chromium(profile: &Path, args: &[&str], url: &str) -> String {
         let output = Command::new(chromium())
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--hide-scrollbars",
-            ])
+            .args(crate::HEADLESS_CHROMIUM)
             .arg(format!("--user-data-dir={}", profile.display()))
             .args(args)
             .arg(url)
@@ -551,17 +586,12 @@ pub mod receiver {
     impl Received {
         /// The first value of header `name` (lower case).
         pub fn header(&self, name: &str) -> Option<&str> {
-            self.headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str())
+            crate::first_header(&self.headers, name)
         }
 
         /// The body as JSON.
         pub fn json(&self) -> serde_json::Value {
-            serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-                panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body))
-            })
+            crate::body_json(&self.body)
         }
     }
 
@@ -784,16 +814,8 @@ pub mod devtools {
         /// Starts Chromium with a fresh profile in `profile` and waits for its `DevTools` port.
         pub fn launch(profile: &Path) -> Browser {
             let mut child = Command::new(chromium())
+                .args(crate::HEADLESS_CHROMIUM)
                 .args([
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--hide-scrollbars",
                     "--remote-debugging-address=127.0.0.1",
                     "--remote-debugging-port=0",
                 ])

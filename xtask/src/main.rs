@@ -338,9 +338,9 @@ mod tests {
     //! Tidy checks over the source tree.
 
     use std::fs;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
-    fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
@@ -354,13 +354,19 @@ mod tests {
         }
     }
 
-    #[test]
-    fn every_rust_file_starts_with_a_module_doc_line() {
-        let root = super::project_root();
+    /// The Rust sources of the workspace: its crates, this task runner and the e2e tests.
+    fn workspace_sources(root: &Path) -> Vec<PathBuf> {
         let mut files = Vec::new();
         for dir in ["crates", "xtask", "tests"] {
             rust_files(&root.join(dir), &mut files);
         }
+        files
+    }
+
+    #[test]
+    fn every_rust_file_starts_with_a_module_doc_line() {
+        let root = super::project_root();
+        let files = workspace_sources(&root);
         assert!(files.len() > 10, "expected to find the workspace's sources");
         let missing: Vec<String> = files
             .iter()
@@ -376,10 +382,7 @@ mod tests {
     #[test]
     fn no_source_reads_the_shared_folder() {
         let root = super::project_root();
-        let mut files = Vec::new();
-        for dir in ["crates", "xtask", "tests"] {
-            rust_files(&root.join(dir), &mut files);
-        }
+        let files = workspace_sources(&root);
         let needle = ["..", "/shared/"].concat();
         let offenders: Vec<String> = files
             .iter()

@@ -7,10 +7,10 @@ use anyhow::Context as _;
 use jiff::Timestamp;
 use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource, VisitStore};
 use sla_core::{
-    FailScope, Limits, LiveReport, QueryContext, ReportRequest, ReportStore, ServiceError,
-    SlaError, Sources, StoreSources, SyncProgress, SyncRequest, SyncSummary, Zone, fetch_live,
-    fetch_report, fetch_stored_report, find_breaches, find_stored_breaches, list_queues, render,
-    render_breaches, render_live, render_queues, resolve, sync_visits,
+    FailScope, Limits, LiveReport, QueryContext, QueryInput, ReportRequest, ReportStore,
+    ServiceError, SlaError, Sources, StoreSources, SyncProgress, SyncRequest, SyncSummary, Zone,
+    fetch_live, fetch_report, fetch_stored_report, find_breaches, find_stored_breaches,
+    list_queues, render, render_breaches, render_live, render_queues, resolve, sync_visits,
 };
 
 use sla_connect::process::{UsageError, read_objectives};
@@ -127,6 +127,19 @@ impl Context {
         self.query_at(self.now, demo)
     }
 
+    /// The request `input` asks for at the run's start, after a word if its window lies wholly
+    /// ahead (see [`warn_if_future`]).
+    fn request(
+        &self,
+        input: &QueryInput,
+        demo: bool,
+        io: &mut Io<'_>,
+    ) -> anyhow::Result<ReportRequest> {
+        let request = input.parse(&self.query(demo)).map_err(|e| usage(&e))?;
+        warn_if_future(&request, self, io);
+        Ok(request)
+    }
+
     /// How queries are read at another instant than the run's start.
     fn query_at(&self, now: Timestamp, demo: bool) -> QueryContext {
         QueryContext {
@@ -146,11 +159,7 @@ pub(crate) async fn report(
     io: &mut Io<'_>,
 ) -> anyhow::Result<Outcome> {
     let objectives = read_objectives(args.objectives.config.as_deref())?;
-    let request = args
-        .query_input(objectives)
-        .parse(&context.query(args.connection.demo))
-        .map_err(|e| usage(&e))?;
-    warn_if_future(&request, context, io);
+    let request = context.request(&args.query_input(objectives), args.connection.demo, io)?;
     let target = args.output.out.as_deref().map(Out::prepare).transpose()?;
     let report = match origin {
         Origin::Genesys(ports) => fetch_report(&request, ports.sources())
@@ -245,11 +254,7 @@ pub(crate) async fn breaches(
     context: &Context,
     io: &mut Io<'_>,
 ) -> anyhow::Result<Outcome> {
-    let request = args
-        .query_input()
-        .parse(&context.query(args.connection.demo))
-        .map_err(|e| usage(&e))?;
-    warn_if_future(&request, context, io);
+    let request = context.request(&args.query_input(), args.connection.demo, io)?;
     let target = args.output.out.as_deref().map(Out::prepare).transpose()?;
     let breaches = match origin {
         Origin::Genesys(ports) => find_breaches(&request, ports.sources())
@@ -377,11 +382,7 @@ pub(crate) async fn sync(
         )
         .into());
     }
-    let request = args
-        .query_input()
-        .parse(&context.query(args.connection.demo))
-        .map_err(|e| usage(&e))?;
-    warn_if_future(&request, context, io);
+    let request = context.request(&args.query_input(), args.connection.demo, io)?;
     let queues = resolve(&request, sync.directory)
         .await
         .map_err(service_error("cannot resolve the queues"))?;
@@ -548,14 +549,16 @@ mod tests {
         }
     }
 
-    fn context() -> Context {
+    /// Noon on 1 February 2024 in UTC: the moment every run of these tests, and the store's,
+    /// happens at.
+    pub(super) fn context() -> Context {
         Context {
             now: "2024-02-01T12:00:00Z".parse().unwrap(),
             zone: Zone::utc(),
         }
     }
 
-    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    pub(super) fn block_on<F: std::future::Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()

@@ -60,6 +60,20 @@ impl<T> Doing<T> for std::result::Result<T, tokio_postgres::Error> {
     }
 }
 
+/// A transaction that first takes the advisory lock `lock`, which PostgreSQL holds until the
+/// transaction ends.
+async fn locked<'a>(
+    client: &'a mut deadpool_postgres::Client,
+    lock: i64,
+    action: &'static str,
+) -> Result<deadpool_postgres::Transaction<'a>> {
+    let tx = client.transaction().await.doing(action)?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
+        .await
+        .doing(action)?;
+    Ok(tx)
+}
+
 #[derive(Debug)]
 pub(crate) struct Postgres {
     pool: Pool,
@@ -120,10 +134,7 @@ impl Postgres {
     async fn migrate(&self) -> Result<()> {
         const ACTION: &str = "migrating";
         let mut client = self.pool.get().await?;
-        let tx = client.transaction().await.doing(ACTION)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .await
-            .doing(ACTION)?;
+        let tx = locked(&mut client, MIGRATION_LOCK, ACTION).await?;
         tx.batch_execute(VERSION_TABLE).await.doing(ACTION)?;
         let current: i64 = tx
             .query_one(
@@ -163,10 +174,7 @@ impl Postgres {
     async fn write(&self, piece: &SyncPiece, visits: Vec<Visit>) -> Result<WriteCounts> {
         const ACTION: &str = "writing a piece";
         let mut client = self.pool.get().await?;
-        let tx = client.transaction().await.doing(ACTION)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-            .await
-            .doing(ACTION)?;
+        let tx = locked(&mut client, WRITE_LOCK, ACTION).await?;
         let (start, end) = (ceil_ms(piece.window.start()), ceil_ms(piece.window.end()));
         let queues: Vec<&str> = piece.queues.iter().map(QueueId::as_str).collect();
         let mut conversations: Vec<&str> =
@@ -426,17 +434,7 @@ impl Postgres {
         loop {
             let rows = tx.query_portal(&portal, FETCH).await.doing(ACTION)?;
             for row in &rows {
-                let queue = QueueId::new(row.try_get::<_, String>(1).doing(ACTION)?);
-                sink.visit(rows::visit(
-                    row.try_get(0).doing(ACTION)?,
-                    queue,
-                    rows::media(row.try_get(2).doing(ACTION)?)?,
-                    row.try_get(3).doing(ACTION)?,
-                    row.try_get(4).doing(ACTION)?,
-                    row.try_get(5).doing(ACTION)?,
-                    row.try_get(6).doing(ACTION)?,
-                    row.try_get(7).doing(ACTION)?,
-                )?);
+                sink.visit(visit_in(row, 1, ACTION)?);
             }
             if rows.len() < usize::try_from(FETCH).unwrap_or(usize::MAX) {
                 break;
@@ -451,17 +449,23 @@ impl Postgres {
 fn stored(row: &Row) -> Result<StoredVisit> {
     const ACTION: &str = "reading stored visits";
     let index = rows::index(i64::from(row.try_get::<_, i32>(1).doing(ACTION)?))?;
-    let visit = rows::visit(
-        row.try_get(0).doing(ACTION)?,
-        QueueId::new(row.try_get::<_, String>(2).doing(ACTION)?),
-        rows::media(row.try_get(3).doing(ACTION)?)?,
-        row.try_get(4).doing(ACTION)?,
-        row.try_get(5).doing(ACTION)?,
-        row.try_get(6).doing(ACTION)?,
-        row.try_get(7).doing(ACTION)?,
-        row.try_get(8).doing(ACTION)?,
-    )?;
+    let visit = visit_in(row, 2, ACTION)?;
     Ok(StoredVisit { index, visit })
+}
+
+/// The visit in `row`: the conversation id in column 0, the queue in column `queue`, then its
+/// media, entry, offer, outcome, end and wait in the columns after it.
+fn visit_in(row: &Row, queue: usize, action: &'static str) -> Result<Visit> {
+    Ok(rows::visit(
+        row.try_get(0).doing(action)?,
+        QueueId::new(row.try_get::<_, String>(queue).doing(action)?),
+        rows::media(row.try_get(queue + 1).doing(action)?)?,
+        row.try_get(queue + 2).doing(action)?,
+        row.try_get(queue + 3).doing(action)?,
+        row.try_get(queue + 4).doing(action)?,
+        row.try_get(queue + 5).doing(action)?,
+        row.try_get(queue + 6).doing(action)?,
+    )?)
 }
 
 /// A visit index as the `INTEGER` column holds it.

@@ -10,11 +10,12 @@ use sla_core::ports::{
     Coverage, MockQueueDirectory, MockVisitSource, MockVisitStore, OutcomeKind, SourceError, Visit,
     VisitOutcome, WriteCounts,
 };
-use sla_core::{MediaType, QueueId, QueueInfo, QueueRef, TimeWindow, Zone};
+use sla_core::{MediaType, QueueId, QueueInfo, QueueRef, TimeWindow};
 
 use sla_connect::process::UsageError;
 
-use super::{Context, Io, Origin, Outcome, StorePorts, SyncPorts};
+use super::tests::{block_on, context};
+use super::{Io, Origin, Outcome, StorePorts, SyncPorts};
 use crate::cli::{Cli, Command};
 
 const SUPPORT: &str = "11111111-1111-1111-1111-111111111111";
@@ -97,20 +98,6 @@ fn store_ports(store: MockVisitStore) -> StorePorts {
         visits: Arc::new(visits(january())),
         store: Arc::new(store),
     }
-}
-
-fn context() -> Context {
-    Context {
-        now: ts("2024-02-01T12:00:00Z"),
-        zone: Zone::utc(),
-    }
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(f)
 }
 
 fn command(args: &[&str]) -> Command {

@@ -3,15 +3,15 @@
 
 use jiff::SignedDuration;
 use sla_core::ports::{
-    OutcomeKind, QueueDirectory, QueueSelector, SyncPiece, TallyQuery, VisitOutcome, VisitStore,
-    WriteCounts,
+    OutcomeKind, QueueDirectory, QueueSelector, SyncPiece, VisitOutcome, VisitStore, WriteCounts,
 };
 use sla_core::{
-    Granularity, MediaType, QueueId, SyncRequest, SyncStep, Threshold, TimeWindow, Zone,
-    sync_visits, tally_visits,
+    Granularity, MediaType, QueueId, SyncRequest, SyncStep, Threshold, TimeWindow, sync_visits,
 };
 
-use crate::support::{Db, Script, on_both, q, queue, queues, read, sort, ts, visits, win};
+use crate::support::{
+    Db, Script, on_both, q, queue, queues, read, sort, tallied_both_ways, ts, visits, win,
+};
 
 on_both!(
     writing_the_same_visits_twice_stores_them_once,
@@ -321,17 +321,9 @@ async fn tallies_from_the_store_equal_tallies_from_its_source(db: Db) {
         ),
     ];
     for (granularity, zone, window, thresholds, short_abandon, media) in cases {
-        let query = TallyQuery {
-            queues: IDS.iter().map(|id| q(id)).collect(),
-            media,
-            window,
-            zone: Zone::get(zone).unwrap(),
-            granularity,
-            thresholds,
-            short_abandon,
-        };
-        let stored = tally_visits(&query, db.store.as_ref()).await.unwrap();
-        let direct = tally_visits(&query, &source).await.unwrap();
+        let ids = IDS.iter().map(|id| q(id)).collect();
+        let case = (granularity, zone, window, thresholds, short_abandon);
+        let (query, stored, direct) = tallied_both_ways(&db, &source, ids, media, case).await;
         assert!(!direct.is_empty(), "{query:?}");
         assert_eq!(stored, direct, "{query:?}");
     }

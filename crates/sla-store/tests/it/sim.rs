@@ -5,10 +5,10 @@
 use genesys_adapter::{GenesysClient, GenesysConfig, Region};
 use genesys_sim::{SimConfig, SimServer};
 use secrecy::SecretString;
-use sla_core::ports::{QueueDirectory, QueueSelector, TallyQuery};
-use sla_core::{Granularity, SyncRequest, Threshold, Zone, sync_visits, tally_visits};
+use sla_core::ports::{QueueDirectory, QueueSelector};
+use sla_core::{Granularity, SyncRequest, Threshold, sync_visits};
 
-use crate::support::{Db, on_both, ts, win};
+use crate::support::{Db, on_both, tallied_both_ways, ts, win};
 
 on_both!(a_synced_week_of_the_simulated_org_reports_as_genesys_does);
 
@@ -70,18 +70,10 @@ async fn a_synced_week_of_the_simulated_org_reports_as_genesys_does(db: Db) {
             Some(ms(5_000)),
         ),
     ];
-    for (granularity, zone, window, thresholds, short_abandon) in cases {
-        let query = TallyQuery {
-            queues: ids.clone(),
-            media: Vec::new(),
-            window,
-            zone: Zone::get(zone).unwrap(),
-            granularity,
-            thresholds,
-            short_abandon,
-        };
-        let stored = tally_visits(&query, db.store.as_ref()).await.unwrap();
-        let genesys = tally_visits(&query, &client).await.unwrap();
+    for case in cases {
+        let (granularity, zone) = (case.0, case.1);
+        let (_, stored, genesys) =
+            tallied_both_ways(&db, &client, ids.clone(), Vec::new(), case).await;
         assert!(!genesys.is_empty());
         assert_eq!(stored, genesys, "{granularity} in {zone}");
     }

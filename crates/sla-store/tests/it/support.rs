@@ -8,14 +8,49 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
 use sla_core::ports::{
-    OutcomeKind, SourceError, Visit, VisitOutcome, VisitQuery, VisitSink, VisitSource,
+    OutcomeKind, SourceError, TallyQuery, Visit, VisitOutcome, VisitQuery, VisitSink, VisitSource,
 };
 use sla_core::{
-    MediaType, QueueId, QueueInfo, QueueRef, ServiceLevelTarget, Threshold, TimeWindow,
+    Granularity, MediaType, QueueId, QueueInfo, QueueRef, ServiceLevelTarget, TallySet, Threshold,
+    TimeWindow, Zone, tally_visits,
 };
 use sla_store::Store;
 
 use sla_store::test_support;
+
+/// A tally a store is checked by: granularity, zone name, window, thresholds and short-abandon
+/// bound.
+pub(crate) type TallyCase = (
+    Granularity,
+    &'static str,
+    TimeWindow,
+    Vec<Threshold>,
+    Option<Threshold>,
+);
+
+/// The query of `case` over `queues` and `media`, and what the store of `db` and `source` each
+/// tally for it: a store synced from `source` must count as `source` does.
+pub(crate) async fn tallied_both_ways(
+    db: &Db,
+    source: &dyn VisitSource,
+    queues: Vec<QueueId>,
+    media: Vec<MediaType>,
+    case: TallyCase,
+) -> (TallyQuery, TallySet, TallySet) {
+    let (granularity, zone, window, thresholds, short_abandon) = case;
+    let query = TallyQuery {
+        queues,
+        media,
+        window,
+        zone: Zone::get(zone).unwrap(),
+        granularity,
+        thresholds,
+        short_abandon,
+    };
+    let stored = tally_visits(&query, db.store.as_ref()).await.unwrap();
+    let direct = tally_visits(&query, source).await.unwrap();
+    (query, stored, direct)
+}
 
 /// A store under test, with whatever keeps it alive.
 pub(crate) struct Db {
@@ -167,16 +202,20 @@ impl Script {
 
     /// What the source delivers for `query`, sorted.
     pub(crate) fn expected(&self, query: &VisitQuery) -> Vec<Visit> {
-        let mut out: Vec<Visit> = self
-            .visits
+        let mut out = self.matching(query);
+        sort(&mut out);
+        out
+    }
+
+    /// The scripted visits `query` selects, in script order, as the source delivers them.
+    fn matching(&self, query: &VisitQuery) -> Vec<Visit> {
+        self.visits
             .lock()
             .unwrap()
             .iter()
             .filter(|v| selected(v, query))
             .cloned()
-            .collect();
-        sort(&mut out);
-        out
+            .collect()
     }
 }
 
@@ -197,15 +236,7 @@ impl VisitSource for Script {
                 format!("connection reset on read {read}").into(),
             ));
         }
-        let visits: Vec<Visit> = self
-            .visits
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|v| selected(v, query))
-            .cloned()
-            .collect();
-        for v in visits {
+        for v in self.matching(query) {
             sink.visit(v);
         }
         Ok(())
