@@ -226,8 +226,15 @@ fn sample_by_media() -> Value {
 }
 
 #[test]
-fn reports_from_before_partial_and_media_totals_still_validate() {
-    // The sample has neither field, as reports written before them.
+fn reports_from_before_kpis_partial_and_media_totals_still_validate() {
+    // The sample has none of these fields, as reports written before them: no `kpis`, no wait
+    // sums in `counts`, no `partial`.
+    assert!(sample()["total"].get("kpis").is_none());
+    assert!(
+        sample()["total"]["counts"]
+            .get("answer_wait_ms_sum")
+            .is_none()
+    );
     assert!(sample()["total"]["intervals"][0].get("partial").is_none());
     assert_eq!(errors(&sample()), Vec::<String>::new());
     assert_eq!(errors(&sample_by_media()), Vec::<String>::new());
