@@ -19,7 +19,7 @@ use tokio::time::MissedTickBehavior;
 use crate::out::Out;
 use crate::run::{Io, Outcome, service_error};
 
-// Handlers and refreshes never read the wall clock themselves, so tests pin it.
+// Refreshes read the time through the clock port, so tests run them on a paused clock.
 pub(crate) use sla_connect::{Clock, SystemClock};
 
 /// Where refreshed documents go.

@@ -111,8 +111,9 @@ pub struct QueryContext {
 /// The threshold used when no objective is given.
 pub const DEFAULT_THRESHOLD: Threshold = Threshold::from_millis(20_000);
 
-/// The longest queue id, name or pattern a query may name. Far beyond any real queue name, and
-/// far below the URL length a name lookup would otherwise fail on with a transport error.
+/// The longest queue id, name or pattern a query may name: far beyond any real queue name, so
+/// that a pasted file or a runaway variable is a usage error naming its length rather than a
+/// name lookup whose URL fails to send.
 const MAX_QUEUE_NAME_CHARS: usize = 1_000;
 
 /// Refuses a queue id, name or pattern longer than [`MAX_QUEUE_NAME_CHARS`].

@@ -170,6 +170,9 @@ async fn wind_down(
 ) {
     for task in background.into_iter().flatten() {
         task.abort();
+        // An aborted task stops at its next await: wait for that, so that no evaluation still
+        // running queues an event after the drain below has found the queue empty.
+        let _ = task.await;
     }
     if let Some(notifier) = notifier {
         let left = notifier.drain(NOTIFY_GRACE).await;

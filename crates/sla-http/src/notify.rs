@@ -141,6 +141,11 @@ impl Notifier {
                     }
                 }
             }
+            // Counted before the lock is released, so the sender can never finish (and count
+            // off) a delivery that was not yet counted on.
+            shared
+                .outstanding
+                .send_modify(|n| *n = (*n + queued).saturating_sub(dropped.len()));
         }
         for delivery in &dropped {
             tracing::warn!(
@@ -150,9 +155,6 @@ impl Notifier {
                 "alert notification dropped: the queue is full"
             );
         }
-        shared
-            .outstanding
-            .send_modify(|n| *n = (*n + queued).saturating_sub(dropped.len()));
         if !dropped.is_empty() {
             let n = u64::try_from(dropped.len()).unwrap_or(u64::MAX);
             shared

@@ -14,7 +14,7 @@ use crate::seams::{
     TransportErrorKind,
 };
 
-/// Attempts at a login host that cannot be connected to, whatever the retry budget.
+/// Attempts in a row at a login host that cannot be connected to, whatever the retry budget.
 const LOGIN_CONNECT_ATTEMPTS: u32 = 2;
 
 /// Which host a request goes to: the two answer errors in different shapes.
@@ -52,6 +52,8 @@ impl Sender {
         tokens: Option<&dyn TokenSource>,
     ) -> Result<HttpResponse, GenesysError> {
         let mut attempts: u32 = 0;
+        // Login attempts in a row that could not connect.
+        let mut refused: u32 = 0;
         let mut waited = Duration::ZERO;
         let mut renewed = false;
         let mut next_token: Option<AccessToken> = None;
@@ -99,11 +101,12 @@ impl Sender {
                 (Verdict::Retry { kind, retry_after }, _, _) => {
                     let unreachable_login = endpoint == Endpoint::Login
                         && matches!(&outcome, Err(e) if e.kind == TransportErrorKind::Connect);
+                    refused = if unreachable_login { refused + 1 } else { 0 };
                     let last = failure(request, outcome, endpoint);
                     // A login host that refuses the connection or does not resolve is nearly
                     // always a wrong region or API base: say so after a second try, not after
                     // the whole budget (half a minute of backoff) has been spent on it.
-                    if unreachable_login && attempts >= LOGIN_CONNECT_ATTEMPTS {
+                    if refused >= LOGIN_CONNECT_ATTEMPTS {
                         return Err(GenesysError::RetriesExhausted {
                             attempts,
                             last: Box::new(last),

@@ -355,6 +355,22 @@ async fn a_login_host_that_refuses_connections_is_given_up_after_two_attempts() 
     assert_eq!(err.to_string(), "the last of 2 attempts failed");
     assert_eq!(transport.count(crate::tests::TOKEN_PATH), 2);
 
+    // Only refusals in a row count: a host that was busy, then refused one connection while
+    // it restarted, is tried again and answers.
+    let transport = ScriptedTransport::new();
+    transport.script(
+        crate::tests::TOKEN_PATH,
+        [
+            Reply::status(503),
+            Reply::status(503),
+            Reply::error(TransportErrorKind::Connect),
+            Reply::token("tok", 86_400),
+        ],
+    );
+    let (client, _, _) = crate::tests::client(&transport, |c| c.max_attempts = 8);
+    client.check_credentials().await.unwrap();
+    assert_eq!(transport.count(crate::tests::TOKEN_PATH), 4);
+
     // A login host that answers 503 is up but busy: it keeps the whole budget.
     let transport = ScriptedTransport::new();
     transport.script(crate::tests::TOKEN_PATH, [Reply::status(503)]);
