@@ -424,7 +424,7 @@ fn add_to(tallies: &mut BTreeMap<MediaType, Tally>, media: MediaType, tally: &Ta
 }
 
 /// The sums over rows that become the report's total. Rows are summed as tallies, the way
-/// their own counts were, so the total's counts are the counts of that sum.
+/// their own counts were, but only their counts: the objectives' measures are summed apart.
 struct Totals {
     tally: Tally,
     interval_tallies: Vec<Tally>,
@@ -594,9 +594,9 @@ fn queue_row<'t>(
     };
     let whole = pick(&tallies.whole);
     let intervals: Vec<_> = tallies.intervals.iter().map(pick).collect();
-    let sum: Tally = whole.values().sum();
+    let sum = Tally::sum_counts(whole.values());
     for sums in totals.iter_mut() {
-        sums.tally += &sum;
+        sums.tally.add_counts(&sum);
     }
     let counts = Counts::of(&sum, formula);
     let mut service_levels = Vec::new();
@@ -622,9 +622,9 @@ fn queue_row<'t>(
     }
     let mut rows = Vec::new();
     for (i, ((start, end), levels)) in plan.buckets.intervals().zip(interval_levels).enumerate() {
-        let sum: Tally = intervals[i].values().sum();
+        let sum = Tally::sum_counts(intervals[i].values());
         for sums in totals.iter_mut() {
-            sums.interval_tallies[i] += &sum;
+            sums.interval_tallies[i].add_counts(&sum);
         }
         let counts = Counts::of(&sum, formula);
         rows.push(IntervalRow {

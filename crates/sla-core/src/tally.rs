@@ -81,10 +81,20 @@ impl Tally {
     pub fn withins(&self) -> &[(Threshold, Within)] {
         &self.within
     }
-}
 
-impl AddAssign<&Tally> for Tally {
-    fn add_assign(&mut self, rhs: &Tally) {
+    /// The sum of `tallies` without their counts within thresholds (see [`Tally::add_counts`]).
+    pub(crate) fn sum_counts<'a>(tallies: impl IntoIterator<Item = &'a Tally>) -> Tally {
+        let mut sum = Tally::default();
+        for tally in tallies {
+            sum.add_counts(tally);
+        }
+        sum
+    }
+
+    /// Adds the counts of `rhs` but not its counts within thresholds: for sums that only the
+    /// counts are read from, such as a report's rows and totals, where adding every
+    /// threshold's counts would cost the most of the sum for nothing.
+    pub(crate) fn add_counts(&mut self, rhs: &Tally) {
         self.offered = self.offered.saturating_add(rhs.offered);
         self.answered = self.answered.saturating_add(rhs.answered);
         self.abandoned = self.abandoned.saturating_add(rhs.abandoned);
@@ -97,6 +107,12 @@ impl AddAssign<&Tally> for Tally {
         self.abandon_wait_ms_sum = self
             .abandon_wait_ms_sum
             .saturating_add(rhs.abandon_wait_ms_sum);
+    }
+}
+
+impl AddAssign<&Tally> for Tally {
+    fn add_assign(&mut self, rhs: &Tally) {
+        self.add_counts(rhs);
         for (threshold, counts) in &rhs.within {
             self.add_within(*threshold, *counts);
         }
