@@ -334,13 +334,18 @@ impl Objective {
     /// Whether the objective applies to `queue`.
     #[must_use]
     pub fn applies_to(&self, queue: &QueueRef) -> bool {
-        // Names compare ignoring case beyond ASCII too: "ventes été" names "Ventes Été".
-        let name = queue.name.to_lowercase();
-        self.queues.as_ref().is_none_or(|list| {
-            list.iter()
-                .any(|q| q == queue.id.as_str() || q.to_lowercase() == name)
-        })
+        self.queues
+            .as_deref()
+            .is_none_or(|list| names_queue(list, queue.id.as_str(), &queue.name))
     }
+}
+
+/// Whether `list`, as objectives and alert rules name their queues, names the queue `id` called
+/// `name`: by its id, or by its name ignoring case, beyond ASCII too ("ventes été" names
+/// "Ventes Été").
+pub(crate) fn names_queue(list: &[String], id: &str, name: &str) -> bool {
+    let name = name.to_lowercase();
+    list.iter().any(|q| q == id || q.to_lowercase() == name)
 }
 
 macro_rules! text_enum {

@@ -7,7 +7,7 @@ use crate::breaches::{Breach, BreachFinder};
 use crate::error::SlaError;
 use crate::live::{LiveQuery, LiveState};
 use crate::live_report::{LiveReport, build_live, live_request};
-use crate::model::{Objective, QueueId, QueueInfo, SourceKind};
+use crate::model::{QueueId, QueueInfo, SourceKind, names_queue};
 use crate::ports::{
     LiveSource, QueueDirectory, QueueSelector, SourceError, TallyQuery, TallySource, Visit,
     VisitQuery, VisitSink, VisitSource, VisitStore,
@@ -98,11 +98,14 @@ async fn check_objective_queues(
 ) -> Result<(), ServiceError> {
     for objective in &request.objectives {
         for name in objective.queues.iter().flatten() {
-            let single = Objective {
-                queues: Some(vec![name.clone()]),
-                ..objective.clone()
+            let named = |q: &QueueInfo| {
+                names_queue(
+                    std::slice::from_ref(name),
+                    q.queue.id.as_str(),
+                    &q.queue.name,
+                )
             };
-            if queues.iter().any(|q| single.applies_to(&q.queue)) {
+            if queues.iter().any(named) {
                 continue;
             }
             let selector = if is_uuid(name) {
@@ -111,7 +114,7 @@ async fn check_objective_queues(
                 QueueSelector::Name(name.clone())
             };
             let found = directory.queues(&selector).await?;
-            if !found.iter().any(|q| single.applies_to(&q.queue)) {
+            if !found.iter().any(named) {
                 return Err(SlaError::UnknownObjectiveQueue {
                     objective: objective.name.clone(),
                     queue: name.clone(),

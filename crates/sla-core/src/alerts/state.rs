@@ -9,7 +9,7 @@ use serde::{Serialize, Serializer};
 
 use crate::alerts::rule::{AlertCondition, AlertRule, LevelBound};
 use crate::live_report::{LiveReport, LiveRow, LiveServiceLevel};
-use crate::model::MediaType;
+use crate::model::{MediaType, names_queue};
 use crate::render::wait_text;
 use crate::report::{instant, opt_as_str};
 
@@ -365,11 +365,9 @@ fn fire_if_due(
 /// Whether the rule watches a row: every row, or those of the queues it names (by id, or by
 /// name ignoring case, as objectives name queues).
 fn watches(rule: &AlertRule, row: &LiveRow) -> bool {
-    let name = row.queue_name.to_lowercase();
-    rule.queues.as_ref().is_none_or(|list| {
-        list.iter()
-            .any(|q| q == &row.queue_id || q.to_lowercase() == name)
-    })
+    rule.queues
+        .as_deref()
+        .is_none_or(|list| names_queue(list, &row.queue_id, &row.queue_name))
 }
 
 fn level<'a>(row: &'a LiveRow, objective: &str) -> Option<&'a LiveServiceLevel> {
