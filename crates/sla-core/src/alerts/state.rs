@@ -73,10 +73,10 @@ pub struct Alert {
     #[serde(serialize_with = "instant")]
     pub since: Timestamp,
     /// When the alert fired.
-    #[serde(serialize_with = "opt_instant")]
+    #[serde(serialize_with = "opt_as_str")]
     pub firing_since: Option<Timestamp>,
     /// When the alert resolved.
-    #[serde(serialize_with = "opt_instant")]
+    #[serde(serialize_with = "opt_as_str")]
     pub resolved_at: Option<Timestamp>,
     /// One line for people: what, where, the value and the bound.
     pub summary: String,
@@ -540,17 +540,6 @@ fn figure<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
     match value {
         Some(v) if v.fract() == 0.0 && *v >= 0.0 && *v < 9.0e15 => s.serialize_u64(whole(*v)),
         Some(v) => s.serialize_f64(*v),
-        None => s.serialize_none(),
-    }
-}
-
-#[expect(
-    clippy::ref_option,
-    reason = "serde's serialize_with passes a reference"
-)]
-fn opt_instant<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.collect_str(t),
         None => s.serialize_none(),
     }
 }
