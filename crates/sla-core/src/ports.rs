@@ -240,11 +240,6 @@ impl Coverage {
         self.spans.get(queue).map_or(&[], Vec::as_slice)
     }
 
-    /// Every queue with its spans, in queue order.
-    pub fn iter(&self) -> impl Iterator<Item = (&QueueId, &[TimeWindow])> {
-        self.spans.iter().map(|(q, s)| (q, s.as_slice()))
-    }
-
     /// The end of the last span of `queue`: the latest instant its visits were synced up to.
     #[must_use]
     pub fn synced_until(&self, queue: &QueueId) -> Option<Timestamp> {
