@@ -6,7 +6,7 @@ use jiff::Timestamp;
 
 use crate::model::{Granularity, MediaType, Threshold, Zone};
 use crate::render::grid::{Align, Table};
-use crate::report::{Counts, IntervalRow, ServiceLevel, SlaReport};
+use crate::report::{Counts, IntervalRow, ReportFormula, ServiceLevel, SlaReport};
 
 /// Marks an interval the window cuts short, in its label and in the note under the table.
 const PARTIAL: &str = "*";
@@ -34,7 +34,7 @@ pub fn wait_text(ms: Option<u64>) -> String {
     format!("{}h{:02}m", minutes / 60, minutes % 60)
 }
 
-fn optional_percent_text(percent: Option<f64>) -> String {
+pub(crate) fn optional_percent_text(percent: Option<f64>) -> String {
     percent.map_or_else(|| "-".to_owned(), |p| format!("{p:.2}"))
 }
 
@@ -81,22 +81,27 @@ fn interval_label(interval: &IntervalRow, granularity: Granularity, zone: &Zone)
     label
 }
 
-fn report_zone(report: &SlaReport) -> Zone {
-    Zone::get(&report.window.time_zone).unwrap_or_else(|_| Zone::utc())
+/// The zone a document's window names (`window.time_zone`).
+pub(crate) fn zone_named(time_zone: &str) -> Zone {
+    Zone::get(time_zone).unwrap_or_else(|_| Zone::utc())
+}
+
+/// The short-abandon bound as headings show it: a duration, or `off`.
+pub(crate) fn short_abandon_text(formula: &ReportFormula) -> String {
+    formula.short_abandon_ms.map_or_else(
+        || "off".to_owned(),
+        |ms| Threshold::from_millis(ms).to_string(),
+    )
 }
 
 /// The two lines above a report's table: the window, and the formula and source.
 pub(crate) fn heading(report: &SlaReport) -> String {
-    let zone = report_zone(report);
+    let zone = zone_named(&report.window.time_zone);
     let at = |t: Timestamp| {
         t.to_zoned(zone.tz().clone())
             .strftime("%Y-%m-%d %H:%M")
             .to_string()
     };
-    let short = report.formula.short_abandon_ms.map_or_else(
-        || "off".to_owned(),
-        |ms| Threshold::from_millis(ms).to_string(),
-    );
     // A report from a history store says how far the store holds the window, so that a stale
     // store is never mistaken for a quiet day.
     let store = report
@@ -116,7 +121,7 @@ pub(crate) fn heading(report: &SlaReport) -> String {
         report.granularity,
         report.formula.abandons,
         report.formula.flowouts,
-        short,
+        short_abandon_text(&report.formula),
         report.source,
     )
 }
@@ -171,7 +176,7 @@ pub(crate) fn table(report: &SlaReport, part: Part) -> Table {
         table: Table::new(columns.header()),
         columns,
         granularity: report.granularity,
-        zone: report_zone(report),
+        zone: zone_named(&report.window.time_zone),
     };
     for row in &report.queues {
         let of = Of {
@@ -207,10 +212,11 @@ struct Columns {
 
 /// Whose lines: a queue's (or queue and media type's), or the totals'.
 #[derive(Clone, Copy)]
-struct Of<'a> {
-    name: &'a str,
-    media: Option<MediaType>,
-    strong: bool,
+pub(crate) struct Of<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) media: Option<MediaType>,
+    /// Whether the lines are the totals', shown strong.
+    pub(crate) strong: bool,
 }
 
 /// The service level of a queue no objective applies to: it still shows its counts.

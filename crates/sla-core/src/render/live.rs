@@ -7,7 +7,10 @@ use jiff::Timestamp;
 use crate::live_report::{LiveFigures, LiveReport, LiveServiceLevel};
 use crate::model::{Format, MediaType, Threshold, Zone};
 use crate::render::grid::{Align, Table};
-use crate::render::layout::{objective_label, percent_text, wait_text};
+use crate::render::layout::{
+    Of, objective_label, optional_percent_text, percent_text, short_abandon_text, wait_text,
+    zone_named,
+};
 use crate::render::{csv, json};
 use crate::report::{Counts, Kpis};
 
@@ -44,23 +47,16 @@ pub fn render_live(report: &LiveReport, format: Format) -> String {
     }
 }
 
-fn zone(report: &LiveReport) -> Zone {
-    Zone::get(&report.window.time_zone).unwrap_or_else(|_| Zone::utc())
-}
-
 fn local(t: Timestamp, zone: &Zone, format: &str) -> String {
     t.to_zoned(zone.tz().clone()).strftime(format).to_string()
 }
 
 /// The lines above the tables: when, over which rolling window, and with which formula.
 fn heading(report: &LiveReport) -> String {
-    let zone = zone(report);
+    let zone = zone_named(&report.window.time_zone);
     let length = report.window.end.duration_since(report.window.start);
     let length = Threshold::from_millis(u64::try_from(length.as_millis()).unwrap_or(0));
-    let short = report.formula.short_abandon_ms.map_or_else(
-        || "off".to_owned(),
-        |ms| Threshold::from_millis(ms).to_string(),
-    );
+    let short = short_abandon_text(&report.formula);
     format!(
         "Live at {} ({}); service levels over the last {length}, since {}\n\
          Formula: abandons {}, flow-outs {}, short abandons {short}\n",
@@ -70,13 +66,6 @@ fn heading(report: &LiveReport) -> String {
         report.formula.abandons,
         report.formula.flowouts,
     )
-}
-
-/// Whose line: a queue's (or queue and media type's), or the total's.
-struct Of<'a> {
-    name: &'a str,
-    media: Option<MediaType>,
-    strong: bool,
 }
 
 impl LiveReport {
@@ -217,8 +206,7 @@ fn level_table(report: &LiveReport) -> Table {
                 percent_text(sl.percent),
                 truncated(level.waiting_over_threshold, live.truncated),
                 percent_text(level.projected_percent),
-                sl.target_percent
-                    .map_or_else(|| "-".to_owned(), |t| format!("{t:.2}")),
+                optional_percent_text(sl.target_percent),
             ]);
             push(&mut table, &of, &mut ruled, cells);
         }
