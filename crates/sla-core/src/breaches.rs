@@ -7,8 +7,8 @@ use serde::{Serialize, Serializer};
 
 use crate::model::Format;
 use crate::model::{
-    AbandonPolicy, FlowOutPolicy, Formula, MediaType, Objective, ObjectiveThreshold, QueueId,
-    QueueInfo, Threshold, TimeWindow, Zone,
+    AbandonPolicy, FlowOutPolicy, Formula, MediaType, Objective, QueueId, QueueInfo, Threshold,
+    TimeWindow, Zone,
 };
 use crate::ports::{OutcomeKind, Visit, VisitSink};
 use crate::render::grid::{Align, Table};
@@ -137,12 +137,8 @@ impl VisitSink for BreachFinder {
             if !objective.applies_to(&queue.queue) {
                 continue;
             }
-            let threshold = match objective.threshold {
-                ObjectiveThreshold::Fixed(t) => t,
-                ObjectiveThreshold::Configured => match queue.service_levels.get(&visit.media) {
-                    Some(target) => target.threshold,
-                    None => continue,
-                },
+            let Some(threshold) = objective.threshold.for_visit(queue, visit.media) else {
+                continue;
             };
             if missed(end.kind, end.wait_ms, threshold, &self.formula) {
                 self.found.push(Breach {

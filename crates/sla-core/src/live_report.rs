@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::formula::percent;
 use crate::live::{LiveState, MediaState};
-use crate::model::{Granularity, MediaType, ObjectiveThreshold, QueueInfo, SourceKind, Threshold};
+use crate::model::{Granularity, MediaType, QueueInfo, SourceKind, Threshold};
 use crate::query::ReportRequest;
 use crate::report::{
     Counts, Kpis, ReportFormula, ReportWindow, ServiceLevel, build_report, instant, opt_as_str,
@@ -245,11 +245,8 @@ fn waiting_over_objective(
     media
         .iter()
         .filter_map(|(m, s)| {
-            let threshold = match objective.threshold {
-                ObjectiveThreshold::Fixed(t) => Some(t),
-                ObjectiveThreshold::Configured => queue.service_levels.get(m).map(|t| t.threshold),
-            };
-            threshold.map(|t| waiting_over(s, t, as_of))
+            let threshold = objective.threshold.for_visit(queue, *m)?;
+            Some(waiting_over(s, threshold, as_of))
         })
         .sum()
 }

@@ -242,6 +242,17 @@ pub enum ObjectiveThreshold {
     Configured,
 }
 
+impl ObjectiveThreshold {
+    /// The threshold a visit of `media` to `queue` is measured against: the fixed one, or the
+    /// queue's configured one for that media type (`None` when it has none: not measured).
+    pub(crate) fn for_visit(self, queue: &QueueInfo, media: MediaType) -> Option<Threshold> {
+        match self {
+            ObjectiveThreshold::Fixed(t) => Some(t),
+            ObjectiveThreshold::Configured => queue.service_levels.get(&media).map(|t| t.threshold),
+        }
+    }
+}
+
 impl FromStr for ObjectiveThreshold {
     type Err = SlaError;
 
