@@ -105,9 +105,9 @@ pub use crate::report::{
 };
 pub use crate::rollup::{BucketPlan, native_granularity};
 pub use crate::service::{
-    Counted, ServiceError, Sources, StoreSources, StoredCounts, count, count_stored, fetch_live,
-    fetch_report, fetch_stored_report, find_breaches, find_stored_breaches, list_queues, observe,
-    resolve, resolve_queues, tally_query, tally_visits,
+    Counted, Located, ServiceError, Sources, StoreSources, StoredCounts, count, count_stored,
+    fetch_live, fetch_report, fetch_stored_report, find_breaches, find_stored_breaches,
+    list_queues, locate_queue, observe, resolve, resolve_queues, tally_query, tally_visits,
 };
 pub use crate::shortfall::{FailBelow, FailScope, Shortfall};
 pub use crate::sync::{

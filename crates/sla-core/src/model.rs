@@ -352,11 +352,13 @@ impl Objective {
 }
 
 /// Whether `list`, as objectives and alert rules name their queues, names the queue `id` called
-/// `name`: by its id, or by its name ignoring case, beyond ASCII too ("ventes été" names
-/// "Ventes Été").
-pub(crate) fn names_queue(list: &[String], id: &str, name: &str) -> bool {
+/// `name`: by its id (a UUID, whose hex digits may be typed in either case), or by its name
+/// ignoring case, beyond ASCII too ("ventes été" names "Ventes Été").
+pub(crate) fn names_queue(list: &[impl AsRef<str>], id: &str, name: &str) -> bool {
     let name = name.to_lowercase();
-    list.iter().any(|q| q == id || q.to_lowercase() == name)
+    list.iter()
+        .map(AsRef::as_ref)
+        .any(|q| q.eq_ignore_ascii_case(id) || q.to_lowercase() == name)
 }
 
 macro_rules! text_enum {

@@ -98,23 +98,7 @@ async fn check_objective_queues(
 ) -> Result<(), ServiceError> {
     for objective in &request.objectives {
         for name in objective.queues.iter().flatten() {
-            let named = |q: &QueueInfo| {
-                names_queue(
-                    std::slice::from_ref(name),
-                    q.queue.id.as_str(),
-                    &q.queue.name,
-                )
-            };
-            if queues.iter().any(named) {
-                continue;
-            }
-            let selector = if is_uuid(name) {
-                QueueSelector::Ids(vec![QueueId::new(name.to_ascii_lowercase())])
-            } else {
-                QueueSelector::Name(name.clone())
-            };
-            let found = directory.queues(&selector).await?;
-            if !found.iter().any(named) {
+            if locate_queue(name, queues, directory).await? == Located::Nowhere {
                 return Err(SlaError::UnknownObjectiveQueue {
                     objective: objective.name.clone(),
                     queue: name.clone(),
@@ -124,6 +108,42 @@ async fn check_objective_queues(
         }
     }
     Ok(())
+}
+
+/// Where a queue named in a config file (an objective's or an alert rule's) was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Located {
+    /// Among the queues given.
+    Among,
+    /// Not among them, but in the directory.
+    Elsewhere,
+    /// Nowhere: the name is misspelt, or the queue was deleted.
+    Nowhere,
+}
+
+/// Finds the queue `name` (an id, or a name ignoring case) among `queues`, and else in the
+/// directory: a name that matches no queue would make an objective or a rule that never
+/// measures anything, so callers refuse it.
+pub async fn locate_queue(
+    name: &str,
+    queues: &[QueueInfo],
+    directory: &dyn QueueDirectory,
+) -> Result<Located, SourceError> {
+    let named = |q: &QueueInfo| names_queue(&[name], q.queue.id.as_str(), &q.queue.name);
+    if queues.iter().any(named) {
+        return Ok(Located::Among);
+    }
+    let selector = if is_uuid(name) {
+        QueueSelector::Ids(vec![QueueId::new(name.to_ascii_lowercase())])
+    } else {
+        QueueSelector::Name(name.to_owned())
+    };
+    let found = directory.queues(&selector).await?;
+    Ok(if found.iter().any(named) {
+        Located::Elsewhere
+    } else {
+        Located::Nowhere
+    })
 }
 
 /// The tally query a report request needs for `queues`.

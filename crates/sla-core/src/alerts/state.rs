@@ -41,6 +41,21 @@ pub enum AlertUnit {
     Count,
 }
 
+impl AlertUnit {
+    /// A value in this unit as people read it (`72.5 %`, `2m10s`, `3`), or `n/a`.
+    #[must_use]
+    pub fn text(self, value: Option<f64>) -> String {
+        let Some(value) = value else {
+            return "n/a".to_owned();
+        };
+        match self {
+            AlertUnit::Percent => format!("{value} %"),
+            AlertUnit::Ms => wait_text(Some(whole(value))),
+            AlertUnit::Count => whole(value).to_string(),
+        }
+    }
+}
+
 /// One alert as the listing and the webhooks show it (part of `sla-alerts/v1`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Alert {
@@ -463,39 +478,33 @@ fn alert_of(
         since: instance.since,
         firing_since: instance.firing_since,
         resolved_at,
-        summary: summary(rule, instance, key.media),
+        summary: summary(rule, instance, key.media, unit),
     }
 }
 
-/// `Support (voice): rolling service level 72.5 % below 80 % (objective contract)`.
-fn summary(rule: &AlertRule, instance: &Instance, media: Option<MediaType>) -> String {
+/// `Support (voice): rolling service level 72.5 % (objective contract), bound 80 %`.
+fn summary(
+    rule: &AlertRule,
+    instance: &Instance,
+    media: Option<MediaType>,
+    unit: AlertUnit,
+) -> String {
     let place = match (&instance.queue_name, media) {
         (Some(name), Some(media)) => format!("{name} ({media}): "),
         (Some(name), None) => format!("{name}: "),
         (None, _) => String::new(),
     };
-    let value = instance.reading.map(|r| r.value);
-    let bound = instance.reading.map(|r| r.bound);
-    let percent = |p: Option<f64>| p.map_or_else(|| "n/a".to_owned(), |p| format!("{p} %"));
-    let wait = |ms: Option<f64>| wait_text(ms.map(whole));
-    let number = |n: Option<f64>| n.map_or_else(|| "n/a".to_owned(), |n| whole(n).to_string());
+    let value = unit.text(instance.reading.map(|r| r.value));
+    let bound = unit.text(instance.reading.map(|r| r.bound));
     let what = match &rule.condition {
-        AlertCondition::ServiceLevelBelow { objective, .. } => format!(
-            "rolling service level {} (objective {objective}), bound {}",
-            percent(value),
-            percent(bound)
-        ),
-        AlertCondition::LongestWaitAbove { .. } => {
-            format!("longest wait {}, bound {}", wait(value), wait(bound))
+        AlertCondition::ServiceLevelBelow { objective, .. } => {
+            format!("rolling service level {value} (objective {objective}), bound {bound}")
         }
-        AlertCondition::WaitingOverThresholdAbove { objective, .. } => format!(
-            "{} waiting past the threshold of objective {objective}, bound {}",
-            number(value),
-            number(bound)
-        ),
-        AlertCondition::Stale { .. } => {
-            format!("live data {} old, bound {}", wait(value), wait(bound))
+        AlertCondition::LongestWaitAbove { .. } => format!("longest wait {value}, bound {bound}"),
+        AlertCondition::WaitingOverThresholdAbove { objective, .. } => {
+            format!("{value} waiting past the threshold of objective {objective}, bound {bound}")
         }
+        AlertCondition::Stale { .. } => format!("live data {value} old, bound {bound}"),
     };
     format!("{place}{what}")
 }

@@ -15,10 +15,10 @@ use crate::tests::fixtures::{
     visit,
 };
 use crate::{
-    Granularity, Limits, MediaType, QueryInput, QueueId, QueueInfo, QueueSelection, ReportStore,
-    ServiceError, SlaError, SourceKind, Sources, StoreSources, TallySet, TimeWindow, build_report,
-    count_stored, fetch_report, fetch_stored_report, find_breaches, find_stored_breaches,
-    list_queues, resolve_queues, tally_query,
+    Granularity, Limits, Located, MediaType, QueryInput, QueueId, QueueInfo, QueueSelection,
+    ReportStore, ServiceError, SlaError, SourceKind, Sources, StoreSources, TallySet, TimeWindow,
+    build_report, count_stored, fetch_report, fetch_stored_report, find_breaches,
+    find_stored_breaches, list_queues, locate_queue, resolve_queues, tally_query,
 };
 
 /// The org's queues, as the directory knows them.
@@ -533,6 +533,29 @@ fn objectives_must_name_queues_that_exist() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_configured_queue_is_located_by_name_or_by_an_id_in_either_case() {
+    let id = "3f2a9c1e-0b4d-4e8f-9a7b-1c2d3e4f5a6b";
+    let mut directory = MockQueueDirectory::new();
+    directory.expect_queues().returning(move |selector| {
+        Ok(match selector {
+            QueueSelector::Ids(ids) if ids == &[QueueId::new(id)] => vec![queue(id, "Sales")],
+            QueueSelector::Name(name) if name.eq_ignore_ascii_case("sales") => {
+                vec![queue(id, "Sales")]
+            }
+            _ => Vec::new(),
+        })
+    });
+    let sales = [queue(id, "Sales")];
+    let upper = id.to_ascii_uppercase();
+    let locate =
+        |name: &str, among: &[QueueInfo]| block_on(locate_queue(name, among, &directory)).unwrap();
+    assert_eq!(locate(&upper, &sales), Located::Among);
+    assert_eq!(locate(&upper, &[]), Located::Elsewhere);
+    assert_eq!(locate("SALES", &[]), Located::Elsewhere);
+    assert_eq!(locate("Salez", &sales), Located::Nowhere);
 }
 
 #[test]
