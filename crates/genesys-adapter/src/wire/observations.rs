@@ -4,28 +4,17 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{QueryClause, QueryPredicate};
+use crate::wire::QueryFilter;
 
 /// `QueueObservationQuery`, the body of the observations query.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ObservationQuery {
-    pub(crate) filter: ObservationFilter,
+    /// `QueueObservationQueryFilter`, shaped as the aggregates query's filter.
+    pub(crate) filter: QueryFilter,
     pub(crate) metrics: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) detail_metrics: Vec<&'static str>,
-}
-
-/// `QueueObservationQueryFilter`: predicates, clauses or both. Its clauses and predicates have
-/// the aggregates query's shape.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub(crate) struct ObservationFilter {
-    #[serde(rename = "type")]
-    pub(crate) kind: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) predicates: Vec<QueryPredicate>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) clauses: Vec<QueryClause>,
 }
 
 /// `QueueObservationQueryResponse`.
