@@ -140,8 +140,9 @@ pub(crate) struct ViewData {
     pub(crate) stats: Option<Stats>,
 }
 
-/// `StatisticalSummary`: the count, and for timers (`tAnswered`, `tAbandon`) the sum and the
-/// maximum in ms. Kept as JSON numbers so that a count written as `12.0` still reads.
+/// `StatisticalSummary`, in aggregates and observations answers alike: the count, and for timers
+/// (`tAnswered`, `tAbandon`) the sum and the maximum in ms. Kept as JSON numbers so that a count
+/// written as `12.0` still reads.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Stats {
     #[serde(default)]

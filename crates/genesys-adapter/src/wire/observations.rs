@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire::QueryFilter;
+use crate::wire::{QueryFilter, Stats};
 
 /// `QueueObservationQuery`, the body of the observations query.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -41,19 +41,12 @@ pub(crate) struct ObservationMetric {
     #[serde(default)]
     pub(crate) metric: Option<String>,
     #[serde(default)]
-    pub(crate) stats: Option<ObservationStats>,
+    /// Only the count is read.
+    pub(crate) stats: Option<Stats>,
     #[serde(default)]
     pub(crate) truncated: Option<bool>,
     #[serde(default)]
     pub(crate) observations: Option<Vec<ObservationValue>>,
-}
-
-/// `StatisticalSummary` as observations carry it: only the count is read, kept as a JSON number
-/// so that a count written as `3.0` still reads.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct ObservationStats {
-    #[serde(default)]
-    pub(crate) count: Option<serde_json::Number>,
 }
 
 /// `ObservationValue`: one conversation; only when it began to be observed matters.
