@@ -4,8 +4,7 @@
 use sla_core::{MediaType, QueueId};
 
 use crate::wire::{
-    DetailClause, DetailFilter, DetailPredicate, ObservationFilter, QueryClause, QueryFilter,
-    QueryPredicate,
+    DetailClause, DetailFilter, DetailPredicate, QueryClause, QueryFilter, QueryPredicate,
 };
 
 /// The distinct queues and media types of a query, in its order.
@@ -28,70 +27,59 @@ pub(crate) fn distinct<'q>(
     (unique_queues, unique_media)
 }
 
-/// The predicates to `or` together: one list naming `queues`, and one naming `media` when there
-/// are any. Both query APIs take these, each in its own predicate type.
-fn alternatives<P>(
+/// The clauses to `and` together: one `or` of predicates naming `queues`, and one naming `media`
+/// when there are any. Both query APIs take these, each in its own predicate and clause types.
+fn clauses<P, C>(
     queues: &[&QueueId],
     media: &[MediaType],
     matches: impl Fn(&'static str, &str) -> P,
-) -> Vec<Vec<P>> {
-    let mut lists = vec![
-        queues
-            .iter()
-            .map(|q| matches("queueId", q.as_str()))
-            .collect(),
-    ];
+    or: impl Fn(Vec<P>) -> C,
+) -> Vec<C> {
+    let mut clauses = vec![or(queue_predicates(queues, &matches))];
     if !media.is_empty() {
-        lists.push(
-            media
-                .iter()
-                .map(|m| matches("mediaType", m.as_str()))
-                .collect(),
-        );
+        clauses.push(or(media
+            .iter()
+            .map(|m| matches("mediaType", m.as_str()))
+            .collect()));
     }
-    lists
+    clauses
+}
+
+/// A predicate naming each of `queues`.
+fn queue_predicates<P>(queues: &[&QueueId], matches: impl Fn(&'static str, &str) -> P) -> Vec<P> {
+    queues
+        .iter()
+        .map(|q| matches("queueId", q.as_str()))
+        .collect()
 }
 
 /// `queueId in queues and mediaType in media`, each list an `or` clause, for an aggregates query.
 pub(crate) fn aggregates_filter(queues: &[&QueueId], media: &[MediaType]) -> QueryFilter {
     QueryFilter {
         kind: "and",
-        clauses: alternatives(queues, media, |dimension, value| {
-            QueryPredicate::matches(dimension, value)
-        })
-        .into_iter()
-        .map(|predicates| QueryClause {
-            kind: "or",
-            predicates,
-        })
-        .collect(),
+        predicates: Vec::new(),
+        clauses: clauses(
+            queues,
+            media,
+            |dimension, value| QueryPredicate::matches(dimension, value),
+            QueryClause::or,
+        ),
     }
 }
 
 /// `queueId in queues` (and `mediaType in media`, when given), for an observations query. A
 /// filter on queues alone is one `or` list of predicates, the shape Genesys documents for this
-/// query; with media types, both lists are `or` clauses under `and`, as in aggregates queries.
-pub(crate) fn observations_filter(queues: &[&QueueId], media: &[MediaType]) -> ObservationFilter {
-    let mut lists = alternatives(queues, media, |dimension, value| {
-        QueryPredicate::matches(dimension, value)
-    });
-    if lists.len() == 1 {
-        return ObservationFilter {
-            kind: "or",
-            predicates: lists.remove(0),
-            clauses: Vec::new(),
-        };
+/// query; with media types, it is the aggregates query's filter.
+pub(crate) fn observations_filter(queues: &[&QueueId], media: &[MediaType]) -> QueryFilter {
+    if !media.is_empty() {
+        return aggregates_filter(queues, media);
     }
-    ObservationFilter {
-        kind: "and",
-        predicates: Vec::new(),
-        clauses: lists
-            .into_iter()
-            .map(|predicates| QueryClause {
-                kind: "or",
-                predicates,
-            })
-            .collect(),
+    QueryFilter {
+        kind: "or",
+        predicates: queue_predicates(queues, |dimension, value| {
+            QueryPredicate::matches(dimension, value)
+        }),
+        clauses: Vec::new(),
     }
 }
 
@@ -100,15 +88,12 @@ pub(crate) fn segment_filters(queues: &[&QueueId], media: &[MediaType]) -> Vec<D
     vec![DetailFilter {
         kind: "and",
         predicates: Vec::new(),
-        clauses: alternatives(queues, media, |dimension, value| {
-            DetailPredicate::matches(dimension, value)
-        })
-        .into_iter()
-        .map(|predicates| DetailClause {
-            kind: "or",
-            predicates,
-        })
-        .collect(),
+        clauses: clauses(
+            queues,
+            media,
+            |dimension, value| DetailPredicate::matches(dimension, value),
+            DetailClause::or,
+        ),
     }]
 }
 

@@ -11,7 +11,7 @@ use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 pub(crate) use crate::wire::observations::{
-    ObservationFilter, ObservationMetric, ObservationQuery, ObservationResponse,
+    ObservationMetric, ObservationQuery, ObservationResponse,
 };
 
 /// `ConversationAggregationQuery`, the body of the aggregates query.
@@ -30,21 +30,33 @@ pub(crate) struct AggregationQuery {
     pub(crate) views: Vec<AggregationView>,
 }
 
-/// `ConversationAggregateQueryFilter`.
+/// `ConversationAggregateQueryFilter` and `QueueObservationQueryFilter`, which share a shape:
+/// predicates, clauses or both.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct QueryFilter {
     #[serde(rename = "type")]
     pub(crate) kind: &'static str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) predicates: Vec<QueryPredicate>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) clauses: Vec<QueryClause>,
 }
 
-/// `ConversationAggregateQueryClause`.
+/// `ConversationAggregateQueryClause` and `QueueObservationQueryClause`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub(crate) struct QueryClause {
     #[serde(rename = "type")]
     pub(crate) kind: &'static str,
     pub(crate) predicates: Vec<QueryPredicate>,
+}
+
+impl QueryClause {
+    pub(crate) fn or(predicates: Vec<QueryPredicate>) -> Self {
+        Self {
+            kind: "or",
+            predicates,
+        }
+    }
 }
 
 /// `ConversationAggregateQueryPredicate` on a dimension.
@@ -128,8 +140,9 @@ pub(crate) struct ViewData {
     pub(crate) stats: Option<Stats>,
 }
 
-/// `StatisticalSummary`: the count, and for timers (`tAnswered`, `tAbandon`) the sum and the
-/// maximum in ms. Kept as JSON numbers so that a count written as `12.0` still reads.
+/// `StatisticalSummary`, in aggregates and observations answers alike: the count, and for timers
+/// (`tAnswered`, `tAbandon`) the sum and the maximum in ms. Kept as JSON numbers so that a count
+/// written as `12.0` still reads.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Stats {
     #[serde(default)]
@@ -254,6 +267,15 @@ pub(crate) struct DetailClause {
     #[serde(rename = "type")]
     pub(crate) kind: &'static str,
     pub(crate) predicates: Vec<DetailPredicate>,
+}
+
+impl DetailClause {
+    pub(crate) fn or(predicates: Vec<DetailPredicate>) -> Self {
+        Self {
+            kind: "or",
+            predicates,
+        }
+    }
 }
 
 /// `ConversationDetailQueryPredicate` and `SegmentDetailQueryPredicate` on a dimension.

@@ -290,11 +290,11 @@ struct Plan {
 
 /// Validates and runs an aggregates query over the history and the finished live conversations.
 pub(crate) fn run(
-    data: &Dataset<'_>,
+    data: &Dataset,
     query: &AggregationQuery,
     short_abandon_ms: u64,
 ) -> Result<AggregateResponse, ApiError> {
-    let org = data.org;
+    let org = &*data.org;
     let plan = plan(org, query)?;
     let mut accs: HashMap<(GroupKey, usize), Acc> = HashMap::new();
     let n_views = plan.views.len();

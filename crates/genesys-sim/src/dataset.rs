@@ -8,11 +8,12 @@ use crate::{
     org::{Conversation, Org, Visit},
 };
 
-/// The history and the live conversations finished so far, as one dataset.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Dataset<'a> {
-    pub(crate) org: &'a Org,
-    pub(crate) live: &'a [Arc<Finished>],
+/// The history and the live conversations finished so far, as one dataset. A request reads the
+/// one it started with, while restatements and the live org move on.
+#[derive(Clone, Debug)]
+pub(crate) struct Dataset {
+    pub(crate) org: Arc<Org>,
+    pub(crate) live: Arc<Vec<Arc<Finished>>>,
 }
 
 /// One conversation of the dataset, cheap to clone and to keep (details jobs keep their
@@ -37,14 +38,13 @@ impl ConvRef {
     }
 }
 
-impl<'a> Dataset<'a> {
+impl Dataset {
     /// Every queue visit.
-    pub(crate) fn visits(&self) -> impl Iterator<Item = &'a Visit> + 'a {
-        let live = self.live;
+    pub(crate) fn visits(&self) -> impl Iterator<Item = &Visit> + '_ {
         self.org
             .visits
             .iter()
-            .chain(live.iter().flat_map(|f| f.visits.iter()))
+            .chain(self.live.iter().flat_map(|f| f.visits.iter()))
     }
 
     /// Conversations that started in `[from, to)`: the history's in start order, then the live

@@ -427,11 +427,11 @@ fn disconnect_type(v: &Visit) -> &'static str {
 
 /// The synchronous details query, over the history and the finished live conversations.
 pub(crate) fn query(
-    data: &Dataset<'_>,
+    data: &Dataset,
     q: &ConversationQuery,
     short_abandon_ms: u64,
 ) -> Result<DetailsResponse, ApiError> {
-    let org = data.org;
+    let org = &*data.org;
     let (start, end) = parse_interval(&q.interval)?;
     if end - start > MAX_INTERVAL_MS {
         return Err(ApiError::bad_request(
@@ -497,7 +497,7 @@ pub(crate) fn query(
 }
 
 /// Conversations that started on a UTC day touched by `[start, end)`, as the sync query selects.
-fn started_on_days_touched(data: &Dataset<'_>, start: i64, end: i64) -> Vec<ConvRef> {
+fn started_on_days_touched(data: &Dataset, start: i64, end: i64) -> Vec<ConvRef> {
     let day_start = start.div_euclid(DAY_MS) * DAY_MS;
     let day_end = (end - 1).div_euclid(DAY_MS) * DAY_MS + DAY_MS;
     data.started_between(day_start, day_end)
@@ -505,11 +505,11 @@ fn started_on_days_touched(data: &Dataset<'_>, start: i64, end: i64) -> Vec<Conv
 
 /// What a details job selects: matching conversations in the requested order.
 pub(crate) fn job_selection(
-    data: &Dataset<'_>,
+    data: &Dataset,
     q: &AsyncConversationQuery,
     short_abandon_ms: u64,
 ) -> Result<Vec<ConvRef>, ApiError> {
-    let org = data.org;
+    let org = &*data.org;
     let (start, end) = parse_interval(&q.interval)?;
     unsupported_filters([
         ("evaluationFilters", q.evaluation_filters.as_ref()),

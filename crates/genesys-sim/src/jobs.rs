@@ -24,7 +24,7 @@ use serde::Serialize;
 
 use crate::{
     JobFinalState,
-    dataset::{ConvRef, Dataset},
+    dataset::ConvRef,
     details::{self, AsyncConversationQuery, ConversationOut},
     error::ApiError,
     org::{mix, uuid_from_bits},
@@ -129,12 +129,7 @@ pub(crate) async fn submit(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let query: AsyncConversationQuery = parse_body(&body)?;
-    let (history, live) = (state.history(), state.live_finished());
-    let data = Dataset {
-        org: &history,
-        live: &live,
-    };
-    let hits = details::job_selection(&data, &query, state.config.short_abandon_ms)?;
+    let hits = details::job_selection(&state.dataset(), &query, state.config.short_abandon_ms)?;
     let n = state.jobs.submitted.fetch_add(1, Ordering::Relaxed);
     let bits = (u128::from(mix(state.config.seed, n)) << 64) | u128::from(mix(n, 0x4A4F_4253));
     let job_id = uuid_from_bits(bits).to_string();

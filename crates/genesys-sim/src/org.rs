@@ -462,13 +462,8 @@ impl Org {
                 name: (*name).to_owned(),
             })
             .collect();
-        let mut queue_factors = Vec::with_capacity(config.queues);
         let queues: Vec<Queue> = (0..config.queues)
-            .map(|i| {
-                let (queue, factor) = make_queue(i, &mut id_rng, &divisions);
-                queue_factors.push(factor);
-                queue
-            })
+            .map(|i| make_queue(i, &mut id_rng, &divisions))
             .collect();
         // The live org seats its own agents in each queue; they are drawn after the history's, so
         // the history's ids do not change with the live settings.
@@ -483,10 +478,10 @@ impl Org {
             .collect();
 
         let mut drafts = Vec::new();
-        for (q, factor) in queue_factors.iter().enumerate() {
+        for (q, queue) in queues.iter().enumerate() {
             for d in 0..i64::from(config.days) {
                 let day_start = start_ms + d * DAY_MS;
-                generate_day(config, q, *factor, day_start, cutoff_ms, &mut drafts);
+                generate_day(config, q, queue.volume, day_start, cutoff_ms, &mut drafts);
             }
         }
         drafts.sort_by(|a, b| a.start_ms.cmp(&b.start_ms).then(a.bits.cmp(&b.bits)));
@@ -605,7 +600,7 @@ impl Org {
     }
 }
 
-fn make_queue(i: usize, rng: &mut fastrand::Rng, divisions: &[Division]) -> (Queue, f64) {
+fn make_queue(i: usize, rng: &mut fastrand::Rng, divisions: &[Division]) -> Queue {
     let id = random_uuid(rng).1;
     let base = NAMED_QUEUES[i % NAMED_QUEUES.len()];
     let (name, factor, voice, chat) = if i < NAMED_QUEUES.len() {
@@ -631,15 +626,14 @@ fn make_queue(i: usize, rng: &mut fastrand::Rng, divisions: &[Division]) -> (Que
         level(if high { 300_000 } else { 3_600_000 }, 0.8),
     ];
     let division = divisions[usize::from(i % 3 == 2)].clone();
-    let queue = Queue {
+    Queue {
         id,
         name,
         division,
         service_levels,
         member_count: 5 + u32::try_from(rng.usize(..20)).unwrap_or(0),
         volume: factor,
-    };
-    (queue, factor)
+    }
 }
 
 #[expect(

@@ -35,7 +35,7 @@ use crate::{
     fallback,
     faults::{self, Clock, Tokens},
     jobs::{self, Jobs},
-    live::{Finished, LiveOrg},
+    live::LiveOrg,
     observations,
     org::{MediaType, Org, Queue, mix, uuid_from_bits},
     wire::{parse_body, parse_urlencoded, url_encode},
@@ -94,11 +94,17 @@ impl AppState {
         }
     }
 
-    /// The live conversations finished by now (none without a live org).
-    pub(crate) fn live_finished(&self) -> Arc<Vec<Arc<Finished>>> {
-        self.live
-            .as_ref()
-            .map_or_else(|| Arc::new(Vec::new()), LiveOrg::finished)
+    /// What the analytics endpoints read now: the history as served (see
+    /// [`AppState::restate`]) and the live conversations finished by now (none without a live
+    /// org).
+    pub(crate) fn dataset(&self) -> Dataset {
+        Dataset {
+            org: self.history(),
+            live: self
+                .live
+                .as_ref()
+                .map_or_else(|| Arc::new(Vec::new()), LiveOrg::finished),
+        }
     }
 
     /// Whether to answer this request, counting it against the answers left when the org is
@@ -460,12 +466,7 @@ async fn queue(
 
 async fn aggregates(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Response, ApiError> {
     let query: aggregate::AggregationQuery = parse_body(&body)?;
-    let (history, live) = (state.history(), state.live_finished());
-    let data = Dataset {
-        org: &history,
-        live: &live,
-    };
-    let response = aggregate::run(&data, &query, state.config.short_abandon_ms)?;
+    let response = aggregate::run(&state.dataset(), &query, state.config.short_abandon_ms)?;
     Ok(Json(response).into_response())
 }
 
@@ -474,12 +475,7 @@ async fn details_query(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let query: details::ConversationQuery = parse_body(&body)?;
-    let (history, live) = (state.history(), state.live_finished());
-    let data = Dataset {
-        org: &history,
-        live: &live,
-    };
-    let response = details::query(&data, &query, state.config.short_abandon_ms)?;
+    let response = details::query(&state.dataset(), &query, state.config.short_abandon_ms)?;
     Ok(Json(response).into_response())
 }
 

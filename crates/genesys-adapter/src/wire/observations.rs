@@ -4,28 +4,17 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::wire::{QueryClause, QueryPredicate};
+use crate::wire::{QueryFilter, Stats};
 
 /// `QueueObservationQuery`, the body of the observations query.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ObservationQuery {
-    pub(crate) filter: ObservationFilter,
+    /// `QueueObservationQueryFilter`, shaped as the aggregates query's filter.
+    pub(crate) filter: QueryFilter,
     pub(crate) metrics: Vec<&'static str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub(crate) detail_metrics: Vec<&'static str>,
-}
-
-/// `QueueObservationQueryFilter`: predicates, clauses or both. Its clauses and predicates have
-/// the aggregates query's shape.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub(crate) struct ObservationFilter {
-    #[serde(rename = "type")]
-    pub(crate) kind: &'static str,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) predicates: Vec<QueryPredicate>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub(crate) clauses: Vec<QueryClause>,
 }
 
 /// `QueueObservationQueryResponse`.
@@ -52,19 +41,12 @@ pub(crate) struct ObservationMetric {
     #[serde(default)]
     pub(crate) metric: Option<String>,
     #[serde(default)]
-    pub(crate) stats: Option<ObservationStats>,
+    /// Only the count is read.
+    pub(crate) stats: Option<Stats>,
     #[serde(default)]
     pub(crate) truncated: Option<bool>,
     #[serde(default)]
     pub(crate) observations: Option<Vec<ObservationValue>>,
-}
-
-/// `StatisticalSummary` as observations carry it: only the count is read, kept as a JSON number
-/// so that a count written as `3.0` still reads.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct ObservationStats {
-    #[serde(default)]
-    pub(crate) count: Option<serde_json::Number>,
 }
 
 /// `ObservationValue`: one conversation; only when it began to be observed matters.
