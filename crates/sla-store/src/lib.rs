@@ -40,6 +40,7 @@ mod location;
 mod postgres;
 mod rows;
 mod schema;
+mod sql;
 mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod test_support;
