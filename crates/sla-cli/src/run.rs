@@ -393,16 +393,8 @@ pub(crate) async fn sync(
         .await
         .with_context(|| format!("cannot complete the sync into {}", sync.store.url))?;
     let text = sync_summary(&summary, count, &sync.store.url);
-    match io
-        .out
-        .write_all(text.as_bytes())
-        .and_then(|()| io.out.flush())
-    {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Outcome::Done),
-        written => written
-            .map(|()| Outcome::Done)
-            .context("cannot write the summary"),
-    }
+    print(io.out, &text).context("cannot write the summary")?;
+    Ok(Outcome::Done)
 }
 
 /// What a finished sync did, one fact a line.
@@ -458,13 +450,20 @@ fn emit(text: &str, out: Option<Out>, stdout: &mut dyn Write) -> anyhow::Result<
     if let Some(out) = out {
         return out.write(text);
     }
+    print(stdout, text).context("cannot write the report")?;
+    Ok(())
+}
+
+/// Writes `text` to standard output; `false` when its reader went away (`sla ... | head`),
+/// which is not a failure of the run.
+pub(crate) fn print(stdout: &mut dyn Write, text: &str) -> std::io::Result<bool> {
     match stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
     {
-        // A reader that stopped early (`sla ... | head`) is not a failure of the run.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        written => written.context("cannot write the report"),
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
