@@ -471,7 +471,7 @@ pub(crate) fn print(stdout: &mut dyn Write, text: &str) -> std::io::Result<bool>
 mod store_tests;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
@@ -488,35 +488,47 @@ mod tests {
     use super::{Context, Io, Outcome, Ports};
     use crate::cli::{Cli, Command, ReportArgs};
 
-    fn support() -> QueueInfo {
+    /// The id of the one queue every test of `sla-cli` asks about.
+    pub(crate) const SUPPORT: &str = "11111111-1111-1111-1111-111111111111";
+
+    /// The queue every test of `sla-cli` asks about.
+    pub(crate) fn support() -> QueueInfo {
         QueueInfo {
             queue: QueueRef {
-                id: QueueId::new("11111111-1111-1111-1111-111111111111"),
+                id: QueueId::new(SUPPORT),
                 name: "Support".to_owned(),
             },
-            division: Some("Home".to_owned()),
+            division: None,
             service_levels: BTreeMap::new(),
         }
     }
 
-    /// The worked example of the product brief: 1000 answered, 860 within 20 s, 60 abandoned,
-    /// 20 of them within 20 s.
-    fn worked_example(bucket: jiff::Timestamp) -> TallySet {
+    /// Support's voice tallies from `bucket`: `offered`, `answered` and `abandoned`, and
+    /// `within` 20 s.
+    pub(crate) fn support_tallies(
+        bucket: jiff::Timestamp,
+        (offered, answered, abandoned): (u64, u64, u64),
+        within: Within,
+    ) -> TallySet {
         let mut tally = Tally::default();
-        (tally.offered, tally.answered, tally.abandoned) = (1100, 1000, 60);
-        tally.add_within(
-            Threshold::from_millis(20_000),
-            Within {
-                answered: 860,
-                abandoned: 20,
-            },
-        );
+        (tally.offered, tally.answered, tally.abandoned) = (offered, answered, abandoned);
+        tally.add_within(Threshold::from_millis(20_000), within);
         let key = TallyKey {
             queue: support().queue.id,
             media: MediaType::Voice,
             bucket,
         };
         std::iter::once((key, tally)).collect()
+    }
+
+    /// The worked example of the product brief: 1000 answered, 860 within 20 s, 60 abandoned,
+    /// 20 of them within 20 s.
+    fn worked_example(bucket: jiff::Timestamp) -> TallySet {
+        let within = Within {
+            answered: 860,
+            abandoned: 20,
+        };
+        support_tallies(bucket, (1100, 1000, 60), within)
     }
 
     fn report_args(args: &[&str]) -> ReportArgs {
