@@ -11,32 +11,13 @@ use std::time::{Duration, Instant};
 
 use e2e::http::SlaHttp;
 use e2e::receiver::{Answer, Received, Receiver};
-use e2e::{TestSim, poll, scratch_dir};
+use e2e::{TestSim, alerts_schema, poll, scratch_dir};
 use genesys_sim::{LiveOrg, MediaType, SimConfig};
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-/// The schema of `/api/v1/alerts`, whose `$defs/event` is the generic webhook body.
-fn alerts_schema() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../schemas/sla-alerts-v1.schema.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("the sla-alerts/v1 schema"))
-        .expect("the schema is JSON")
-}
-
-#[track_caller]
-fn assert_valid(schema: &Value, instance: &Value) {
-    let validator = jsonschema::validator_for(schema).expect("the schema compiles");
-    if let Err(e) = validator.validate(instance) {
-        panic!(
-            "{instance:#} breaks the schema at {}: {e}",
-            e.instance_path()
-        );
-    }
-}
+use crate::assert_valid;
 
 /// A small org whose live org runs without its autopilot, so that what waits in a queue is
 /// what the test puts there; gives the simulator, its live org and a queue with nobody

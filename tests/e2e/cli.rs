@@ -9,6 +9,8 @@ use e2e::{
 use genesys_sim::{MediaType as SimMedia, Outcome as SimOutcome};
 use serde_json::Value;
 
+use crate::assert_valid;
+
 /// `sla report` over the week of 23 March 2026 in UTC, where the fixed dataset has data.
 const REPORT_WEEK: &[&str] = &[
     "report", "--from", "2026-03-23", "--to", "2026-03-29", "--tz", "UTC",
@@ -31,16 +33,7 @@ fn json(args: &[&str]) -> Value {
     args.extend(["--format", "json"]);
     let text = run_ok(&args);
     let report: Value = serde_json::from_str(&text).expect("the report is JSON");
-    let schema = report_schema();
-    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&report)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "the report breaks sla-report/v1: {errors:#?}"
-    );
+    assert_valid(&report_schema(), &report);
     report
 }
 

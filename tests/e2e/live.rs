@@ -17,6 +17,8 @@ use e2e::{TestSim, live_schema, scratch_dir, screenshot_dir};
 use genesys_sim::{LiveOrg, MediaType, SimConfig};
 use serde_json::Value;
 
+use crate::assert_valid;
+
 /// Waits, in the page, until `condition` (a script expression) is truthy, for at most
 /// `seconds`; gives what `result` (another expression) then says.
 fn until(page: &mut Page, condition: &str, result: &str, seconds: u32) -> Value {
@@ -77,14 +79,7 @@ fn the_wallboard_follows_the_queues_in_place_fits_the_screen_and_says_when_it_is
     let first = server.get("/api/v1/live");
     assert_eq!(first.status, 200, "{}", first.body);
     let doc = first.json();
-    let schema = live_schema();
-    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-    if let Err(e) = validator.validate(&doc) {
-        panic!(
-            "the live document breaks sla-live/v1 at {}: {e}",
-            e.instance_path()
-        );
-    }
+    assert_valid(&live_schema(), &doc);
     let rows = doc["queues"].as_array().expect("rows");
     assert_eq!(rows.len(), 12, "a row per queue, voice only");
 

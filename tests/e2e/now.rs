@@ -15,6 +15,8 @@ use genesys_sim::{
 use jiff::Timestamp;
 use serde_json::Value;
 
+use crate::assert_valid;
+
 /// A small org whose history ended long ago, so that the rolling window holds only what a test
 /// does, live on `clock`: no autopilot, and no agent on queue until a test sets some.
 fn quiet_org(clock: &ManualClock) -> TestSim {
@@ -37,16 +39,7 @@ fn quiet_org(clock: &ManualClock) -> TestSim {
 /// Checks a document against the `sla-live/v1` schema.
 #[track_caller]
 fn validate(doc: &Value) {
-    let schema = live_schema();
-    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(doc)
-        .map(|e| format!("{e} at {}", e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "the document breaks sla-live/v1: {errors:#?}"
-    );
+    assert_valid(&live_schema(), doc);
 }
 
 /// `sla now ARGS --format json --tz UTC` against `sim`, checked against the schema, with the

@@ -216,6 +216,12 @@ pub fn live_schema() -> serde_json::Value {
     shipped_schema("sla-live-v1")
 }
 
+/// The `sla-alerts/v1` schema shipped in `schemas/`, whose `$defs/event` is the generic webhook
+/// body.
+pub fn alerts_schema() -> serde_json::Value {
+    shipped_schema("sla-alerts-v1")
+}
+
 /// `schemas/NAME.schema.json`, parsed.
 fn shipped_schema(name: &str) -> serde_json::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -51,6 +51,14 @@ fn project_root() -> std::path::PathBuf {
         .to_path_buf()
 }
 
+/// The program `name` as the shell would find it on `PATH`.
+fn find_on_path(name: &str) -> Option<std::path::PathBuf> {
+    let path = env::var_os("PATH")?;
+    env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
 fn cargo() -> String {
     env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
@@ -164,7 +172,6 @@ mod http_bench {
     use std::env;
     use std::io::{BufRead as _, BufReader, Read as _, Write as _};
     use std::net::TcpStream;
-    use std::path::PathBuf;
     use std::process::{Child, Command, Stdio};
     use std::time::Instant;
 
@@ -189,7 +196,7 @@ mod http_bench {
     }
 
     pub(crate) fn run(sh: &Shell, cargo: &str) -> anyhow::Result<()> {
-        let Some(wrk) = find_on_path("wrk") else {
+        let Some(wrk) = super::find_on_path("wrk") else {
             bail!(
                 "the HTTP benchmark needs wrk, which is not installed: \
                  install it with `apt-get install -y wrk` (Debian, Ubuntu) and run cargo xtask bench again"
@@ -289,13 +296,6 @@ mod http_bench {
             .context("no status line")?;
         let body = response.split_once("\r\n\r\n").map_or(0, |(_, b)| b.len());
         Ok((status, body))
-    }
-
-    fn find_on_path(name: &str) -> Option<PathBuf> {
-        let path = env::var_os("PATH")?;
-        env::split_paths(&path)
-            .map(|dir| dir.join(name))
-            .find(|p| p.is_file())
     }
 
     /// Throughput (requests/s) and 99th-percentile latency (ms) from `wrk --latency` output.

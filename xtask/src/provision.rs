@@ -3,7 +3,6 @@
 //! [`plan`] decides; [`ensure`] probes the machine, asks [`plan`], and runs apt-get when the plan
 //! says to. The list of requirements lives here and nowhere else: `.ci/run` relies on it too.
 
-use std::env;
 use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
@@ -188,8 +187,7 @@ fn is_root() -> bool {
 }
 
 fn on_path(name: &str) -> bool {
-    env::var_os("PATH")
-        .is_some_and(|path| env::split_paths(&path).any(|dir| dir.join(name).is_file()))
+    crate::find_on_path(name).is_some()
 }
 
 fn succeeds(command: &mut Command) -> bool {

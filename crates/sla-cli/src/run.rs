@@ -393,16 +393,8 @@ pub(crate) async fn sync(
         .await
         .with_context(|| format!("cannot complete the sync into {}", sync.store.url))?;
     let text = sync_summary(&summary, count, &sync.store.url);
-    match io
-        .out
-        .write_all(text.as_bytes())
-        .and_then(|()| io.out.flush())
-    {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Outcome::Done),
-        written => written
-            .map(|()| Outcome::Done)
-            .context("cannot write the summary"),
-    }
+    print(io.out, &text).context("cannot write the summary")?;
+    Ok(Outcome::Done)
 }
 
 /// What a finished sync did, one fact a line.
@@ -458,13 +450,20 @@ fn emit(text: &str, out: Option<Out>, stdout: &mut dyn Write) -> anyhow::Result<
     if let Some(out) = out {
         return out.write(text);
     }
+    print(stdout, text).context("cannot write the report")?;
+    Ok(())
+}
+
+/// Writes `text` to standard output; `false` when its reader went away (`sla ... | head`),
+/// which is not a failure of the run.
+pub(crate) fn print(stdout: &mut dyn Write, text: &str) -> std::io::Result<bool> {
     match stdout
         .write_all(text.as_bytes())
         .and_then(|()| stdout.flush())
     {
-        // A reader that stopped early (`sla ... | head`) is not a failure of the run.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        written => written.context("cannot write the report"),
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -472,7 +471,7 @@ fn emit(text: &str, out: Option<Out>, stdout: &mut dyn Write) -> anyhow::Result<
 mod store_tests;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
     use std::sync::Arc;
 
@@ -489,35 +488,47 @@ mod tests {
     use super::{Context, Io, Outcome, Ports};
     use crate::cli::{Cli, Command, ReportArgs};
 
-    fn support() -> QueueInfo {
+    /// The id of the one queue every test of `sla-cli` asks about.
+    pub(crate) const SUPPORT: &str = "11111111-1111-1111-1111-111111111111";
+
+    /// The queue every test of `sla-cli` asks about.
+    pub(crate) fn support() -> QueueInfo {
         QueueInfo {
             queue: QueueRef {
-                id: QueueId::new("11111111-1111-1111-1111-111111111111"),
+                id: QueueId::new(SUPPORT),
                 name: "Support".to_owned(),
             },
-            division: Some("Home".to_owned()),
+            division: None,
             service_levels: BTreeMap::new(),
         }
     }
 
-    /// The worked example of the product brief: 1000 answered, 860 within 20 s, 60 abandoned,
-    /// 20 of them within 20 s.
-    fn worked_example(bucket: jiff::Timestamp) -> TallySet {
+    /// Support's voice tallies from `bucket`: `offered`, `answered` and `abandoned`, and
+    /// `within` 20 s.
+    pub(crate) fn support_tallies(
+        bucket: jiff::Timestamp,
+        (offered, answered, abandoned): (u64, u64, u64),
+        within: Within,
+    ) -> TallySet {
         let mut tally = Tally::default();
-        (tally.offered, tally.answered, tally.abandoned) = (1100, 1000, 60);
-        tally.add_within(
-            Threshold::from_millis(20_000),
-            Within {
-                answered: 860,
-                abandoned: 20,
-            },
-        );
+        (tally.offered, tally.answered, tally.abandoned) = (offered, answered, abandoned);
+        tally.add_within(Threshold::from_millis(20_000), within);
         let key = TallyKey {
             queue: support().queue.id,
             media: MediaType::Voice,
             bucket,
         };
         std::iter::once((key, tally)).collect()
+    }
+
+    /// The worked example of the product brief: 1000 answered, 860 within 20 s, 60 abandoned,
+    /// 20 of them within 20 s.
+    fn worked_example(bucket: jiff::Timestamp) -> TallySet {
+        let within = Within {
+            answered: 860,
+            abandoned: 20,
+        };
+        support_tallies(bucket, (1100, 1000, 60), within)
     }
 
     fn report_args(args: &[&str]) -> ReportArgs {

@@ -6,7 +6,6 @@
 //! future completes, so a test drives it under `tokio::time::pause` with mocked ports.
 
 use std::future::Future;
-use std::io::{ErrorKind, Write};
 use std::path::PathBuf;
 use std::pin::{Pin, pin};
 use std::time::Duration;
@@ -17,7 +16,7 @@ use sla_core::{Format, LiveReport, ServiceError, Threshold, Zone, render_live};
 use tokio::time::MissedTickBehavior;
 
 use crate::out::Out;
-use crate::run::{Io, Outcome, service_error};
+use crate::run::{Io, Outcome, print, service_error};
 
 // Refreshes read the time through the clock port, so tests run them on a paused clock.
 pub(crate) use sla_connect::{Clock, SystemClock};
@@ -283,12 +282,7 @@ impl<'w, 'io> Screen<'w, 'io> {
     /// Writes to standard output; `false` when its reader went away (`sla now --watch | head`),
     /// which ends the watch quietly.
     fn write_out(&mut self, text: &str) -> anyhow::Result<bool> {
-        let out = &mut self.io.out;
-        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(false),
-            Err(e) => Err(e).context("cannot write the live document"),
-        }
+        print(self.io.out, text).context("cannot write the live document")
     }
 
     /// Leaves the terminal as it was.

@@ -1,7 +1,6 @@
 //! The history store as both binaries open it: for a sync, which creates it when missing, or
 //! for reading, which never creates an empty store in its place.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use sla_core::StoreSources;
@@ -41,12 +40,13 @@ impl HistoryStore {
     /// Opens the store `url` names (see `docs/STORE.md`), creating or migrating its schema.
     pub async fn open(url: &str, access: Access) -> Result<HistoryStore, OpenStoreError> {
         if access == Access::Read
-            && let Some(path) = sqlite_path(url)
-            && !Path::new(path).exists()
+            && let Some(path) = sla_store::sqlite_file(url)
+            && !path.exists()
         {
             return Err(OpenStoreError::Usage(format!(
-                "there is no store at {} (no file {path}): fill it with `sla sync --store {}` first",
+                "there is no store at {} (no file {}): fill it with `sla sync --store {}` first",
                 url.trim(),
+                path.display(),
                 url.trim()
             )));
         }
@@ -87,27 +87,20 @@ impl HistoryStore {
     }
 }
 
-/// The file a `sqlite:` URL names, read as `sla_store::open` reads it; `None` for other URLs.
-fn sqlite_path(url: &str) -> Option<&str> {
-    let text = url.trim();
-    let (scheme, rest) = text.split_once(':')?;
-    if !scheme.eq_ignore_ascii_case("sqlite") {
-        return None;
-    }
-    let path = rest.strip_prefix("//").unwrap_or(rest);
-    (!path.is_empty()).then_some(path)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn sqlite_urls_name_their_file_and_others_none() {
-        assert_eq!(sqlite_path("sqlite:sla.db"), Some("sla.db"));
-        assert_eq!(sqlite_path(" SQLite:data/sla.db\n"), Some("data/sla.db"));
+        let sqlite_path = |url| sla_store::sqlite_file(url).map(|p| p.display().to_string());
+        assert_eq!(sqlite_path("sqlite:sla.db").as_deref(), Some("sla.db"));
         assert_eq!(
-            sqlite_path("sqlite:///var/lib/sla.db"),
+            sqlite_path(" SQLite:data/sla.db\n").as_deref(),
+            Some("data/sla.db")
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/sla.db").as_deref(),
             Some("/var/lib/sla.db")
         );
         assert_eq!(sqlite_path("sqlite:"), None);

@@ -40,11 +40,13 @@ mod location;
 mod postgres;
 mod rows;
 mod schema;
+mod sql;
 mod sqlite;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -78,6 +80,15 @@ pub async fn open(url: &str) -> Result<Arc<Store>, StoreError> {
     };
     tracing::debug!(store = %name, "store open");
     Ok(Arc::new(Store { backend, name }))
+}
+
+/// The file a `sqlite:` URL names, read as [`open`] reads it; `None` for any other URL and for
+/// one [`open`] refuses.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    match location::parse(url) {
+        Ok(Location::Sqlite(path)) => Some(path),
+        Ok(Location::Postgres(_)) | Err(_) => None,
+    }
 }
 
 /// An open store. Cheap to share behind an `Arc`; calls from many tasks at once are safe.

@@ -13,6 +13,7 @@ use tokio_postgres::{NoTls, Row};
 use crate::error::StoreError;
 use crate::rows::{self, QueueRow, VISIT_COLUMNS, VisitValues, ceil_ms};
 use crate::schema::{self, Dialect, VERSION_TABLE};
+use crate::sql;
 
 /// Held for the length of a migration, so that two programs opening a new store at once do
 /// not both create it.
@@ -226,11 +227,8 @@ impl Postgres {
                 "INSERT INTO visits ({VISIT_COLUMNS})
                  SELECT * FROM UNNEST($1::text[], $2::int4[], $3::text[], $4::text[], $5::int8[],
                                       $6::int8[], $7::text[], $8::int8[], $9::int8[])
-                 ON CONFLICT (conversation_id, visit_index) DO UPDATE SET
-                     queue_id = EXCLUDED.queue_id, media_type = EXCLUDED.media_type,
-                     entered_ms = EXCLUDED.entered_ms, offered_ms = EXCLUDED.offered_ms,
-                     outcome = EXCLUDED.outcome, ended_ms = EXCLUDED.ended_ms,
-                     wait_ms = EXCLUDED.wait_ms"
+                 {}",
+                sql::VISIT_CONFLICT
             ))
             .await
             .doing(ACTION)?;
@@ -265,39 +263,19 @@ impl Postgres {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await.doing(ACTION)?;
         let now = rows::ms(jiff::Timestamp::now());
-        let upsert = tx
-            .prepare(
-                "INSERT INTO queues (queue_id, name, division, updated_ms) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (queue_id) DO UPDATE SET name = EXCLUDED.name,
-                     division = EXCLUDED.division, updated_ms = EXCLUDED.updated_ms",
-            )
-            .await
-            .doing(ACTION)?;
-        let clear = tx
-            .prepare("DELETE FROM queue_service_levels WHERE queue_id = $1")
-            .await
-            .doing(ACTION)?;
-        let level = tx
-            .prepare(
-                "INSERT INTO queue_service_levels (queue_id, media_type, threshold_ms, target_percent)
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .await
-            .doing(ACTION)?;
+        let upsert = tx.prepare(sql::SAVE_QUEUE).await.doing(ACTION)?;
+        let clear = tx.prepare(sql::CLEAR_LEVELS).await.doing(ACTION)?;
+        let level = tx.prepare(sql::SAVE_LEVEL).await.doing(ACTION)?;
         for q in queues {
             let id = q.queue.id.as_str();
             tx.execute(&upsert, &[&id, &q.queue.name, &q.division, &now])
                 .await
                 .doing(ACTION)?;
             tx.execute(&clear, &[&id]).await.doing(ACTION)?;
-            for (media, target) in &q.service_levels {
-                let threshold = i64::try_from(target.threshold.as_millis()).unwrap_or(i64::MAX);
-                tx.execute(
-                    &level,
-                    &[&id, &media.as_str(), &threshold, &target.target_percent],
-                )
-                .await
-                .doing(ACTION)?;
+            for (media, threshold, target) in rows::levels(q) {
+                tx.execute(&level, &[&id, &media, &threshold, &target])
+                    .await
+                    .doing(ACTION)?;
             }
         }
         tx.commit().await.doing(ACTION)?;
@@ -311,14 +289,7 @@ impl Postgres {
     async fn read_queues(&self) -> Result<Vec<QueueRow>> {
         const ACTION: &str = "reading queues";
         let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                "SELECT q.queue_id, q.name, q.division, l.media_type, l.threshold_ms, l.target_percent
-                 FROM queues AS q LEFT JOIN queue_service_levels AS l ON l.queue_id = q.queue_id",
-                &[],
-            )
-            .await
-            .doing(ACTION)?;
+        let rows = client.query(sql::QUEUE_ROWS, &[]).await.doing(ACTION)?;
         rows.iter()
             .map(|r| {
                 let media: Option<String> = r.try_get(3).doing(ACTION)?;
@@ -375,19 +346,10 @@ impl Postgres {
         let v = rows::SyncValues::of(record);
         client
             .execute(
-                "INSERT INTO syncs (started_ms, finished_ms, window_start_ms, window_end_ms,
-                     queue_ids, pieces, visits_new, visits_updated, visits_unchanged, visits_removed)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                sql::RECORD_SYNC,
                 &[
-                    &v.started_ms,
-                    &v.finished_ms,
-                    &v.window_start_ms,
-                    &v.window_end_ms,
-                    &v.queue_ids,
-                    &v.counts[0],
-                    &v.counts[1],
-                    &v.counts[2],
-                    &v.counts[3],
+                    &v.started_ms, &v.finished_ms, &v.window_start_ms, &v.window_end_ms,
+                    &v.queue_ids, &v.counts[0], &v.counts[1], &v.counts[2], &v.counts[3],
                     &v.counts[4],
                 ],
             )
@@ -524,28 +486,16 @@ async fn extend_span(
 ) -> Result<()> {
     const ACTION: &str = "extending the coverage";
     let row = tx
-        .query_one(
-            "SELECT MIN(start_ms), MAX(end_ms) FROM synced_spans
-             WHERE queue_id = $1 AND start_ms <= $3 AND end_ms >= $2",
-            &[&queue, &start, &end],
-        )
+        .query_one(sql::SPAN_BOUNDS, &[&queue, &start, &end])
         .await
         .doing(ACTION)?;
-    let first: Option<i64> = row.try_get(0).doing(ACTION)?;
-    let last: Option<i64> = row.try_get(1).doing(ACTION)?;
-    let start = first.map_or(start, |s| s.min(start));
-    let end = last.map_or(end, |e| e.max(end));
-    tx.execute(
-        "DELETE FROM synced_spans WHERE queue_id = $1 AND start_ms <= $3 AND end_ms >= $2",
-        &[&queue, &start, &end],
-    )
-    .await
-    .doing(ACTION)?;
-    tx.execute(
-        "INSERT INTO synced_spans (queue_id, start_ms, end_ms) VALUES ($1, $2, $3)",
-        &[&queue, &start, &end],
-    )
-    .await
-    .doing(ACTION)?;
+    let bounds = (row.try_get(0).doing(ACTION)?, row.try_get(1).doing(ACTION)?);
+    let (start, end) = rows::merged_span(bounds, start, end);
+    tx.execute(sql::SPAN_DELETE, &[&queue, &start, &end])
+        .await
+        .doing(ACTION)?;
+    tx.execute(sql::SPAN_INSERT, &[&queue, &start, &end])
+        .await
+        .doing(ACTION)?;
     Ok(())
 }

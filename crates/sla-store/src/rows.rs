@@ -174,6 +174,24 @@ impl SyncValues {
     }
 }
 
+/// A queue's service levels as stored: media type, threshold in milliseconds and target.
+pub(crate) fn levels(queue: &QueueInfo) -> impl Iterator<Item = (&'static str, i64, f64)> + '_ {
+    queue.service_levels.iter().map(|(media, target)| {
+        let threshold = i64::try_from(target.threshold.as_millis()).unwrap_or(i64::MAX);
+        (media.as_str(), threshold, target.target_percent)
+    })
+}
+
+/// `[start, end)` widened to the stored spans it overlaps or touches, whose earliest start and
+/// latest end are `bounds` (both `None` when there are none).
+pub(crate) fn merged_span(bounds: (Option<i64>, Option<i64>), start: i64, end: i64) -> (i64, i64) {
+    let (first, last) = bounds;
+    (
+        first.map_or(start, |s| s.min(start)),
+        last.map_or(end, |e| e.max(end)),
+    )
+}
+
 /// A stored visit index.
 pub(crate) fn index(value: i64) -> Result<u32, String> {
     u32::try_from(value).map_err(|_| format!("visit index {value} is out of range"))

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, OptionalExtension as _, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use sla_core::ports::{Coverage, SyncPiece, SyncRecord, Visit, VisitQuery, VisitSink, WriteCounts};
 use sla_core::{QueueId, QueueInfo, StoredVisit, reconcile};
 use tokio::sync::mpsc;
@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use crate::error::StoreError;
 use crate::rows::{self, BATCH, QueueRow, VISIT_COLUMNS, VisitValues, ceil_ms};
 use crate::schema::{self, Dialect, VERSION_TABLE};
+use crate::sql::{self, sqlite};
 
 /// Connections kept open between calls.
 const IDLE: usize = 4;
@@ -130,24 +131,15 @@ impl Sqlite {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = rows::ms(jiff::Timestamp::now());
             {
-                let mut upsert = tx.prepare(
-                    "INSERT INTO queues (queue_id, name, division, updated_ms) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (queue_id) DO UPDATE SET name = excluded.name,
-                         division = excluded.division, updated_ms = excluded.updated_ms",
-                )?;
-                let mut clear =
-                    tx.prepare("DELETE FROM queue_service_levels WHERE queue_id = ?1")?;
-                let mut level = tx.prepare(
-                    "INSERT INTO queue_service_levels (queue_id, media_type, threshold_ms, target_percent)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )?;
+                let mut upsert = tx.prepare(&sqlite(sql::SAVE_QUEUE))?;
+                let mut clear = tx.prepare(&sqlite(sql::CLEAR_LEVELS))?;
+                let mut level = tx.prepare(&sqlite(sql::SAVE_LEVEL))?;
                 for q in &queues {
                     let id = q.queue.id.as_str();
                     upsert.execute((id, &q.queue.name, &q.division, now))?;
                     clear.execute([id])?;
-                    for (media, target) in &q.service_levels {
-                        let threshold = i64::try_from(target.threshold.as_millis()).unwrap_or(i64::MAX);
-                        level.execute((id, media.as_str(), threshold, target.target_percent))?;
+                    for (media, threshold, target) in rows::levels(q) {
+                        level.execute((id, media, threshold, target))?;
                     }
                 }
             }
@@ -159,10 +151,7 @@ impl Sqlite {
 
     pub(crate) async fn queue_rows(&self) -> Result<Vec<QueueRow>, StoreError> {
         self.run("reading queues", |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT q.queue_id, q.name, q.division, l.media_type, l.threshold_ms, l.target_percent
-                 FROM queues AS q LEFT JOIN queue_service_levels AS l ON l.queue_id = q.queue_id",
-            )?;
+            let mut stmt = conn.prepare(sql::QUEUE_ROWS)?;
             let rows = stmt.query_map([], |r| {
                 let media: Option<String> = r.get(3)?;
                 let level = match media {
@@ -205,20 +194,11 @@ impl Sqlite {
         self.run("recording a sync", move |conn| {
             let values = rows::SyncValues::of(&record);
             conn.execute(
-                "INSERT INTO syncs (started_ms, finished_ms, window_start_ms, window_end_ms,
-                     queue_ids, pieces, visits_new, visits_updated, visits_unchanged, visits_removed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                &sqlite(sql::RECORD_SYNC),
                 (
-                    values.started_ms,
-                    values.finished_ms,
-                    values.window_start_ms,
-                    values.window_end_ms,
-                    values.queue_ids,
-                    values.counts[0],
-                    values.counts[1],
-                    values.counts[2],
-                    values.counts[3],
-                    values.counts[4],
+                    values.started_ms, values.finished_ms, values.window_start_ms,
+                    values.window_end_ms, values.queue_ids, values.counts[0], values.counts[1],
+                    values.counts[2], values.counts[3], values.counts[4],
                 ),
             )?;
             Ok(())
@@ -327,12 +307,8 @@ fn write_piece(
             delete.execute((conversation, index))?;
         }
         let mut upsert = tx.prepare(&format!(
-            "INSERT INTO visits ({VISIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-             ON CONFLICT (conversation_id, visit_index) DO UPDATE SET
-                 queue_id = excluded.queue_id, media_type = excluded.media_type,
-                 entered_ms = excluded.entered_ms, offered_ms = excluded.offered_ms,
-                 outcome = excluded.outcome, ended_ms = excluded.ended_ms,
-                 wait_ms = excluded.wait_ms"
+            "INSERT INTO visits ({VISIT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) {}",
+            sql::VISIT_CONFLICT
         ))?;
         for row in &changes.upserts {
             let v = VisitValues::of(&row.visit);
@@ -401,24 +377,12 @@ fn extend_span(tx: &Transaction<'_>, queue: &str, start: i64, end: i64) -> Resul
     if start >= end {
         return Ok(());
     }
-    let bounds: Option<(i64, i64)> = tx
-        .query_row(
-            "SELECT MIN(start_ms), MAX(end_ms) FROM synced_spans
-             WHERE queue_id = ?1 AND start_ms <= ?3 AND end_ms >= ?2
-             HAVING COUNT(*) > 0",
-            (queue, start, end),
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let (start, end) = bounds.map_or((start, end), |(s, e)| (s.min(start), e.max(end)));
-    tx.execute(
-        "DELETE FROM synced_spans WHERE queue_id = ?1 AND start_ms <= ?3 AND end_ms >= ?2",
-        (queue, start, end),
-    )?;
-    tx.execute(
-        "INSERT INTO synced_spans (queue_id, start_ms, end_ms) VALUES (?1, ?2, ?3)",
-        (queue, start, end),
-    )?;
+    let bounds = tx.query_row(&sqlite(sql::SPAN_BOUNDS), (queue, start, end), |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    let (start, end) = rows::merged_span(bounds, start, end);
+    tx.execute(&sqlite(sql::SPAN_DELETE), (queue, start, end))?;
+    tx.execute(&sqlite(sql::SPAN_INSERT), (queue, start, end))?;
     Ok(())
 }
 

@@ -1,7 +1,6 @@
 //! `sla sync`, and `sla report` and `sla breaches` from a store, over mocked ports: what a sync
 //! writes and says, what a failed one says it stored, and the warning of an incomplete store.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use clap::Parser;
@@ -10,29 +9,16 @@ use sla_core::ports::{
     Coverage, MockQueueDirectory, MockVisitSource, MockVisitStore, OutcomeKind, SourceError, Visit,
     VisitOutcome, WriteCounts,
 };
-use sla_core::{MediaType, QueueId, QueueInfo, QueueRef, TimeWindow};
+use sla_core::{MediaType, QueueId, TimeWindow};
 
 use sla_connect::process::UsageError;
 
-use super::tests::{block_on, context};
+use super::tests::{SUPPORT, block_on, context, support};
 use super::{Io, Origin, Outcome, StorePorts, SyncPorts};
 use crate::cli::{Cli, Command};
 
-const SUPPORT: &str = "11111111-1111-1111-1111-111111111111";
-
 fn ts(text: &str) -> Timestamp {
     text.parse().unwrap()
-}
-
-fn support() -> QueueInfo {
-    QueueInfo {
-        queue: QueueRef {
-            id: QueueId::new(SUPPORT),
-            name: "Support".to_owned(),
-        },
-        division: None,
-        service_levels: BTreeMap::new(),
-    }
 }
 
 fn directory() -> MockQueueDirectory {

@@ -1,7 +1,6 @@
 //! `sla now` over mocked ports, with tokio's time paused: one document, and `--watch` through
 //! good refreshes, failed ones and the recovery, on a terminal and off one.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,13 +11,11 @@ use serde_json::Value;
 use sla_core::ports::{
     LiveSource, MockLiveSource, MockQueueDirectory, MockTallySource, SourceError,
 };
-use sla_core::{
-    LiveState, MediaState, MediaType, QueueId, QueueInfo, QueueRef, Tally, TallyKey, TallySet,
-    Threshold, Within, Zone,
-};
+use sla_core::{LiveState, MediaState, MediaType, Within, Zone};
 
 use super::{Clock, ENTER, HOME, LEAVE, age_text, elide_middle};
 use crate::cli::{Cli, Command, NowArgs};
+use crate::run::tests::{support, support_tallies};
 use crate::run::{Context, Io, Live, Outcome, Ports};
 
 /// The instant the paused clock starts at.
@@ -46,36 +43,15 @@ impl Clock for PausedClock {
     }
 }
 
-fn support() -> QueueInfo {
-    QueueInfo {
-        queue: QueueRef {
-            id: QueueId::new("11111111-1111-1111-1111-111111111111"),
-            name: "Support".to_owned(),
-        },
-        division: None,
-        service_levels: BTreeMap::new(),
-    }
-}
-
 /// Ten offered, eight answered of which six within 20 s, over any window.
 fn tallies() -> MockTallySource {
     let mut tallies = MockTallySource::new();
     tallies.expect_tallies().returning(|query| {
-        let mut tally = Tally::default();
-        (tally.offered, tally.answered) = (10, 8);
-        tally.add_within(
-            Threshold::from_millis(20_000),
-            Within {
-                answered: 6,
-                abandoned: 0,
-            },
-        );
-        let key = TallyKey {
-            queue: support().queue.id,
-            media: MediaType::Voice,
-            bucket: query.window.start(),
+        let within = Within {
+            answered: 6,
+            abandoned: 0,
         };
-        Ok(std::iter::once((key, tally)).collect::<TallySet>())
+        Ok(support_tallies(query.window.start(), (10, 8, 0), within))
     });
     tallies
 }
