@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use jiff::Timestamp;
 
 use crate::live::{LiveQuery, LiveState};
-use crate::model::{Granularity, MediaType, QueueId, QueueInfo, Threshold, TimeWindow, Zone};
+use crate::model::{
+    Granularity, MediaType, QueueId, QueueInfo, QueueRef, Threshold, TimeWindow, Zone,
+};
 use crate::tally::TallySet;
 
 /// A boxed error carried as the source of a [`SourceError`].
@@ -56,6 +58,37 @@ pub enum QueueSelector {
     Ids(Vec<QueueId>),
     /// Queues whose name matches, ignoring case, with `*` as a wildcard at either end.
     Name(String),
+}
+
+impl QueueSelector {
+    /// Whether the selector picks `queue` as Genesys's directory does: by id, or by name
+    /// ignoring case with `*` as a wildcard at either end. For directories other than Genesys
+    /// (the history store) to answer alike.
+    #[must_use]
+    pub fn selects(&self, queue: &QueueRef) -> bool {
+        match self {
+            QueueSelector::All => true,
+            QueueSelector::Ids(ids) => ids.contains(&queue.id),
+            QueueSelector::Name(pattern) => {
+                let name = queue.name.to_lowercase();
+                let pattern = pattern.to_lowercase();
+                let (starts, rest) = match pattern.strip_prefix('*') {
+                    Some(rest) => (true, rest),
+                    None => (false, pattern.as_str()),
+                };
+                let (ends, core) = match rest.strip_suffix('*') {
+                    Some(core) => (true, core),
+                    None => (false, rest),
+                };
+                match (starts, ends) {
+                    (true, true) => name.contains(core),
+                    (true, false) => name.ends_with(core),
+                    (false, true) => name.starts_with(core),
+                    (false, false) => name == core,
+                }
+            }
+        }
+    }
 }
 
 /// Lists queues with their configured service levels.

@@ -237,35 +237,8 @@ pub(crate) fn queues(
     }
     Ok(found
         .into_values()
-        .filter(|q| selects(selector, &q.queue))
+        .filter(|q| selector.selects(&q.queue))
         .collect())
-}
-
-/// Whether `selector` picks `queue`: by id, or by name ignoring case with `*` as a wildcard at
-/// either end, as Genesys's name filter does.
-fn selects(selector: &QueueSelector, queue: &QueueRef) -> bool {
-    match selector {
-        QueueSelector::All => true,
-        QueueSelector::Ids(ids) => ids.contains(&queue.id),
-        QueueSelector::Name(pattern) => {
-            let name = queue.name.to_lowercase();
-            let pattern = pattern.to_lowercase();
-            let (starts, rest) = match pattern.strip_prefix('*') {
-                Some(rest) => (true, rest),
-                None => (false, pattern.as_str()),
-            };
-            let (ends, core) = match rest.strip_suffix('*') {
-                Some(core) => (true, core),
-                None => (false, rest),
-            };
-            match (starts, ends) {
-                (true, true) => name.contains(core),
-                (true, false) => name.ends_with(core),
-                (false, true) => name.starts_with(core),
-                (false, false) => name == core,
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -536,6 +536,21 @@ fn objectives_must_name_queues_that_exist() {
 }
 
 #[test]
+fn queue_selectors_pick_as_the_genesys_directory_does() {
+    let sales = queue("q-sales", "Sales EMEA").queue;
+    let picks = |selector: QueueSelector| selector.selects(&sales);
+    assert!(picks(QueueSelector::All));
+    assert!(picks(QueueSelector::Ids(vec![QueueId::new("q-sales")])));
+    assert!(!picks(QueueSelector::Ids(vec![QueueId::new("q-other")])));
+    for pattern in ["sales emea", "SALES*", "*emea", "*LES EM*", "*"] {
+        assert!(picks(QueueSelector::Name(pattern.into())), "{pattern}");
+    }
+    for pattern in ["Sales", "emea*", "*sales", "Sales EMEA 2"] {
+        assert!(!picks(QueueSelector::Name(pattern.into())), "{pattern}");
+    }
+}
+
+#[test]
 fn a_configured_queue_is_located_by_name_or_by_an_id_in_either_case() {
     let id = "3f2a9c1e-0b4d-4e8f-9a7b-1c2d3e4f5a6b";
     let mut directory = MockQueueDirectory::new();
