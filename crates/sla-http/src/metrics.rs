@@ -113,7 +113,7 @@ pub(crate) fn exposition(state: &AppState) -> String {
         "gauge",
         "1 when the last refresh of the watched queues succeeded, 0 when it failed.",
         status
-            .attempted
+            .attempted()
             .then(|| u8::from(status.last_error.is_none())),
     ));
 

@@ -310,7 +310,7 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
         let status = state.watch_status();
         if let Some(error) = status.last_error {
             reasons.push(format!("the last refresh failed: {error}"));
-        } else if !status.attempted {
+        } else if !status.attempted() {
             reasons.push("the watched queues have not been refreshed yet".to_owned());
         }
     }
