@@ -321,11 +321,6 @@ fn failure(what: &str, error: &dyn std::error::Error) -> String {
     redact_urls(&reason)
 }
 
-/// Whether the service has live figures to keep: some watched queue.
-pub(crate) fn is_live(state: &AppState) -> bool {
-    crate::watch::is_watching(state)
-}
-
 /// Refreshes now, then every live interval, until the task is aborted.
 pub(crate) fn spawn(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {

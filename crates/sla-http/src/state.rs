@@ -205,6 +205,8 @@ pub(crate) struct AppState {
     pub(crate) alerts: Arc<Alerts>,
     /// The watched status, which the dashboard's first page waits for.
     watch: Arc<watch::Sender<WatchStatus>>,
+    /// Whether the settings name any queue to watch.
+    watching: bool,
 }
 
 impl fmt::Debug for AppState {
@@ -225,7 +227,7 @@ impl AppState {
             ..settings.cache
         };
         let live = Arc::new(LiveHub::new(settings.max_live_subscribers));
-        Self {
+        let mut state = Self {
             ports,
             clock,
             settings: Arc::new(settings),
@@ -235,7 +237,19 @@ impl AppState {
             store: None,
             alerts: Arc::default(),
             watch: Arc::new(watch::Sender::new(WatchStatus::default())),
-        }
+            watching: false,
+        };
+        // It follows from the settings alone, so it is read once here rather than on every
+        // request that asks.
+        state.watching = crate::watch::watched(&state, state.clock.now())
+            .is_ok_and(|request| !request.queues.is_empty());
+        state
+    }
+
+    /// Whether the settings name anything to watch: then the watched report and the live
+    /// figures are refreshed in the background.
+    pub(crate) fn is_watching(&self) -> bool {
+        self.watching
     }
 
     /// The same state, answering `source=store` from `store`.
