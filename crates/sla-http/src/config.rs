@@ -204,8 +204,9 @@ const WATCH_GRANULARITIES: &[Granularity] =
     &[Granularity::HalfHour, Granularity::Hour, Granularity::Day];
 
 impl Cli {
-    /// The watched queues' live query: the watched queues, objectives and formula over the
-    /// rolling window, as one interval.
+    /// The live form of a query, as `sla now` builds it: its queues, objectives and formula
+    /// over the rolling window, as one interval. The watched queues' live figures and
+    /// `GET /api/v1/live` both read it.
     pub(crate) fn live_input(watch: &QueryInput, window: LiveWindow) -> QueryInput {
         QueryInput {
             from: None,

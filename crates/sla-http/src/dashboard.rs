@@ -388,13 +388,12 @@ pub(crate) fn page(live: &LiveStatus, watch: &WatchStatus, context: &PageContext
     let report = live.last.as_ref().map(|e| e.report.as_ref());
     let objectives = objectives(report, watch);
     let cards = cards(report, watch);
+    // As `x-sla-stale` says it. Figures older than `stale_after_secs` are stale by this too,
+    // since that is never shorter than three live intervals.
     let stale = live.is_stale(
         context.now,
         std::time::Duration::from_secs(context.live_interval_secs),
-    ) || report.is_some_and(|r| {
-        context.now.as_millisecond() - r.as_of.as_millisecond()
-            > i64::try_from(context.stale_after_secs() * 1000).unwrap_or(i64::MAX)
-    });
+    );
     let age = report.map_or_else(
         || "waiting for the first live figures".to_owned(),
         |r| age_text(r.as_of, context.now),

@@ -8,8 +8,7 @@
 
 use std::collections::BTreeSet;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -59,11 +58,15 @@ pub(crate) struct LiveStatus {
     pub(crate) last: Option<Arc<LiveEvent>>,
     /// Why the last refresh failed; `None` after a success.
     pub(crate) last_error: Option<String>,
-    /// Whether any refresh has finished, successfully or not.
-    pub(crate) attempted: bool,
 }
 
 impl LiveStatus {
+    /// Whether any refresh has finished, successfully or not: each leaves a document or a
+    /// reason.
+    pub(crate) fn attempted(&self) -> bool {
+        self.last.is_some() || self.last_error.is_some()
+    }
+
     /// Whether the figures are older than they should be: the last refresh failed, or no
     /// refresh has succeeded for three live intervals (the task is stuck behind a slow upstream).
     pub(crate) fn is_stale(&self, now: Timestamp, interval: Duration) -> bool {
@@ -78,17 +81,13 @@ impl LiveStatus {
 
 /// The live documents of the watched queues and the clients following them.
 pub(crate) struct LiveHub {
-    status: RwLock<LiveStatus>,
-    /// The last document, for the stream's subscribers.
-    latest: watch::Sender<Option<Arc<LiveEvent>>>,
+    /// The status, which readers copy, subscribers follow and the first page waits for.
+    status: watch::Sender<LiveStatus>,
     /// One permit per subscriber that may follow the stream at once.
     slots: Arc<Semaphore>,
     max_subscribers: usize,
-    next_id: AtomicU64,
     /// Set at shutdown, so that open streams end and the server can stop.
     closed: watch::Sender<bool>,
-    /// Wakes waiters when the first refresh has finished.
-    refreshed: tokio::sync::Notify,
 }
 
 impl fmt::Debug for LiveHub {
@@ -111,7 +110,9 @@ pub(crate) struct Full {
 /// given back when the client goes.
 #[derive(Debug)]
 pub(crate) struct Subscription {
-    latest: watch::Receiver<Option<Arc<LiveEvent>>>,
+    status: watch::Receiver<LiveStatus>,
+    /// The id of the last document handed out; 0 before the first.
+    sent: u64,
     closed: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 }
@@ -124,9 +125,12 @@ impl Subscription {
             tokio::select! {
                 biased;
                 _ = self.closed.wait_for(|closed| *closed) => return None,
-                changed = self.latest.changed() => changed.ok()?,
+                changed = self.status.changed() => changed.ok()?,
             }
-            if let Some(event) = self.latest.borrow_and_update().clone() {
+            // A failed refresh changes the status too, but leaves the document as it was.
+            let last = self.status.borrow_and_update().last.clone();
+            if let Some(event) = last.filter(|e| e.id > self.sent) {
+                self.sent = event.id;
                 return Some(event);
             }
         }
@@ -137,53 +141,41 @@ impl LiveHub {
     /// A hub with nothing published yet, taking at most `max_subscribers` stream clients.
     pub(crate) fn new(max_subscribers: usize) -> Self {
         Self {
-            status: RwLock::default(),
-            latest: watch::Sender::new(None),
+            status: watch::Sender::new(LiveStatus::default()),
             slots: Arc::new(Semaphore::new(max_subscribers)),
             max_subscribers,
-            next_id: AtomicU64::new(1),
             closed: watch::Sender::new(false),
-            refreshed: tokio::sync::Notify::new(),
         }
     }
 
     /// A copy of the status.
     pub(crate) fn status(&self) -> LiveStatus {
-        self.status
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.status.borrow().clone()
     }
 
     /// Records a new document and hands it to every subscriber.
-    pub(crate) fn publish(&self, report: LiveReport) -> Arc<LiveEvent> {
+    pub(crate) fn publish(&self, report: LiveReport) {
+        let pretty = Bytes::from(render_live(&report, Format::Json));
         let compact = serde_json::to_string(&report).unwrap_or_default();
-        let event = Arc::new(LiveEvent {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            pretty: Bytes::from(render_live(&report, Format::Json)),
-            compact,
-            report: Arc::new(report),
-        });
-        {
-            let mut status = self.status.write().unwrap_or_else(PoisonError::into_inner);
-            status.last = Some(Arc::clone(&event));
+        let report = Arc::new(report);
+        self.status.send_modify(|status| {
+            // One more than the last document's id, decided under the channel's lock.
+            let id = status.last.as_ref().map_or(1, |last| last.id + 1);
+            status.last = Some(Arc::new(LiveEvent {
+                id,
+                report,
+                pretty,
+                compact,
+            }));
             status.last_error = None;
-            status.attempted = true;
-        }
-        self.latest.send_replace(Some(Arc::clone(&event)));
-        self.refreshed.notify_waiters();
-        event
+        });
     }
 
     /// Records a failed refresh: the last document stays, and subscribers are sent nothing, so
     /// the document they hold grows older, as its `as_of` says.
     pub(crate) fn fail(&self, reason: String) {
-        {
-            let mut status = self.status.write().unwrap_or_else(PoisonError::into_inner);
-            status.last_error = Some(reason);
-            status.attempted = true;
-        }
-        self.refreshed.notify_waiters();
+        self.status
+            .send_modify(|status| status.last_error = Some(reason));
     }
 
     /// A place among the stream's subscribers, unless all are taken.
@@ -193,11 +185,12 @@ impl LiveHub {
             .map_err(|_| Full {
                 max: self.max_subscribers,
             })?;
-        let mut latest = self.latest.subscribe();
+        let mut status = self.status.subscribe();
         // The current document, if there is one, is the subscriber's first event.
-        latest.mark_changed();
+        status.mark_changed();
         Ok(Subscription {
-            latest,
+            status,
+            sent: 0,
             closed: self.closed.subscribe(),
             _slot: slot,
         })
@@ -215,7 +208,8 @@ impl LiveHub {
 
     /// Waits until some refresh has finished, at most `limit`.
     pub(crate) async fn wait_for_first(&self, limit: Duration) {
-        crate::state::wait_until(&self.refreshed, || self.status().attempted, limit).await;
+        let mut status = self.status.subscribe();
+        let _ = tokio::time::timeout(limit, status.wait_for(LiveStatus::attempted)).await;
     }
 }
 
@@ -325,11 +319,6 @@ fn failure(what: &str, error: &dyn std::error::Error) -> String {
     let reason = format!("{what} failed: {}", chain(error));
     tracing::warn!(error = %reason, "live refresh failed");
     redact_urls(&reason)
-}
-
-/// Whether the service has live figures to keep: some watched queue.
-pub(crate) fn is_live(state: &AppState) -> bool {
-    crate::watch::is_watching(state)
 }
 
 /// Refreshes now, then every live interval, until the task is aborted.

@@ -142,9 +142,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         "serving"
     );
 
-    let refresher = watch::is_watching(&state).then(|| watch::spawn(state.clone()));
-    let poller = live::is_live(&state).then(|| live::spawn(state.clone()));
-    let watchdog = (live::is_live(&state) && !state.alerts.is_empty())
+    let refresher = state.is_watching().then(|| watch::spawn(state.clone()));
+    let poller = state.is_watching().then(|| live::spawn(state.clone()));
+    let watchdog = (state.is_watching() && !state.alerts.is_empty())
         .then(|| alerts::spawn_watchdog(state.clone()));
     let hub = Arc::clone(&state.live);
     let served = axum::serve(listener, app::app(state))

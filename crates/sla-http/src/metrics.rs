@@ -113,7 +113,7 @@ pub(crate) fn exposition(state: &AppState) -> String {
         "gauge",
         "1 when the last refresh of the watched queues succeeded, 0 when it failed.",
         status
-            .attempted
+            .attempted()
             .then(|| u8::from(status.last_error.is_none())),
     ));
 
@@ -131,7 +131,8 @@ pub(crate) fn exposition(state: &AppState) -> String {
         "sla_live_last_refresh_success",
         "gauge",
         "1 when the last refresh of the live figures succeeded, 0 when it failed.",
-        live.attempted.then(|| u8::from(live.last_error.is_none())),
+        live.attempted()
+            .then(|| u8::from(live.last_error.is_none())),
     ));
     families.push(Family::single(
         "sla_live_subscribers",

@@ -3,8 +3,9 @@
 
 use std::str::FromStr;
 
-use sla_core::{Granularity, LiveWindow, QueryInput, SlaError};
+use sla_core::{LiveWindow, QueryInput, SlaError};
 
+use crate::config::Cli;
 use crate::error::ApiError;
 
 /// The parameters `GET /api/v1/report` takes; each matches the `sla report` flag of the same
@@ -87,11 +88,7 @@ pub(crate) fn live_input(pairs: &[(String, String)]) -> Result<QueryInput, ApiEr
         }
     }
     let input = report_input(&rest)?;
-    Ok(QueryInput {
-        period: Some(window.unwrap_or_default().period()),
-        granularity: Granularity::Total,
-        ..input
-    })
+    Ok(Cli::live_input(&input, window.unwrap_or_default()))
 }
 
 fn read<T: FromStr<Err = SlaError>>(name: &str, value: &str) -> Result<T, ApiError> {
@@ -142,6 +139,8 @@ fn flag(name: &str, value: &str) -> Result<bool, ApiError> {
 
 #[cfg(test)]
 mod tests {
+    use sla_core::Granularity;
+
     use super::*;
 
     fn p<T: FromStr<Err = SlaError>>(text: &str) -> T {

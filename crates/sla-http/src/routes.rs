@@ -19,7 +19,7 @@ use crate::cache::Fetched;
 use crate::dashboard::{self, PageContext};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{fetch, live, metrics, params, watch};
+use crate::{fetch, metrics, params};
 
 /// Query pairs as given, in order, repeated names included.
 type Pairs = Result<Query<Vec<(String, String)>>, QueryRejection>;
@@ -200,7 +200,7 @@ pub(crate) async fn live(
 }
 
 async fn watched_live(state: &AppState) -> Result<Response, ApiError> {
-    if !live::is_live(state) {
+    if !state.is_watching() {
         return Err(ApiError::not_watching());
     }
     state
@@ -250,15 +250,14 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
 /// `GET /`: the live wallboard. Right after start it waits briefly for the first refreshes, so
 /// the first page shown has figures.
 pub(crate) async fn dashboard(State(state): State<AppState>) -> Html<String> {
-    let watching = watch::is_watching(&state);
-    if watching {
+    if state.is_watching() {
         let wait = state.settings.first_refresh_wait;
         tokio::join!(
             state.wait_for_first_refresh(wait),
             state.live.wait_for_first(wait)
         );
     }
-    let context = page_context(&state, watching);
+    let context = page_context(&state);
     Html(dashboard::page(
         &state.live.status(),
         &state.watch_status(),
@@ -269,8 +268,7 @@ pub(crate) async fn dashboard(State(state): State<AppState>) -> Html<String> {
 /// `GET /dashboard.json`: what the wallboard's script reads between two events of the stream:
 /// today's figures of the rows on the board and how the last refreshes went.
 pub(crate) async fn dashboard_data(State(state): State<AppState>) -> Response {
-    let watching = watch::is_watching(&state);
-    let context = page_context(&state, watching);
+    let context = page_context(&state);
     let data = dashboard::data(&state.live.status(), &state.watch_status(), &context);
     let mut response = Json(data).into_response();
     response
@@ -279,12 +277,12 @@ pub(crate) async fn dashboard_data(State(state): State<AppState>) -> Response {
     response
 }
 
-fn page_context(state: &AppState, watching: bool) -> PageContext<'_> {
+fn page_context(state: &AppState) -> PageContext<'_> {
     let settings = &state.settings;
     PageContext {
         zone: &settings.zone,
         now: state.clock.now(),
-        watching,
+        watching: state.is_watching(),
         period: settings.watch.period,
         live_interval_secs: settings.live_interval.as_secs().max(1),
         // Today's figures change on the refresh interval; their page of errors more often.
@@ -306,11 +304,11 @@ pub(crate) async fn readyz(State(state): State<AppState>) -> Response {
     if let Err(reason) = state.token_check.check(&state.ports.upstream).await {
         reasons.push(format!("no access token: {reason}"));
     }
-    if watch::is_watching(&state) {
+    if state.is_watching() {
         let status = state.watch_status();
         if let Some(error) = status.last_error {
             reasons.push(format!("the last refresh failed: {error}"));
-        } else if !status.attempted {
+        } else if !status.attempted() {
             reasons.push("the watched queues have not been refreshed yet".to_owned());
         }
     }

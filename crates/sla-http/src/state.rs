@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,6 +11,7 @@ use jiff::Timestamp;
 use secrecy::SecretString;
 use sla_core::ports::{LiveSource, QueueDirectory, TallySource, VisitSource, VisitStore};
 use sla_core::{Limits, LiveWindow, QueryInput, SlaReport, StoreSources, Zone};
+use tokio::sync::watch;
 
 use crate::alerts::Alerts;
 use crate::cache::{CacheLimits, ReportCache};
@@ -168,8 +169,14 @@ pub(crate) struct WatchStatus {
     pub(crate) refreshed_at: Option<Timestamp>,
     /// Why the last refresh failed; `None` after a success.
     pub(crate) last_error: Option<String>,
-    /// Whether any refresh has finished, successfully or not.
-    pub(crate) attempted: bool,
+}
+
+impl WatchStatus {
+    /// Whether any refresh has finished, successfully or not: each leaves a report or a
+    /// reason.
+    pub(crate) fn attempted(&self) -> bool {
+        self.report.is_some() || self.last_error.is_some()
+    }
 }
 
 /// What a successful refresh of the watched queues computed.
@@ -196,9 +203,10 @@ pub(crate) struct AppState {
     pub(crate) store: Option<StorePorts>,
     /// The alert rules of the config file, their state and their webhooks.
     pub(crate) alerts: Arc<Alerts>,
-    watch: Arc<RwLock<WatchStatus>>,
-    /// Wakes the dashboard when the first refresh has finished.
-    refreshed: Arc<tokio::sync::Notify>,
+    /// The watched status, which the dashboard's first page waits for.
+    watch: Arc<watch::Sender<WatchStatus>>,
+    /// Whether the settings name any queue to watch.
+    watching: bool,
 }
 
 impl fmt::Debug for AppState {
@@ -219,7 +227,7 @@ impl AppState {
             ..settings.cache
         };
         let live = Arc::new(LiveHub::new(settings.max_live_subscribers));
-        Self {
+        let mut state = Self {
             ports,
             clock,
             settings: Arc::new(settings),
@@ -228,9 +236,20 @@ impl AppState {
             live,
             store: None,
             alerts: Arc::default(),
-            watch: Arc::default(),
-            refreshed: Arc::default(),
-        }
+            watch: Arc::new(watch::Sender::new(WatchStatus::default())),
+            watching: false,
+        };
+        // It follows from the settings alone, so it is read once here rather than on every
+        // request that asks.
+        state.watching = crate::watch::watched(&state, state.clock.now())
+            .is_ok_and(|request| !request.queues.is_empty());
+        state
+    }
+
+    /// Whether the settings name anything to watch: then the watched report and the live
+    /// figures are refreshed in the background.
+    pub(crate) fn is_watching(&self) -> bool {
+        self.watching
     }
 
     /// The same state, answering `source=store` from `store`.
@@ -252,49 +271,25 @@ impl AppState {
 
     /// A copy of the watched status.
     pub(crate) fn watch_status(&self) -> WatchStatus {
-        self.watch
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.watch.borrow().clone()
     }
 
     /// Records the outcome of a refresh.
     pub(crate) fn record_refresh(&self, outcome: Result<(Refreshed, Timestamp), String>) {
-        {
-            let mut status = self.watch.write().unwrap_or_else(PoisonError::into_inner);
-            status.attempted = true;
-            match outcome {
-                Ok((refreshed, at)) => {
-                    status.report = Some(Arc::new(refreshed.report));
-                    status.by_media = refreshed.by_media.map(Arc::new);
-                    status.refreshed_at = Some(at);
-                    status.last_error = None;
-                }
-                Err(reason) => status.last_error = Some(reason),
+        self.watch.send_modify(|status| match outcome {
+            Ok((refreshed, at)) => {
+                status.report = Some(Arc::new(refreshed.report));
+                status.by_media = refreshed.by_media.map(Arc::new);
+                status.refreshed_at = Some(at);
+                status.last_error = None;
             }
-        }
-        self.refreshed.notify_waiters();
+            Err(reason) => status.last_error = Some(reason),
+        });
     }
 
     /// Waits until some refresh has finished, at most `limit`.
     pub(crate) async fn wait_for_first_refresh(&self, limit: Duration) {
-        wait_until(&self.refreshed, || self.watch_status().attempted, limit).await;
+        let mut status = self.watch.subscribe();
+        let _ = tokio::time::timeout(limit, status.wait_for(WatchStatus::attempted)).await;
     }
-}
-
-/// Waits until `done` holds, checked once, or else until `notify` wakes its waiters, at most
-/// `limit`: how the watched report and the live figures each wait for their first refresh.
-pub(crate) async fn wait_until(
-    notify: &tokio::sync::Notify,
-    done: impl FnOnce() -> bool,
-    limit: Duration,
-) {
-    let notified = notify.notified();
-    tokio::pin!(notified);
-    // Registering before checking means a refresh finishing in between is not missed.
-    notified.as_mut().enable();
-    if done() {
-        return;
-    }
-    let _ = tokio::time::timeout(limit, notified).await;
 }

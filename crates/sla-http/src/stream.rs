@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 
 use crate::error::ApiError;
-use crate::live::{self, Subscription};
+use crate::live::Subscription;
 use crate::state::AppState;
 
 /// How long a client that lost the stream waits before reconnecting (the `retry:` hint).
@@ -24,7 +24,7 @@ pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The stream, or 503 when it already has as many subscribers as it may.
 pub(crate) async fn live_stream(State(state): State<AppState>) -> Result<Response, ApiError> {
-    if !live::is_live(&state) {
+    if !state.is_watching() {
         return Err(ApiError::not_watching());
     }
     let subscription = state

@@ -21,11 +21,6 @@ pub(crate) fn watched(state: &AppState, now: Timestamp) -> Result<ReportRequest,
     state.request(&state.settings.watch, now, WATCH_LIMITS)
 }
 
-/// Whether the settings name anything to watch.
-pub(crate) fn is_watching(state: &AppState) -> bool {
-    watched(state, state.clock.now()).is_ok_and(|r| !r.queues.is_empty())
-}
-
 /// Computes the watched report once and records the outcome.
 pub(crate) async fn refresh(state: &AppState) {
     let now = state.clock.now();
