@@ -12,10 +12,10 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use sla_core::ports::{QueueDirectory, QueueSelector};
+use sla_core::ports::QueueDirectory;
 use sla_core::{
-    AlertEvent, AlertListing, AlertRule, AlertState, AlertStatus, LiveReport, QueueId, QueueInfo,
-    ServiceError, SlaError, evaluate_alerts,
+    AlertEvent, AlertListing, AlertRule, AlertState, AlertStatus, LiveReport, Located, QueueInfo,
+    ServiceError, SlaError, evaluate_alerts, locate_queue,
 };
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -188,45 +188,23 @@ pub(crate) async fn check_queues(
 ) -> Result<(), ServiceError> {
     for rule in rules {
         for name in rule.queues.iter().flatten() {
-            let names = |q: &QueueInfo| {
-                name == q.queue.id.as_str() || name.to_lowercase() == q.queue.name.to_lowercase()
-            };
-            if watched.iter().any(names) {
-                continue;
+            match locate_queue(name, watched, directory).await? {
+                Located::Among => {}
+                Located::Elsewhere => tracing::warn!(
+                    rule = %rule.name,
+                    queue = %name,
+                    "an alert rule names a queue that is not watched: it has no live figures \
+                     there (add it with --queue)"
+                ),
+                Located::Nowhere => {
+                    return Err(SlaError::InvalidConfig(format!(
+                        "alert '{}' names queue '{name}', which does not exist (see `sla queues`)",
+                        rule.name
+                    ))
+                    .into());
+                }
             }
-            let selector = if looks_like_an_id(name) {
-                QueueSelector::Ids(vec![QueueId::new(name.to_ascii_lowercase())])
-            } else {
-                QueueSelector::Name(name.clone())
-            };
-            let found = directory.queues(&selector).await?;
-            if !found.iter().any(|q| {
-                q.queue.id.as_str().eq_ignore_ascii_case(name)
-                    || name.to_lowercase() == q.queue.name.to_lowercase()
-            }) {
-                return Err(SlaError::InvalidConfig(format!(
-                    "alert '{}' names queue '{name}', which does not exist (see `sla queues`)",
-                    rule.name
-                ))
-                .into());
-            }
-            tracing::warn!(
-                rule = %rule.name,
-                queue = %name,
-                "an alert rule names a queue that is not watched: it has no live figures there \
-                 (add it with --queue)"
-            );
         }
     }
     Ok(())
-}
-
-/// Whether `text` has the shape of a queue id, a hyphenated UUID: only those are looked up by
-/// id, since the directory refuses anything else as one.
-fn looks_like_an_id(text: &str) -> bool {
-    text.len() == 36
-        && text.char_indices().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => c == '-',
-            _ => c.is_ascii_hexdigit(),
-        })
 }

@@ -132,25 +132,10 @@ fn fixture_queues() -> Vec<QueueInfo> {
     ]
 }
 
-/// A name pattern as Genesys reads it: exact ignoring case, with `*` at either end.
-fn name_matches(pattern: &str, name: &str) -> bool {
-    let (p, n) = (pattern.to_lowercase(), name.to_lowercase());
-    match (p.strip_prefix('*'), p.strip_suffix('*')) {
-        (Some(rest), _) if rest.ends_with('*') => n.contains(rest.trim_end_matches('*')),
-        (Some(rest), None) => n.ends_with(rest),
-        (None, Some(rest)) => n.starts_with(rest),
-        _ => n == p,
-    }
-}
-
 fn select(queues: &[QueueInfo], selector: &QueueSelector) -> Vec<QueueInfo> {
     queues
         .iter()
-        .filter(|q| match selector {
-            QueueSelector::All => true,
-            QueueSelector::Ids(ids) => ids.contains(&q.queue.id),
-            QueueSelector::Name(pattern) => name_matches(pattern, &q.queue.name),
-        })
+        .filter(|q| selector.selects(&q.queue))
         .cloned()
         .collect()
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use sla_core::{Alert, AlertEvent, AlertEventKind, AlertUnit, WebhookFormat, wait_text};
+use sla_core::{Alert, AlertEvent, AlertEventKind, WebhookFormat};
 
 /// The `schema` of a generic webhook body.
 pub(crate) const ALERT_SCHEMA: &str = "sla-alert/v1";
@@ -53,27 +53,6 @@ fn text(event: &AlertEvent) -> String {
     )
 }
 
-/// A value in its unit, as people read it.
-fn figure(value: Option<f64>, unit: AlertUnit) -> String {
-    let Some(value) = value else {
-        return "n/a".to_owned();
-    };
-    match unit {
-        AlertUnit::Percent => format!("{value} %"),
-        AlertUnit::Ms => wait_text(Some(whole(value))),
-        AlertUnit::Count => whole(value).to_string(),
-    }
-}
-
-#[expect(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "waits and counts are whole and non-negative"
-)]
-fn whole(value: f64) -> u64 {
-    value.max(0.0).round() as u64
-}
-
 /// The facts both chat formats show: rule, queue, value, bound and times.
 fn facts(event: &AlertEvent) -> Vec<(&'static str, String)> {
     let alert = &event.alert;
@@ -88,8 +67,8 @@ fn facts(event: &AlertEvent) -> Vec<(&'static str, String)> {
     if let Some(objective) = &alert.objective {
         facts.push(("Objective", objective.clone()));
     }
-    facts.push(("Value", figure(alert.value, alert.unit)));
-    facts.push(("Bound", figure(alert.bound, alert.unit)));
+    facts.push(("Value", alert.unit.text(alert.value)));
+    facts.push(("Bound", alert.unit.text(alert.bound)));
     facts.push(("Since", alert.since.to_string()));
     if let Some(at) = alert.firing_since {
         facts.push(("Fired", at.to_string()));
