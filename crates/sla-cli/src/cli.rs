@@ -310,7 +310,6 @@ impl NowArgs {
     pub(crate) fn query_input(&self, objectives: Vec<Objective>) -> QueryInput {
         let mut input = QueryInput {
             by_media: self.by_media,
-            period: Some(self.window.period()),
             tz: self.tz.clone(),
             thresholds: self.objectives.threshold.clone(),
             objectives,
@@ -318,7 +317,7 @@ impl NowArgs {
         };
         self.queues.apply(&mut input);
         self.formula.apply(&mut input);
-        input
+        input.over_live_window(self.window)
     }
 }
 

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 
 use crate::error::SlaError;
 use crate::limits::Limits;
+use crate::live::LiveWindow;
 use crate::model::{
     AbandonPolicy, FlowOutPolicy, Formula, Granularity, MediaType, Objective, QueueId, SourceKind,
     Threshold, ThresholdArg, TimeWindow, Zone,
@@ -130,6 +131,19 @@ pub(crate) fn check_queue_name(name: &str) -> Result<(), SlaError> {
 }
 
 impl QueryInput {
+    /// This query over a rolling live window ending now, as one interval: what `sla now` and
+    /// the service's live figures count.
+    #[must_use]
+    pub fn over_live_window(self, window: LiveWindow) -> QueryInput {
+        QueryInput {
+            from: None,
+            to: None,
+            period: Some(window.period()),
+            granularity: Granularity::Total,
+            ..self
+        }
+    }
+
     /// Resolves the window and checks the query against the context's limits.
     pub fn parse(&self, context: &QueryContext) -> Result<ReportRequest, SlaError> {
         let zone = self.tz.clone().unwrap_or_else(|| context.zone.clone());

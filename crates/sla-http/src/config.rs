@@ -204,19 +204,6 @@ const WATCH_GRANULARITIES: &[Granularity] =
     &[Granularity::HalfHour, Granularity::Hour, Granularity::Day];
 
 impl Cli {
-    /// The live form of a query, as `sla now` builds it: its queues, objectives and formula
-    /// over the rolling window, as one interval. The watched queues' live figures and
-    /// `GET /api/v1/live` both read it.
-    pub(crate) fn live_input(watch: &QueryInput, window: LiveWindow) -> QueryInput {
-        QueryInput {
-            from: None,
-            to: None,
-            period: Some(window.period()),
-            granularity: Granularity::Total,
-            ..watch.clone()
-        }
-    }
-
     /// The watched query as sla-core reads it; `objectives` are the config file's, already
     /// read. The zone stays unset, so the service's zone applies.
     pub(crate) fn watch_input(&self, objectives: Vec<Objective>) -> QueryInput {
@@ -322,7 +309,7 @@ mod tests {
         .unwrap();
         let watch = cli.watch_input(Vec::new());
         assert_eq!(
-            Cli::live_input(&watch, cli.live.live_window),
+            watch.clone().over_live_window(cli.live.live_window),
             QueryInput {
                 period: Some(p("last-15m")),
                 granularity: Granularity::Total,

@@ -21,7 +21,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::config::Cli;
 use crate::error::{chain, redact_urls};
 use crate::state::AppState;
 
@@ -283,7 +282,11 @@ impl Poller {
 
     async fn recount(&mut self, state: &AppState, now: Timestamp) -> Result<(), String> {
         let at = Instant::now();
-        let input = Cli::live_input(&state.settings.watch, state.settings.live_window);
+        let input = state
+            .settings
+            .watch
+            .clone()
+            .over_live_window(state.settings.live_window);
         let request = live_request(
             &state
                 .request(&input, now, crate::watch::WATCH_LIMITS)

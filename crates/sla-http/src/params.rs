@@ -5,7 +5,6 @@ use std::str::FromStr;
 
 use sla_core::{LiveWindow, QueryInput, SlaError};
 
-use crate::config::Cli;
 use crate::error::ApiError;
 
 /// The parameters `GET /api/v1/report` takes; each matches the `sla report` flag of the same
@@ -88,7 +87,7 @@ pub(crate) fn live_input(pairs: &[(String, String)]) -> Result<QueryInput, ApiEr
         }
     }
     let input = report_input(&rest)?;
-    Ok(Cli::live_input(&input, window.unwrap_or_default()))
+    Ok(input.over_live_window(window.unwrap_or_default()))
 }
 
 fn read<T: FromStr<Err = SlaError>>(name: &str, value: &str) -> Result<T, ApiError> {

@@ -221,7 +221,7 @@ fn figures_grow_stale_after_three_polls_without_news() {
 
 /// The watched live request and its counts over the fixture queues.
 async fn counted(h: &Harness) -> (sla_core::ReportRequest, sla_core::Counted) {
-    let input = crate::config::Cli::live_input(&watch_all(), sla_core::LiveWindow::default());
+    let input = watch_all().over_live_window(sla_core::LiveWindow::default());
     let request = sla_core::live_request(&h.state.request(&input, now(), Limits::CLI).unwrap());
     let counted = sla_core::count(&request, h.state.sources()).await.unwrap();
     (request, counted)
