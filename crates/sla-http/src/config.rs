@@ -64,11 +64,7 @@ pub(crate) fn client_token(value: Option<String>) -> Option<SecretString> {
 /// refuses a file without objectives: it is most likely the wrong file.
 pub(crate) fn read_service_config(path: Option<&Path>) -> Result<ServiceConfig, UsageError> {
     let Some(path) = path else {
-        return Ok(ServiceConfig {
-            objectives: Vec::new(),
-            alerts: Vec::new(),
-            webhooks: Vec::new(),
-        });
+        return Ok(ServiceConfig::default());
     };
     let text = std::fs::read_to_string(path)
         .map_err(|e| UsageError(format!("cannot read config file {}: {e}", path.display())))?;

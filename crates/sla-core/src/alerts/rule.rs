@@ -11,7 +11,7 @@ use crate::error::SlaError;
 use crate::model::{Objective, ObjectiveThreshold, Threshold};
 
 /// The service's config file: objectives, alert rules and the webhooks they notify.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceConfig {
     /// The `[[objective]]` tables, as [`crate::parse_config`] reads them; may be empty, since
     /// the service's objectives may all come from `--threshold`.
