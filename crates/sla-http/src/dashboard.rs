@@ -45,10 +45,10 @@ pub(crate) struct PageContext<'a> {
 }
 
 impl PageContext<'_> {
-    /// How old the live figures may grow before the page calls them stale: three polls, and at
-    /// least 15 s, so one slow poll does not flash a warning.
+    /// How old the live figures may grow before the page's script calls them stale: as the
+    /// server does.
     fn stale_after_secs(&self) -> u64 {
-        (self.live_interval_secs * 3).max(15)
+        crate::live::stale_after(std::time::Duration::from_secs(self.live_interval_secs)).as_secs()
     }
 }
 
@@ -388,8 +388,7 @@ pub(crate) fn page(live: &LiveStatus, watch: &WatchStatus, context: &PageContext
     let report = live.last.as_ref().map(|e| e.report.as_ref());
     let objectives = objectives(report, watch);
     let cards = cards(report, watch);
-    // As `x-sla-stale` says it. Figures older than `stale_after_secs` are stale by this too,
-    // since that is never shorter than three live intervals.
+    // As `x-sla-stale` says it, and as the script goes on saying it.
     let stale = live.is_stale(
         context.now,
         std::time::Duration::from_secs(context.live_interval_secs),

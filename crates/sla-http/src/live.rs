@@ -67,15 +67,22 @@ impl LiveStatus {
     }
 
     /// Whether the figures are older than they should be: the last refresh failed, or no
-    /// refresh has succeeded for three live intervals (the task is stuck behind a slow upstream).
+    /// refresh has succeeded for [`stale_after`] (the task is stuck behind a slow upstream).
     pub(crate) fn is_stale(&self, now: Timestamp, interval: Duration) -> bool {
         let Some(last) = &self.last else {
             return false;
         };
-        let limit = i64::try_from(interval.as_millis().saturating_mul(3)).unwrap_or(i64::MAX);
+        let limit = i64::try_from(stale_after(interval).as_millis()).unwrap_or(i64::MAX);
         self.last_error.is_some()
             || now.as_millisecond() - last.report.as_of.as_millisecond() > limit
     }
+}
+
+/// How old live figures polled every `interval` may grow before the API, `/metrics` and the
+/// wallboard call them stale: three polls, and at least 15 s, so that one slow poll does not
+/// flash a warning.
+pub(crate) fn stale_after(interval: Duration) -> Duration {
+    interval.saturating_mul(3).max(Duration::from_secs(15))
 }
 
 /// The live documents of the watched queues and the clients following them.

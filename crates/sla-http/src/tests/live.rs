@@ -183,7 +183,7 @@ async fn a_failed_recount_is_a_failed_refresh_and_is_tried_again_on_the_next_pol
 }
 
 #[test]
-fn figures_grow_stale_after_three_polls_without_news() {
+fn figures_grow_stale_after_three_polls_and_at_least_15_s_without_news() {
     let event = |as_of: &str| {
         let hub = crate::live::LiveHub::new(1);
         let counted = sla_core::Counted {
@@ -217,6 +217,11 @@ fn figures_grow_stale_after_three_polls_without_news() {
     let status = event("2024-05-15T10:29:44Z");
     assert!(status.is_stale(now(), interval), "16 s old");
     assert!(!crate::live::LiveStatus::default().is_stale(now(), interval));
+    // Polls a second apart: still 15 s, so one slow poll does not flash a warning.
+    let status = event("2024-05-15T10:29:45Z");
+    assert!(!status.is_stale(now(), Duration::from_secs(1)), "15 s old");
+    let status = event("2024-05-15T10:29:44Z");
+    assert!(status.is_stale(now(), Duration::from_secs(1)), "16 s old");
 }
 
 /// The watched live request and its counts over the fixture queues.
