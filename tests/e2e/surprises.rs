@@ -217,3 +217,46 @@ fn a_login_host_that_refuses_connections_is_named_after_two_attempts() {
     );
     assert!(!said.contains("secret"), "{said}");
 }
+
+/// A child killed on the way out, so that a hung run fails its test rather than holding the
+/// harness's output open.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// On a terminal the progress bars draw on stderr from the runtime's worker threads while the
+/// run writes its report: neither may wait on the other for good, and a report that reads no
+/// conversation details shows no bar. Run under `script`, which gives it a terminal.
+#[test]
+fn a_report_on_a_terminal_finishes_without_a_progress_bar() {
+    let dir = scratch_dir("terminal");
+    let typescript = dir.join("typescript");
+    let line = format!(
+        "{} report --demo --period last-2h --tz UTC",
+        e2e::bin("sla").display()
+    );
+    let child = std::process::Command::new("script")
+        .args(["-qec", &line])
+        .arg(&typescript)
+        .current_dir(&dir)
+        .env_remove("GENESYSCLOUD_OAUTHCLIENT_ID")
+        .env_remove("GENESYSCLOUD_OAUTHCLIENT_SECRET")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("script runs (util-linux)");
+    let mut child = KillOnDrop(child);
+    let status = e2e::poll(
+        "sla report on a terminal",
+        std::time::Duration::from_mins(1),
+        || child.0.try_wait().expect("the child can be waited for"),
+    );
+    assert!(status.success(), "{status}");
+    let screen = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned();
+    assert!(screen.contains("TOTAL"), "{screen}");
+    assert!(!screen.contains("conversation details"), "{screen}");
+}

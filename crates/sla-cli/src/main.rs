@@ -47,7 +47,9 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let terminal = std::io::stdout()
         .is_terminal()
         .then_some(stdout_width as fn() -> usize);
-    let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
+    // Stderr stays unlocked between writes: the progress bars draw on it from the runtime's
+    // worker threads, and a lock held for the whole run would stop them (and the run) for good.
+    let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr());
     let mut io = run::Io {
         out: &mut stdout,
         err: &mut stderr,

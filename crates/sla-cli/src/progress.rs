@@ -24,20 +24,21 @@ fn bar(template: &str) -> ProgressBar {
 }
 
 /// While a request waits for the budget no page arrives, so the bar's prefix says why it stands
-/// still.
+/// still. The prefix is set only when it changes: setting it draws the bar, which a run that
+/// never waits (and never reads details) must not show.
 fn watch_budget(bar: &ProgressBar, client: &GenesysClient) -> tokio::task::JoinHandle<()> {
     let (bar, client) = (bar.clone(), client.clone());
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(std::time::Duration::from_millis(250));
+        let mut shown = None;
         loop {
             ticks.tick().await;
-            if let Some(wait) = client.budget_wait() {
-                bar.set_prefix(format!(
-                    "waiting {}s for the request budget, ",
-                    wait.as_secs() + 1
-                ));
-            } else {
-                bar.set_prefix("");
+            let waiting = client.budget_wait().map(|wait| wait.as_secs() + 1);
+            if waiting != shown {
+                shown = waiting;
+                bar.set_prefix(waiting.map_or_else(String::new, |secs| {
+                    format!("waiting {secs}s for the request budget, ")
+                }));
             }
         }
     })
