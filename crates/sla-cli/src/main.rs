@@ -49,7 +49,9 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         .then_some(stdout_width as fn() -> usize);
     // Stderr stays unlocked between writes: the progress bars draw on it from the runtime's
     // worker threads, and a lock held for the whole run would stop them (and the run) for good.
-    let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr());
+    let progress = progress::Progress::new();
+    let mut stdout = progress.writer(std::io::stdout().lock());
+    let mut stderr = progress.writer(std::io::stderr());
     let mut io = run::Io {
         out: &mut stdout,
         err: &mut stderr,
@@ -86,7 +88,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         })?;
     // The Genesys ports, with the details progress bar that clears itself when dropped.
     let genesys = || {
-        let (visits, bar) = progress::visits_with_progress(connection.client());
+        let (visits, bar) = progress::visits_with_progress(&progress, connection.client());
         let ports = Ports {
             directory: connection.directory(),
             tallies: connection.tallies(),
@@ -118,13 +120,14 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         }
         Command::Sync(args) => match open_store(&args.store.store, Access::Write).await {
             Ok(store) => {
-                let (visits, progress, _bar) = progress::sync_with_progress(connection.client());
+                let (visits, on_sync, _bar) =
+                    progress::sync_with_progress(&progress, connection.client());
                 let directory = connection.directory();
                 let sync = SyncPorts {
                     directory: directory.as_ref(),
                     visits: visits.as_ref(),
                     store: &store,
-                    progress: &progress,
+                    progress: &on_sync,
                 };
                 run::sync(args, &sync, &context, &mut io).await
             }

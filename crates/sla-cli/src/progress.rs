@@ -1,26 +1,70 @@
 //! Progress bars on stderr for long conversation-details work (a report from details, a
-//! sync), shown only on a terminal.
+//! sync), shown only on a terminal, and the writers through which a run's output passes so
+//! that a bar never stands in the middle of it.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use genesys_adapter::{DetailsProgress, GenesysClient};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sla_core::SyncProgress;
 use sla_core::ports::VisitSource;
 
-/// A bar drawing `template` on stderr on a terminal, and nothing elsewhere (cron, pipes, tests).
-fn bar(template: &str) -> ProgressBar {
-    let target = if std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(None, target);
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style.progress_chars("=> "));
+/// Where a run's bars are drawn: stderr on a terminal, nowhere elsewhere (cron, pipes, tests).
+#[derive(Clone, Debug)]
+pub(crate) struct Progress(MultiProgress);
+
+impl Progress {
+    pub(crate) fn new() -> Self {
+        let target = if std::io::stderr().is_terminal() {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        Progress(MultiProgress::with_draw_target(target))
     }
-    bar
+
+    /// `inner`, with the bars taken off the screen while each write goes through, and drawn
+    /// again below it: the report or summary printed while a bar is up is never overdrawn,
+    /// and the bar never left above it.
+    pub(crate) fn writer<W: Write>(&self, inner: W) -> Suspending<W> {
+        Suspending {
+            bars: self.0.clone(),
+            inner,
+        }
+    }
+
+    /// A bar drawing `template`.
+    fn bar(&self, template: &str) -> ProgressBar {
+        let bar = self.0.add(ProgressBar::no_length());
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar
+    }
+}
+
+/// A writer that hides the bars while it writes (see [`Progress::writer`]).
+pub(crate) struct Suspending<W> {
+    bars: MultiProgress,
+    inner: W,
+}
+
+impl<W: Write> Write for Suspending<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let inner = &mut self.inner;
+        self.bars.suspend(|| inner.write(buf))
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        let inner = &mut self.inner;
+        self.bars.suspend(|| inner.write_all(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let inner = &mut self.inner;
+        self.bars.suspend(|| inner.flush())
+    }
 }
 
 /// While a request waits for the budget no page arrives, so the bar's prefix says why it stands
@@ -46,8 +90,11 @@ fn watch_budget(bar: &ProgressBar, client: &GenesysClient) -> tokio::task::JoinH
 
 /// The visit source of `client`, reporting its progress on a bar that clears itself when the
 /// returned guard drops.
-pub(crate) fn visits_with_progress(client: &GenesysClient) -> (Arc<dyn VisitSource>, Bar) {
-    let bar = bar(
+pub(crate) fn visits_with_progress(
+    progress: &Progress,
+    client: &GenesysClient,
+) -> (Arc<dyn VisitSource>, Bar) {
+    let bar = progress.bar(
         "{spinner} conversation details [{bar:30}] {pos}/{len} pieces, {prefix}{msg} ({elapsed})",
     );
     let observed = bar.clone();
@@ -89,13 +136,15 @@ impl SyncState {
 /// A sync's bar: the visit source of `client`, which tells the bar how far the piece being
 /// read has got, and the observer `sla_core::sync_visits` tells of each piece.
 pub(crate) fn sync_with_progress(
+    progress: &Progress,
     client: &GenesysClient,
 ) -> (
     Arc<dyn VisitSource>,
     impl Fn(&SyncProgress) + Send + Sync + use<>,
     Bar,
 ) {
-    let bar = bar("{spinner} sync [{bar:30}] {pos}/{len} pieces, {prefix}{msg} ({elapsed})");
+    let bar =
+        progress.bar("{spinner} sync [{bar:30}] {pos}/{len} pieces, {prefix}{msg} ({elapsed})");
     let state = Arc::new(Mutex::new(SyncState::default()));
     let show = {
         let bar = bar.clone();
